@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Linux only: everything here sits on libbpf, libxdp, netlink and network namespaces.
+let package = Package(
+    name: "bridgetrace",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bridgetrace", targets: ["bridgetrace"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libbpf, libxdp and libmnl from Debian, found through pkg-config.
+        .systemLibrary(
+            name: "CLibBPF",
+            pkgConfig: "libxdp",
+            providers: [.apt(["libbpf-dev", "libxdp-dev", "libmnl-dev", "libelf-dev"])]
+        ),
+        // bpf/include/bridgetrace.h, the one kernel/user ABI, with no library attached, so
+        // that BridgeTraceCore can see the layouts without importing libbpf.
+        .target(name: "CBridgeTraceABI"),
+        // Prefixed C shims (bt_*) for libbpf/libxdp/libmnl macros and opts structs, and the
+        // compiled BPF objects embedded as byte arrays.
+        .target(
+            name: "CBridgeTraceShim",
+            dependencies: ["CLibBPF", "CBridgeTraceABI"],
+            linkerSettings: [
+                .linkedLibrary("xdp"), .linkedLibrary("bpf"), .linkedLibrary("mnl"),
+                .linkedLibrary("elf"), .linkedLibrary("z"),
+            ]
+        ),
+        .target(
+            name: "BridgeTraceCore",
+            dependencies: ["CBridgeTraceABI"]
+        ),
+        .target(
+            name: "BridgeTraceKernel",
+            dependencies: ["BridgeTraceCore", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI"]
+        ),
+        .target(
+            name: "BridgeTraceLab",
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel"]
+        ),
+        .target(
+            name: "BridgeTraceCLI",
+            dependencies: [
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "bridgetrace", dependencies: ["BridgeTraceCLI"]),
+        .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"]),
+        .testTarget(
+            name: "BridgeTraceIntegrationTests",
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab"]
+        ),
+    ]
+)

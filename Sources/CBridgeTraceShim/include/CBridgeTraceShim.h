@@ -1,0 +1,3 @@
+#pragma once
+#include "bt_shim.h"
+#include "bt_objects.h"

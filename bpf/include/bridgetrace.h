@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * bridgetrace.h: the one kernel/user ABI of bridgetrace.
+ *
+ * Included by the BPF programs in bpf/ and imported by Swift through the
+ * CBridgeTraceABI module. Fixed-width types only, explicit padding, no logic, so that
+ * the C and Swift views of every struct are the same bytes. A Swift test checks each
+ * struct's size against the BTF of the compiled objects.
+ */
+#ifndef BRIDGETRACE_H
+#define BRIDGETRACE_H
+
+#include <linux/types.h>
+
+/* Every program bridgetrace loads is named with this prefix, so that a later run (or
+ * `bridgetrace cleanup`) can recognise and remove programs left behind by a SIGKILL. */
+#define BT_PROG_PREFIX "bt_"
+
+/* Ports whose ifindex is below this are counted in a per-CPU array (one inlined
+ * lookup); larger ifindexes, common on long-lived hypervisors, go to a per-CPU hash. */
+#define BT_DIRECT_IFINDEX_MAX 1024
+#define BT_BIG_PORTS_MAX 1024
+#define BT_VLAN_KEYS_MAX 4096
+
+/* tc filters are attached with this handle and priority, so that they can be found and
+ * removed again without listing every filter on the device. */
+#define BT_TC_HANDLE 0xb7
+#define BT_TC_PRIORITY 0xb7
+
+/* Direction is seen from the bridge: rx = the bridge received the frame on the port
+ * (the VM or the wire sent it), tx = the bridge transmitted it out of the port. */
+enum bt_dir {
+	BT_DIR_RX = 0,
+	BT_DIR_TX = 1,
+	BT_DIR_MAX = 2,
+};
+
+/* Index into struct bt_counters.c. The classes from BT_CTR_ARP_REQUEST to BT_CTR_OTHER
+ * are exclusive: each frame lands in exactly one. VLAN_TAGGED is counted in addition. */
+enum bt_counter {
+	BT_CTR_FRAMES = 0,
+	BT_CTR_BYTES = 1,
+	BT_CTR_ARP_REQUEST = 2,
+	BT_CTR_ARP_REPLY = 3,
+	BT_CTR_ARP_OTHER = 4,
+	BT_CTR_ICMP_ECHO_REQUEST = 5,
+	BT_CTR_ICMP_ECHO_REPLY = 6,
+	BT_CTR_ICMP_UNREACHABLE = 7,
+	BT_CTR_ICMP_OTHER = 8,
+	BT_CTR_ICMP6 = 9,
+	BT_CTR_DHCP = 10,
+	BT_CTR_IPV4_OTHER = 11,
+	BT_CTR_IPV6_OTHER = 12,
+	BT_CTR_OTHER = 13,
+	BT_CTR_VLAN_TAGGED = 14,
+	BT_CTR_RESERVED = 15,
+	BT_CTR_MAX = 16,
+};
+
+/* Value of the per-CPU counter maps: one per (port, direction). */
+struct bt_counters {
+	__u64 c[BT_CTR_MAX];
+};
+
+/* Key of the per-CPU hash for ports whose ifindex >= BT_DIRECT_IFINDEX_MAX. */
+struct bt_port_key {
+	__u32 ifindex;
+	__u32 dir; /* enum bt_dir */
+};
+
+/* Key of the per-VLAN frame counts (outer tag only). Value: __u64 frames, per CPU. */
+struct bt_vlan_key {
+	__u32 ifindex;
+	__u16 dir; /* enum bt_dir */
+	__u16 vlan_id;
+};
+
+#endif /* BRIDGETRACE_H */
