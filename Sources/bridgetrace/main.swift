@@ -1,1 +1,3 @@
 import BridgeTraceCLI
+
+Entry.main()

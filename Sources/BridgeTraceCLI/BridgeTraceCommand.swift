@@ -1,0 +1,12 @@
+import ArgumentParser
+import BridgeTraceCore
+
+public struct BridgeTraceCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bridgetrace",
+        abstract: "Shows where frames die between the ports of a Linux bridge.",
+        subcommands: [CountersCommand.self, CleanupCommand.self, LabCommand.self]
+    )
+
+    public init() {}
+}

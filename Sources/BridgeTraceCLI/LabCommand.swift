@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct LabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lab")
+    func run() throws {}
+}
