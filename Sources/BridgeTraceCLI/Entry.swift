@@ -1,9 +1,7 @@
 import ArgumentParser
 import BridgeTraceCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 /// Runs the CLI. Operator-facing errors print one line and exit 2; argument errors keep
 /// ArgumentParser's message and usage but also exit 2, so scripts see one "usage" code.
@@ -14,7 +12,7 @@ public enum Entry {
             try command.run()
             exit(0)
         } catch let error as UserError {
-            fputs("bridgetrace: \(error.message)\n", stderr)
+            writeStandardError("bridgetrace: \(error.message)")
             exit(2)
         } catch let error as ExitCode {
             exit(error.rawValue)
@@ -24,8 +22,13 @@ public enum Entry {
                 print(BridgeTraceCommand.fullMessage(for: error))
                 exit(0)
             }
-            fputs(BridgeTraceCommand.fullMessage(for: error) + "\n", stderr)
+            writeStandardError(BridgeTraceCommand.fullMessage(for: error))
             exit(2)
         }
     }
+}
+
+/// One line to stderr, unbuffered, so it lands before the exit.
+func writeStandardError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
