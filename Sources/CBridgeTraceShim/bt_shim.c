@@ -115,3 +115,15 @@ int bt_tc_hook_destroy(int ifindex)
 	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	return bpf_tc_hook_destroy(&hook);
 }
+
+#include <sys/vfs.h>
+
+int bt_fs_magic(const char *path, unsigned long *magic)
+{
+	struct statfs info;
+
+	if (statfs(path, &info) != 0)
+		return -errno;
+	*magic = (unsigned long)info.f_type;
+	return 0;
+}

@@ -1,10 +1,7 @@
 #pragma once
+/* Only the library headers: kernel UAPI headers (linux/in6.h, ...) clash with glibc's in
+ * Swift's module system, so netlink and friends are reached through CBridgeTraceShim. */
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <xdp/libxdp.h>
-#include <libmnl/libmnl.h>
-#include <linux/if_link.h>
-#include <linux/rtnetlink.h>
-#include <linux/if_bridge.h>
-#include <net/if.h>

@@ -28,3 +28,6 @@ int bt_tc_detach(int ifindex, bool egress);
 int bt_tc_query(int ifindex, bool egress, uint32_t *prog_id);
 /* Remove the clsact qdisc (both directions). Call only for a qdisc we created. */
 int bt_tc_hook_destroy(int ifindex);
+
+/* statfs(2) f_type of path (sys/vfs.h is not in Swift's Glibc module). 0 or -errno. */
+int bt_fs_magic(const char *path, unsigned long *magic);

@@ -1,0 +1,29 @@
+import Foundation
+
+/// SIGINT, SIGTERM and SIGHUP ask a long-running command to stop; the command then
+/// detaches everything and exits normally. SIGPIPE is ignored so that a closed pipe
+/// shows up as a write error (and a clean stop), not as a silent death with programs
+/// still attached.
+enum StopSignals {
+    nonisolated(unsafe) private static var requested: sig_atomic_t = 0
+
+    static func install() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in StopSignals.requested = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaction(signal, &action, nil) }
+        Foundation.signal(SIGPIPE, SIG_IGN)
+    }
+
+    static var stopRequested: Bool { requested != 0 }
+
+    /// Sleeps until `deadline` or a stop signal, whichever comes first.
+    static func sleep(until deadline: Date) {
+        while !stopRequested {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return }
+            usleep(useconds_t(min(remaining, 0.05) * 1_000_000))
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import BridgeTraceCore
+import BridgeTraceKernel
+import Foundation
+
+/// Options shared by the commands that attach to a bridge.
+struct WatchOptions: ParsableArguments {
+    @Argument(help: "The bridge whose ports to watch, e.g. br0.")
+    var bridge: String?
+
+    @Option(name: .long, help: "Work inside this named network namespace (see `ip netns list`).")
+    var netns: String?
+
+    @Option(name: .customLong("port"), help: "Also watch this interface (repeatable); it need not be on a bridge.")
+    var ports: [String] = []
+
+    @Option(name: .long, help: "Write this file once every program is attached (for scripts and tests).")
+    var readyFile: String?
+
+    func validate() throws {
+        if bridge == nil && ports.isEmpty {
+            throw ValidationError("name a bridge (e.g. `bridgetrace counters br0`) or at least one --port")
+        }
+    }
+
+    var request: WatchRequest {
+        WatchRequest(bridge: bridge, ports: ports, netns: netns)
+    }
+
+    /// Privileges first, then the namespace (entered on this thread), then kernel
+    /// features: the order in which a person would fix them.
+    func prepare() throws {
+        try Preflight.requirePrivileges()
+        if let netns { try NetworkNamespace.enter(named: netns) }
+        try Preflight.requireBTF()
+        try Preflight.requireBPFFS()
+    }
+
+    func signalReady() throws {
+        guard let readyFile else { return }
+        if !FileManager.default.createFile(atPath: readyFile, contents: Data("ready\n".utf8)) {
+            throw UserError("cannot write the ready file \(readyFile): check the directory exists and is writable")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import BridgeTraceCore
+import CLibBPF
+import Foundation
+
+/// A map of a loaded `BPFObject` (which owns the fd). Keys and values are plain
+/// fixed-width structs from bridgetrace.h, passed by pointer.
+public struct BPFMap: Sendable {
+    public let name: String
+    public let fd: Int32
+    public let keySize: Int
+    public let valueSize: Int
+    public let isPerCPU: Bool
+
+    /// Number of per-CPU copies the kernel returns on lookup (possible CPUs, not online).
+    public static let possibleCPUs: Int = Int(max(1, libbpf_num_possible_cpus()))
+
+    /// Bytes a lookup fills: per-CPU maps return one 8-byte-aligned copy per CPU.
+    public var lookupSize: Int {
+        isPerCPU ? ((valueSize + 7) & ~7) * BPFMap.possibleCPUs : valueSize
+    }
+
+    public var perCPUStride: Int { (valueSize + 7) & ~7 }
+
+    /// The raw value for `key`, or nil when the key is absent.
+    public func lookup<Key>(_ key: Key) throws -> [UInt8]? {
+        var key = key
+        var value = [UInt8](repeating: 0, count: lookupSize)
+        let rc = value.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
+        if rc == 0 { return value }
+        if errno == ENOENT { return nil }
+        throw UserError.kernel("cannot read BPF map \(name)", errno: errno)
+    }
+
+    /// Writes `bytes` (already `lookupSize` long for per-CPU maps).
+    public func update<Key>(_ key: Key, bytes: [UInt8]) throws {
+        precondition(bytes.count == lookupSize)
+        var key = key
+        let rc = bytes.withUnsafeBytes { bpf_map_update_elem(fd, &key, $0.baseAddress, UInt64(BPF_ANY)) }
+        if rc != 0 { throw UserError.kernel("cannot write BPF map \(name)", errno: errno) }
+    }
+
+    public func delete<Key>(_ key: Key) {
+        var key = key
+        _ = bpf_map_delete_elem(fd, &key)
+    }
+
+    /// Every key, read with get_next_key. Hash maps only; keys are `Key`-sized structs.
+    public func keys<Key>(as _: Key.Type) -> [Key] {
+        precondition(MemoryLayout<Key>.size == keySize, "key type does not match map \(name)")
+        var result: [Key] = []
+        var current = [UInt8](repeating: 0, count: keySize)
+        var next = [UInt8](repeating: 0, count: keySize)
+        var first = true
+        while true {
+            let rc = current.withUnsafeBytes { cur in
+                next.withUnsafeMutableBytes { nxt in
+                    bpf_map_get_next_key(fd, first ? nil : cur.baseAddress, nxt.baseAddress)
+                }
+            }
+            if rc != 0 { break }
+            first = false
+            result.append(next.withUnsafeBytes { $0.loadUnaligned(as: Key.self) })
+            current = next
+        }
+        return result
+    }
+}

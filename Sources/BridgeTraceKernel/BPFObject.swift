@@ -1,0 +1,78 @@
+import BridgeTraceCore
+import CBridgeTraceShim
+import CLibBPF
+import Foundation
+
+/// The BPF objects compiled from bpf/ and embedded in the binary.
+public enum EmbeddedObject: String, CaseIterable, Sendable {
+    case counters
+
+    var bytes: UnsafeRawBufferPointer {
+        switch self {
+        case .counters:
+            return UnsafeRawBufferPointer(start: bt_obj_counters_bytes(), count: Int(bt_obj_counters_len()))
+        }
+    }
+}
+
+/// A loaded BPF object: its programs and maps live as long as this value. Opening needs
+/// no privileges; `load()` does.
+public final class BPFObject {
+    public let name: String
+    let handle: OpaquePointer
+
+    public init(embedded object: EmbeddedObject) throws {
+        LibBPFLog.install()
+        name = "bridgetrace_\(object.rawValue)"
+        let bytes = object.bytes
+        guard let opened = bt_object_open_mem(bytes.baseAddress, bytes.count, name) else {
+            throw UserError.kernel("cannot parse the embedded BPF object \(name)", errno: errno,
+                                   hint: "the binary is damaged; rebuild it")
+        }
+        handle = opened
+    }
+
+    /// Sets a map's size before load (e.g. a smaller ring buffer in tests).
+    public func setMaxEntries(map: String, _ entries: UInt32) throws {
+        guard let map = bpf_object__find_map_by_name(handle, map) else {
+            throw UserError("internal: no map \(map) in \(name)")
+        }
+        let rc = bpf_map__set_max_entries(map, entries)
+        if rc != 0 { throw UserError.kernel("cannot size map \(name)", errno: rc) }
+    }
+
+    public func load() throws {
+        LibBPFLog.clear()
+        let rc = bpf_object__load(handle)
+        if rc != 0 {
+            let log = LibBPFLog.recent(6).joined(separator: "\n  ")
+            var hint = "run as root with CAP_BPF and CAP_NET_ADMIN"
+            if -rc != EPERM { hint = "the kernel rejected the program" + (log.isEmpty ? "" : ":\n  " + log) }
+            throw UserError.kernel("cannot load BPF object \(name)", errno: rc, hint: hint)
+        }
+    }
+
+    public func programFD(_ programName: String) throws -> Int32 {
+        guard let program = bpf_object__find_program_by_name(handle, programName) else {
+            throw UserError("internal: no program \(programName) in \(name)")
+        }
+        let fd = bpf_program__fd(program)
+        if fd < 0 { throw UserError("internal: program \(programName) is not loaded") }
+        return fd
+    }
+
+    public func map(_ mapName: String) throws -> BPFMap {
+        guard let map = bpf_object__find_map_by_name(handle, mapName) else {
+            throw UserError("internal: no map \(mapName) in \(name)")
+        }
+        return BPFMap(
+            name: mapName, fd: bpf_map__fd(map), keySize: Int(bpf_map__key_size(map)),
+            valueSize: Int(bpf_map__value_size(map)),
+            isPerCPU: [BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH]
+                .contains(bpf_map__type(map)))
+    }
+
+    deinit {
+        bpf_object__close(handle)
+    }
+}

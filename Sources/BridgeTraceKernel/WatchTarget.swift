@@ -1,0 +1,46 @@
+import BridgeTraceCore
+
+/// What the operator asked to watch: a bridge's ports, extra named interfaces, or both.
+public struct WatchRequest: Sendable, Equatable {
+    public var bridge: String?
+    public var ports: [String]
+    public var netns: String?
+
+    public init(bridge: String?, ports: [String] = [], netns: String? = nil) {
+        self.bridge = bridge
+        self.ports = ports
+        self.netns = netns
+    }
+
+    /// The interfaces to hook right now, from a netlink dump. Pure: errors name what
+    /// exists so the operator can correct the command.
+    public func resolve(in links: [NetLink]) throws -> [NetLink] {
+        var selected: [NetLink] = []
+        if let bridge {
+            guard let link = links.first(where: { $0.name == bridge }) else {
+                throw UserError("\(bridge): no such interface \(bridgeList(links))")
+            }
+            guard link.isBridge else {
+                let role = link.masterIndex.flatMap { master in links.first { $0.ifindex == master } }
+                    .map { " (it is a port of \($0.name))" } ?? (link.kind.map { " (it is a \($0))" } ?? "")
+                throw UserError("\(bridge) is not a bridge\(role); to watch it alone use --port \(bridge) \(bridgeList(links))")
+            }
+            selected = NetlinkLinks.bridgePorts(ofBridgeIndex: link.ifindex, in: links)
+        }
+        for name in ports where !selected.contains(where: { $0.name == name }) {
+            guard let link = links.first(where: { $0.name == name }) else {
+                throw UserError("\(name): no such interface\(netnsSuffix); see `ip link`")
+            }
+            selected.append(link)
+        }
+        return selected
+    }
+
+    private var netnsSuffix: String { netns.map { " in netns \($0)" } ?? "" }
+
+    private func bridgeList(_ links: [NetLink]) -> String {
+        let bridges = links.filter(\.isBridge).map(\.name).sorted()
+        let place = netns.map { "in netns \($0)" } ?? "here"
+        return bridges.isEmpty ? "(no bridges \(place))" : "(bridges \(place): \(bridges.joined(separator: ", ")))"
+    }
+}
