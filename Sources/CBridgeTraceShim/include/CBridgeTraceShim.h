@@ -1,3 +1,4 @@
 #pragma once
 #include "bt_shim.h"
 #include "bt_objects.h"
+#include "bt_netlink.h"
