@@ -25,7 +25,7 @@ struct CleanupCommand: ParsableCommand {
         }
         var removedCount = 0
         for namespace in namespaces {
-            let result = try NamespaceThread.run(in: namespace) { () throws -> [String] in
+            let result = try NamespaceThread.run(in: namespace) { @Sendable () throws -> [String] in
                 let lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
                 defer { withExtendedLifetime(lock) {} }
                 let links = try NetlinkLinks.dump()

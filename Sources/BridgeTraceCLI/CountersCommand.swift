@@ -81,7 +81,6 @@ struct CountersOutput {
             text = CountersTable.render(snapshot, previous: previous, elapsed: elapsed)
             text = terminal ? "\u{1B}[H\u{1B}[2J" + text : text + "\n"
         }
-        fputs(text, stdout)
-        return fflush(stdout) == 0
+        return writeStandardOutput(text)
     }
 }

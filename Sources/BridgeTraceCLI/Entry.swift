@@ -32,3 +32,18 @@ public enum Entry {
 func writeStandardError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
+
+/// Writes all of `text` to stdout, unbuffered. False when the reader has gone (EPIPE),
+/// which long-running commands take as a request to stop.
+func writeStandardOutput(_ text: String) -> Bool {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        if written < 0 {
+            if errno == EINTR { continue }
+            return false
+        }
+        bytes = bytes.dropFirst(written)
+    }
+    return true
+}

@@ -4,9 +4,8 @@ import Foundation
 /// Runs a body on a fresh thread that has entered a network namespace. setns(2) changes
 /// only the calling thread, so this leaves the main thread where it was.
 enum NamespaceThread {
-    static func run<T>(in namespace: String?, _ body: @escaping () throws -> T) throws -> Result<T, Error> {
-        final class Box: @unchecked Sendable { var result: Result<T, Error>? }
-        let box = Box()
+    static func run<T>(in namespace: String?, _ body: @escaping @Sendable () throws -> T) throws -> Result<T, Error> {
+        let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             box.result = Result {
@@ -19,4 +18,9 @@ enum NamespaceThread {
         done.wait()
         return box.result!
     }
+}
+
+/// Carries a result across the thread boundary; the semaphore orders the accesses.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
 }

@@ -11,6 +11,7 @@ public enum StaleProgramCleanup {
     /// One line per program removed, e.g. "vm1: xdp bt_xdp_rx (id 42)".
     @discardableResult
     public static func run(links: [(name: String, ifindex: Int32)]) -> [String] {
+        LibBPFLog.install()  // tc queries on bare devices make libbpf complain; keep it quiet
         var removed: [String] = []
         for link in links {
             removed += removeXDP(link.name, link.ifindex)

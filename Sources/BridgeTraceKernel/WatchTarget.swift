@@ -39,7 +39,7 @@ public struct WatchRequest: Sendable, Equatable {
     private var netnsSuffix: String { netns.map { " in netns \($0)" } ?? "" }
 
     private func bridgeList(_ links: [NetLink]) -> String {
-        let bridges = links.filter(\.isBridge).map(\.name).sorted()
+        let bridges = links.filter { $0.isBridge }.map { $0.name }.sorted()
         let place = netns.map { "in netns \($0)" } ?? "here"
         return bridges.isEmpty ? "(no bridges \(place))" : "(bridges \(place): \(bridges.joined(separator: ", ")))"
     }
