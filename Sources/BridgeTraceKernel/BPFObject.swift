@@ -6,11 +6,15 @@ import Foundation
 /// The BPF objects compiled from bpf/ and embedded in the binary.
 public enum EmbeddedObject: String, CaseIterable, Sendable {
     case counters
+    /// An XDP program that only passes: the zero point for benchmarks.
+    case baseline
 
     var bytes: UnsafeRawBufferPointer {
         switch self {
         case .counters:
             return UnsafeRawBufferPointer(start: bt_obj_counters_bytes(), count: Int(bt_obj_counters_len()))
+        case .baseline:
+            return UnsafeRawBufferPointer(start: bt_obj_baseline_bytes(), count: Int(bt_obj_baseline_len()))
         }
     }
 }
