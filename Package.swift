@@ -7,6 +7,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "bridgetrace", targets: ["bridgetrace"]),
+        // For Benchmarks/, a package of its own so that CI's test build stays lean.
+        .library(name: "BridgeTraceCore", targets: ["BridgeTraceCore"]),
+        .library(name: "BridgeTraceKernel", targets: ["BridgeTraceKernel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
