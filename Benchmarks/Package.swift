@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// bridgetrace's benchmarks: a package of their own so that the root package's test build
+// stays lean. Everything here needs root (BPF_PROG_TEST_RUN loads programs).
+//
+//   swift run -c release bt-progbench                                  # plain table
+//   swift package --allow-writing-to-package-directory benchmark       # package-benchmark
+//   ./lab-pps.sh                                                       # bridge pps, tracer on/off
+let package = Package(
+    name: "bridgetrace-benchmarks",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        // Named, because a path dependency is otherwise known by its folder name.
+        .package(name: "bridgetrace", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // bpf_prog_test_run_opts through LIBBPF_OPTS, which Swift cannot spell.
+        .target(name: "CBenchShim", linkerSettings: [.linkedLibrary("bpf")]),
+        // The test frames and the timing loop, shared by both front ends.
+        .target(
+            name: "ProgBenchSupport",
+            dependencies: [
+                "CBenchShim",
+                .product(name: "BridgeTraceKernel", package: "bridgetrace"),
+                .product(name: "BridgeTraceCore", package: "bridgetrace"),
+            ]
+        ),
+        .executableTarget(name: "bt-progbench", dependencies: ["ProgBenchSupport", "CBenchShim"]),
+        // package-benchmark suite; the plugin finds targets whose folder sits in a folder
+        // named Benchmarks, which this package's root is.
+        .executableTarget(
+            name: "ProgTestRun",
+            dependencies: [
+                "ProgBenchSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "ProgTestRun",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
