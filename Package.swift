@@ -56,6 +56,10 @@ let package = Package(
         .executableTarget(name: "bridgetrace", dependencies: ["BridgeTraceCLI"]),
         .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"]),
         .testTarget(
+            name: "BridgeTraceKernelTests",
+            dependencies: ["BridgeTraceKernel", "CBridgeTraceABI"]
+        ),
+        .testTarget(
             name: "BridgeTraceIntegrationTests",
             dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab"]
         ),

@@ -76,6 +76,26 @@ public final class BPFObject {
                 .contains(bpf_map__type(map)))
     }
 
+    /// Every program in the object, by name.
+    public var programNames: [String] {
+        var names: [String] = []
+        var program = bpf_object__next_program(handle, nil)
+        while let current = program {
+            names.append(String(cString: bpf_program__name(current)))
+            program = bpf_object__next_program(handle, current)
+        }
+        return names
+    }
+
+    /// Size of a struct as the object's BTF records it (what the kernel side compiled),
+    /// or nil when the BTF has no such struct. Needs no privileges.
+    public func btfStructSize(_ structName: String) -> Int? {
+        guard let btf = bpf_object__btf(handle) else { return nil }
+        let id = btf__find_by_name_kind(btf, structName, UInt32(BTF_KIND_STRUCT))
+        guard id > 0, let type = btf__type_by_id(btf, UInt32(id)) else { return nil }
+        return Int(type.pointee.size)
+    }
+
     deinit {
         bpf_object__close(handle)
     }
