@@ -61,7 +61,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTraceIntegrationTests",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab"]
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab"],
+            exclude: ["Fixtures"]
         ),
     ]
 )
