@@ -116,12 +116,15 @@ import Testing
             #expect(try tracer.stop(signal: SIGKILL) == SIGKILL)
             // The kill really left them behind: 3 ports x (XDP rx + tc tx).
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 6)
+            let leftIDs = try BridgetracePrograms.attachedIDs(netns: lab.bridgeNamespace)
+            #expect(leftIDs.count == 2)  // one bt_xdp_rx and one bt_tc_tx, shared by all ports
 
             let cleanup = try BridgeTraceBinary.run(["cleanup", "--netns", lab.bridgeNamespace])
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
             #expect(cleanup.stdout.contains("removed 6 stale program(s)"))
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
-            #expect(try BridgetracePrograms.loaded().isEmpty)
+            // Once detached nothing holds them: the kernel frees them (after an RCU grace period).
+            #expect(BridgetracePrograms.waitUntilUnloaded(leftIDs))
         }
     }
 

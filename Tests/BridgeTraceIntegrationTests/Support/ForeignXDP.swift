@@ -65,11 +65,29 @@ enum BridgetracePrograms {
         return found
     }
 
-    /// Every loaded bt_* program anywhere (attached or merely held by a process).
-    static func loaded() throws -> [String] {
-        let output = try run(["bpftool", "-j", "prog", "show"])
-        let programs = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
-        return programs.compactMap { $0["name"] as? String }.filter { $0.hasPrefix("bt_") }
+    /// Program ids of the bt_* programs attached in `netns`.
+    static func attachedIDs(netns: String) throws -> Set<Int> {
+        let output = try exec(inNetns: netns, ["bpftool", "-j", "net", "show"])
+        let sections = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
+        var ids: Set<Int> = []
+        for section in sections {
+            for entry in (section["xdp"] as? [[String: Any]] ?? []) + (section["tc"] as? [[String: Any]] ?? []) {
+                if let id = entry["id"] as? Int, (try? programName(id: id))?.hasPrefix("bt_") == true { ids.insert(id) }
+            }
+        }
+        return ids
+    }
+
+    /// True once none of `ids` is loaded any more (polls for up to 5 s).
+    static func waitUntilUnloaded(_ ids: Set<Int>) -> Bool {
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            let output = (try? run(["bpftool", "-j", "prog", "show"])) ?? "[]"
+            let programs = (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
+            if ids.isDisjoint(with: Set(programs.compactMap { $0["id"] as? Int })) { return true }
+            usleep(100_000)
+        } while Date() < deadline
+        return false
     }
 
     static func programName(id: Int) throws -> String {
