@@ -45,6 +45,13 @@ public final class BPFObject {
         if rc != 0 { throw UserError.kernel("cannot size map \(name)", errno: rc) }
     }
 
+    /// Sets a `const volatile` global before load; the verifier then prunes by its value.
+    public func setReadOnly<Value>(_ variable: String, to value: Value) throws {
+        var value = value
+        let rc = bt_object_set_rodata(handle, variable, &value, MemoryLayout<Value>.size)
+        if rc != 0 { throw UserError.kernel("internal: cannot set \(variable) in \(name)", errno: rc) }
+    }
+
     public func load() throws {
         LibBPFLog.clear()
         let rc = bpf_object__load(handle)

@@ -79,7 +79,7 @@ struct bt_vlan_key {
 
 #define BT_SNAPLEN_DEFAULT 128
 #define BT_SNAPLEN_MAX 256
-#define BT_RINGBUF_DEFAULT_BYTES (8 * 1024 * 1024)
+#define BT_RINGBUF_DEFAULT_BYTES 8388608 /* 8 MiB; a literal so that Swift imports it */
 
 /* What an event is about; the JSON `kind`. A tagged frame whose inner protocol is none of
  * these is BT_KIND_VLAN. */
