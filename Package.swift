@@ -21,6 +21,8 @@ let package = Package(
             pkgConfig: "libxdp",
             providers: [.apt(["libbpf-dev", "libxdp-dev", "libmnl-dev", "libelf-dev"])]
         ),
+        // libpcap, for tcpdump filter expressions (pcap_compile / pcap_offline_filter).
+        .systemLibrary(name: "CLibPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         // bpf/include/bridgetrace.h, the one kernel/user ABI, with no library attached, so
         // that BridgeTraceCore can see the layouts without importing libbpf.
         .target(name: "CBridgeTraceABI"),
@@ -42,6 +44,11 @@ let package = Package(
             name: "BridgeTraceKernel",
             dependencies: ["BridgeTraceCore", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI"]
         ),
+        // tcpdump filter expressions through libpcap: compile, match captured bytes.
+        .target(
+            name: "BridgeTracePcap",
+            dependencies: ["BridgeTraceCore", "CLibPcap"]
+        ),
         .target(
             name: "BridgeTraceLab",
             dependencies: ["BridgeTraceCore", "BridgeTraceKernel"]
@@ -49,15 +56,21 @@ let package = Package(
         .target(
             name: "BridgeTraceCLI",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "bridgetrace", dependencies: ["BridgeTraceCLI"]),
         .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"]),
+        .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceCore"]),
+        .testTarget(
+            name: "BridgeTraceKernelTests",
+            dependencies: ["BridgeTraceKernel", "CBridgeTraceABI"]
+        ),
         .testTarget(
             name: "BridgeTraceIntegrationTests",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab"]
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab"],
+            exclude: ["Fixtures"]
         ),
     ]
 )

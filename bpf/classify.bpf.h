@@ -38,7 +38,7 @@ struct bt_vlan_hdr {
 	__be16 proto;
 };
 
-/* Only the fixed part of an Ethernet/IPv4 ARP header is needed: the opcode. */
+/* The fixed part of an ARP header: the opcode is all the counters need. */
 struct bt_arp_hdr {
 	__be16 htype;
 	__be16 ptype;
@@ -47,10 +47,20 @@ struct bt_arp_hdr {
 	__be16 op;
 };
 
+/* Ethernet/IPv4 ARP body after the fixed part: the event pre-filter matches the IPs. */
+struct bt_arp_eth_ipv4 {
+	__u8 sha[6];
+	__be32 spa;
+	__u8 tha[6];
+	__be32 tpa;
+} __attribute__((packed));
+
 struct bt_class {
 	__u32 counter;  /* enum bt_counter, one of the exclusive classes */
 	__u32 tagged;   /* a VLAN tag was seen, in-band or offloaded */
 	__u32 vlan_id;  /* outer tag's VID when tagged */
+	__be32 ip_a;    /* IPv4 src / ARP sender IP, 0 when none (for the event pre-filter) */
+	__be32 ip_b;    /* IPv4 dst / ARP target IP */
 };
 
 /* Per-CPU counters: a direct array for small ifindexes (index = ifindex * 2 + dir)... */
@@ -89,6 +99,8 @@ static __always_inline void bt_classify(void *data, void *data_end, __u32 has_of
 	__u16 proto;
 
 	out->counter = BT_CTR_OTHER;
+	out->ip_a = 0;
+	out->ip_b = 0;
 	out->tagged = has_offload;
 	out->vlan_id = offloaded_tci & BT_VLAN_VID_MASK;
 
@@ -124,6 +136,14 @@ static __always_inline void bt_classify(void *data, void *data_end, __u32 has_of
 			out->counter = BT_CTR_ARP_REQUEST;
 		else if (arp->op == bpf_htons(BT_ARPOP_REPLY))
 			out->counter = BT_CTR_ARP_REPLY;
+		if (arp->ptype == bpf_htons(ETH_P_IP) && arp->plen == 4 && arp->hlen == 6) {
+			struct bt_arp_eth_ipv4 *body = (void *)(arp + 1);
+
+			if ((void *)(body + 1) <= data_end) {
+				out->ip_a = body->spa;
+				out->ip_b = body->tpa;
+			}
+		}
 		return;
 	}
 
@@ -134,6 +154,8 @@ static __always_inline void bt_classify(void *data, void *data_end, __u32 has_of
 		out->counter = BT_CTR_IPV4_OTHER;
 		if ((void *)(ip + 1) > data_end)
 			return;
+		out->ip_a = ip->saddr;
+		out->ip_b = ip->daddr;
 		/* Only the first fragment carries the L4 header. */
 		if (ip->frag_off & bpf_htons(0x1fff))
 			return;
@@ -215,14 +237,16 @@ static __always_inline void bt_count_vlan(__u32 ifindex, __u32 dir, __u32 vlan_i
 	}
 }
 
-/* Count one frame. Per-CPU values, so plain increments are race-free. */
+/* Count one frame into cls. Per-CPU values, so plain increments are race-free. */
 static __always_inline void bt_count(void *data, void *data_end, __u32 len, __u32 ifindex,
-				     __u32 dir, __u32 has_offload, __u16 offloaded_tci)
+				     __u32 dir, __u32 has_offload, __u16 offloaded_tci,
+				     struct bt_class *out)
 {
 	struct bt_class cls;
 	struct bt_counters *c;
 
 	bt_classify(data, data_end, has_offload, offloaded_tci, &cls);
+	*out = cls;
 	c = bt_port_counters(ifindex, dir);
 	if (!c)
 		return;

@@ -33,7 +33,7 @@ struct CountersCommand: ParsableCommand {
     func run() throws {
         try watch.prepare()
         StopSignals.install()
-        let session = try CounterSession(request: watch.request)
+        let session = try WatchSession(request: watch.request)
         defer { session.close() }
         for line in session.removedStale {
             writeStandardError("bridgetrace: removed a stale program left by a killed run: \(line)")

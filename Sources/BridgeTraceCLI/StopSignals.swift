@@ -12,7 +12,15 @@ enum StopSignals {
         action.__sigaction_handler.sa_handler = { _ in StopSignals.requested = 1 }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaction(signal, &action, nil) }
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            sigaction(signal, &action, nil)
+            sigaddset(&unblock, signal)
+        }
+        // A parent may hand us a blocked mask (Foundation's Process does): without this
+        // the stop request would wait forever as a pending signal.
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         Foundation.signal(SIGPIPE, SIG_IGN)
     }
 

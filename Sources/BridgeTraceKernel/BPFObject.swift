@@ -45,6 +45,13 @@ public final class BPFObject {
         if rc != 0 { throw UserError.kernel("cannot size map \(name)", errno: rc) }
     }
 
+    /// Sets a `const volatile` global before load; the verifier then prunes by its value.
+    public func setReadOnly<Value>(_ variable: String, to value: Value) throws {
+        var value = value
+        let rc = bt_object_set_rodata(handle, variable, &value, MemoryLayout<Value>.size)
+        if rc != 0 { throw UserError.kernel("internal: cannot set \(variable) in \(name)", errno: rc) }
+    }
+
     public func load() throws {
         LibBPFLog.clear()
         let rc = bpf_object__load(handle)
@@ -74,6 +81,26 @@ public final class BPFObject {
             valueSize: Int(bpf_map__value_size(map)),
             isPerCPU: [BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH]
                 .contains(bpf_map__type(map)))
+    }
+
+    /// Every program in the object, by name.
+    public var programNames: [String] {
+        var names: [String] = []
+        var program = bpf_object__next_program(handle, nil)
+        while let current = program {
+            names.append(String(cString: bpf_program__name(current)))
+            program = bpf_object__next_program(handle, current)
+        }
+        return names
+    }
+
+    /// Size of a struct as the object's BTF records it (what the kernel side compiled),
+    /// or nil when the BTF has no such struct. Needs no privileges.
+    public func btfStructSize(_ structName: String) -> Int? {
+        guard let btf = bpf_object__btf(handle) else { return nil }
+        let id = btf__find_by_name_kind(btf, structName, UInt32(BTF_KIND_STRUCT))
+        guard id > 0, let type = btf__type_by_id(btf, UInt32(id)) else { return nil }
+        return Int(type.pointee.size)
     }
 
     deinit {

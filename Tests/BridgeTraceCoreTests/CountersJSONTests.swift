@@ -79,8 +79,8 @@ import Testing
         #expect(lines[0].hasPrefix("bridge br0  1970-01-01T00:00:02.000Z  lost events: 0"))
         #expect(lines[1].hasPrefix("port   dir"))
         // 30 frames over 2 s on vm1 rx, counted at tc ingress.
-        #expect(lines[2].hasPrefix("vm1    rx (tc)   15     30"))
-        #expect(lines.contains { $0.hasPrefix("total  rx        15     30") })
+        #expect(lines[2].hasPrefix("vm1    rx (tc)   15      30"))
+        #expect(lines.contains { $0.hasPrefix("total  rx        15      30") })
         #expect(lines.last == "note: vm1 rx is counted at tc ingress: XDP is held by foo (id 9)")
     }
 }

@@ -75,4 +75,61 @@ struct bt_vlan_key {
 	__u16 vlan_id;
 };
 
+/* ---- Per-frame events (bridgetrace trace) ---- */
+
+#define BT_SNAPLEN_DEFAULT 128
+#define BT_SNAPLEN_MAX 256
+#define BT_RINGBUF_DEFAULT_BYTES 8388608 /* 8 MiB; a literal so that Swift imports it */
+
+/* What an event is about; the JSON `kind`. A tagged frame whose inner protocol is none of
+ * these is BT_KIND_VLAN. */
+enum bt_kind {
+	BT_KIND_NONE = 0,
+	BT_KIND_ARP = 1,
+	BT_KIND_ICMP = 2,
+	BT_KIND_ICMP6 = 3,
+	BT_KIND_DHCP = 4,
+	BT_KIND_VLAN = 5,
+	BT_KIND_OTHER = 6,
+	BT_KIND_DROP = 7,
+};
+
+/* Bits of bt_trace_config.kinds: which kinds reach the ring buffer. */
+#define BT_KIND_BIT(k) (1u << (k))
+
+/*
+ * Read-only config, set in .rodata before load, so that the verifier prunes the event
+ * path entirely when events are off (counters only) and the pre-filter costs nothing
+ * when unset.
+ */
+struct bt_trace_config {
+	__u32 events;        /* 0: count only; 1: emit events */
+	__u32 kinds;         /* BT_KIND_BIT mask of kinds to emit */
+	__u32 snaplen;       /* bytes of frame copied into an event, 1..BT_SNAPLEN_MAX */
+	__u32 host_ip;       /* IPv4, network order; 0 = any. Matches IP src/dst, ARP sender/target */
+	__u8 mac[6];         /* source or destination MAC to match, when mac_set */
+	__u8 mac_set;
+	__u8 pad0;
+	__u16 vlan_id;       /* outer VID to match, when vlan_set */
+	__u16 vlan_set;
+};
+
+/* One frame seen at a port. Fixed size; only caplen bytes of data are meaningful. */
+struct bt_frame_event {
+	__u64 time_ns;           /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex;
+	__u32 len;               /* frame length on the wire, without an offloaded tag */
+	__u16 caplen;            /* bytes valid in data */
+	__u8 dir;                /* enum bt_dir */
+	__u8 kind;               /* enum bt_kind */
+	__u16 vlan_offload_tci;  /* tag the stack moved into skb metadata (tc only) */
+	__u16 vlan_offload_tpid; /* its TPID (0x8100/0x88a8), host order; 0 = none */
+	__u8 pad[4];
+	__u8 data[BT_SNAPLEN_MAX];
+};
+
+/* Index of the single slot of the per-CPU bt_lost map: ring buffer reservations that
+ * failed (the consumer fell behind). Never silent: shown by trace and counters. */
+#define BT_LOST_SLOT 0
+
 #endif /* BRIDGETRACE_H */

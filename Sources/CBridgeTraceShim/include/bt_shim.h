@@ -31,3 +31,10 @@ int bt_tc_hook_destroy(int ifindex);
 
 /* statfs(2) f_type of path (sys/vfs.h is not in Swift's Glibc module). 0 or -errno. */
 int bt_fs_magic(const char *path, unsigned long *magic);
+
+/*
+ * Writes `size` bytes into the `const volatile` global `var` in the object's .rodata,
+ * before load (the verifier then treats it as a constant). The offset is looked up in
+ * the object's BTF. 0, -ENOENT (no such variable) or -EINVAL (size mismatch).
+ */
+int bt_object_set_rodata(struct bpf_object *obj, const char *var, const void *val, size_t size);

@@ -1,30 +1,51 @@
 import BridgeTraceCore
+import CBridgeTraceABI
 import Foundation
 
-/// `counters`: the counting programs on every watched port, kept in step with the bridge.
+/// What `trace` asks of the kernel programs on top of counting.
+public struct EventOptions: Sendable {
+    public var config: bt_trace_config
+    /// Ring buffer size in bytes: a power of two, at least a page.
+    public var ringBufferBytes: UInt32
+
+    public init(config: bt_trace_config, ringBufferBytes: UInt32 = UInt32(BT_RINGBUF_DEFAULT_BYTES)) {
+        self.config = config
+        self.ringBufferBytes = ringBufferBytes
+    }
+}
+
+/// The counting (and, for `trace`, event) programs on every watched port, kept in step
+/// with the bridge as ports come and go.
 ///
 /// Netns-bound work (netlink, attach) must happen on the thread that entered the
-/// namespace: create, refresh and close the session from that one thread.
-public final class CounterSession {
+/// namespace: create, refresh and close the session from that one thread. Reading maps
+/// and the ring buffer is not netns-bound.
+public final class WatchSession {
     public let request: WatchRequest
     private let lock: InstanceLock
-    private let object: BPFObject
+    public let object: BPFObject
     private let programs: PortPrograms
     private let maps: CounterMaps
+    private let lostMap: BPFMap
     private var attached: [Int32: AttachedPort] = [:]
     /// Stale programs removed at start (a previous run was killed).
     public private(set) var removedStale: [String] = []
 
-    public init(request: WatchRequest) throws {
+    public init(request: WatchRequest, events: EventOptions? = nil) throws {
         self.request = request
         lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
         let links = try NetlinkLinks.dump()
         let ports = try request.resolve(in: links)
         removedStale = StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) })
         object = try BPFObject(embedded: .counters)
+        if let events {
+            try object.setReadOnly("bt_config", to: events.config)
+            try object.setMaxEntries(map: "bt_events", events.ringBufferBytes)
+        }
         try object.load()
         programs = try PortPrograms(object: object)
         maps = try CounterMaps(object: object)
+        lostMap = try object.map("bt_lost")
         do {
             for port in ports { try attach(port) }
         } catch {
@@ -66,7 +87,22 @@ public final class CounterSession {
         return changes
     }
 
-    public func snapshot(lostEvents: UInt64 = 0) throws -> CountersSnapshot {
+    /// Events the kernel could not queue because the ring buffer was full, since load.
+    public func lostEvents() throws -> UInt64 {
+        guard let raw = try lostMap.lookup(UInt32(BT_LOST_SLOT)) else { return 0 }
+        var total: UInt64 = 0
+        for cpu in 0..<BPFMap.possibleCPUs {
+            total &+= raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: cpu * lostMap.perCPUStride, as: UInt64.self) }
+        }
+        return total
+    }
+
+    /// ifindex -> port name of what is watched now.
+    public var portNames: [Int32: String] {
+        attached.mapValues(\.name)
+    }
+
+    public func snapshot() throws -> CountersSnapshot {
         var portCounters: [PortCounters] = []
         for port in ports {
             let (rx, tx) = try maps.read(ifindex: port.ifindex)
@@ -74,7 +110,7 @@ public final class CounterSession {
                                              rxHookNote: port.rxHookNote, rx: rx, tx: tx))
         }
         return CountersSnapshot(time: Date().timeIntervalSince1970, bridge: request.bridge ?? "",
-                                netns: request.netns, ports: portCounters, lostEvents: lostEvents)
+                                netns: request.netns, ports: portCounters, lostEvents: try lostEvents())
     }
 
     /// Detaches everything this session attached. Idempotent.

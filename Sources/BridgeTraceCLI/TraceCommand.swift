@@ -1,0 +1,159 @@
+import ArgumentParser
+import BridgeTraceCore
+import BridgeTraceKernel
+import BridgeTracePcap
+import CBridgeTraceABI
+import Foundation
+
+struct TraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Per-frame events at every port: ARP, ICMP, DHCP and VLAN-tagged frames.",
+        discussion: """
+        FILTER is a tcpdump (pcap-filter) expression, e.g. 'arp or (icmp and host 10.0.0.5)'. \
+        It runs in userspace through libpcap on the captured bytes; its simple parts (a \
+        protocol, a host, a MAC, a VLAN) also filter in the kernel before the ring buffer. \
+        Events the kernel could not queue are counted and reported, never dropped silently.
+        """
+    )
+
+    @OptionGroup var watch: WatchOptions
+
+    @Argument(help: "A tcpdump filter expression (quote it, or give it as several words).")
+    var filter: [String] = []
+
+    @Flag(help: "Print one JSON object per event.")
+    var json = false
+
+    @Option(name: .customShort("w"), help: "Write the frames to this pcapng file (mode 0600) instead of printing them.")
+    var write: String?
+
+    @Option(name: [.customShort("c"), .long], help: "Stop after this many events.")
+    var count: Int?
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(help: "Bytes of each frame to capture (1-\(BT_SNAPLEN_MAX)).")
+    var snaplen: Int = Int(BT_SNAPLEN_DEFAULT)
+
+    @Flag(help: "Trace every frame, not only ARP, ICMP, ICMPv6, DHCP and VLAN-tagged ones.")
+    var all = false
+
+    @Option(name: [.customShort("B"), .customLong("buffer-size")],
+            help: "Ring buffer size in KiB (a power of two; default \(BT_RINGBUF_DEFAULT_BYTES / 1024)).")
+    var bufferSize: Int = Int(BT_RINGBUF_DEFAULT_BYTES / 1024)
+
+    func validate() throws {
+        if !(1...Int(BT_SNAPLEN_MAX)).contains(snaplen) { throw ValidationError("--snaplen must be between 1 and \(BT_SNAPLEN_MAX)") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
+        if bufferSize < 4 || bufferSize > 1 << 20 || bufferSize & (bufferSize - 1) != 0 {
+            throw ValidationError("--buffer-size must be a power of two between 4 and 1048576 KiB")
+        }
+        if json && write != nil { throw ValidationError("choose one of --json and -w") }
+    }
+
+    func run() throws {
+        let expression = filter.joined(separator: " ")
+        // A bad filter is a usage error: report libpcap's words before touching the kernel.
+        let packetFilter: PacketFilter?
+        do {
+            packetFilter = expression.isEmpty ? nil : try PacketFilter(expression: expression, snaplen: snaplen)
+        } catch {
+            throw UserError("\(error)")
+        }
+        try watch.prepare()
+        StopSignals.install()
+        let pcapng = try write.map { try PcapngFile(path: $0, snaplen: snaplen) }
+
+        var config = bt_trace_config()
+        config.events = 1
+        config.snaplen = UInt32(snaplen)
+        let defaultKinds = TraceKinds.defaultMask(all: all)
+        TracePrefilter.derive(from: expression).apply(to: &config, defaultKinds: defaultKinds)
+
+        let session = try WatchSession(request: watch.request,
+                                       events: EventOptions(config: config, ringBufferBytes: UInt32(bufferSize * 1024)))
+        defer { session.close() }
+        for line in session.removedStale {
+            writeStandardError("bridgetrace: removed a stale program left by a killed run: \(line)")
+        }
+        let pipeline = TracePipeline(format: json ? .json : .text, filter: packetFilter, pcapng: pcapng,
+                                     limit: count, ports: session.portNames)
+        let reader = try FrameEventReader(object: session.object) { pipeline.handle($0) }
+        let drain = DrainThread(reader: reader, pipeline: pipeline)
+        try watch.signalReady()
+
+        let end = duration.map { Date().addingTimeInterval($0) }
+        var reportedLost: UInt64 = 0
+        var nextRefresh = Date().addingTimeInterval(1)
+        while !StopSignals.stopRequested && !drain.finished {
+            if let end, Date() >= end { break }
+            StopSignals.sleep(until: min(Date().addingTimeInterval(0.1), end ?? .distantFuture))
+            if Date() >= nextRefresh {
+                for change in try session.refresh() { writeStandardError("bridgetrace: \(change)") }
+                pipeline.updatePorts(session.portNames)
+                nextRefresh = Date().addingTimeInterval(1)
+            }
+            let lost = try session.lostEvents()
+            if lost > reportedLost {
+                writeStandardError("bridgetrace: warning: \(lost - reportedLost) event(s) lost, \(lost) in all: the ring buffer was full (try a larger -B or a narrower filter)")
+                reportedLost = lost
+            }
+        }
+        drain.stop()
+        let lost = try session.lostEvents()
+        if lost > reportedLost {
+            writeStandardError("bridgetrace: warning: \(lost - reportedLost) event(s) lost, \(lost) in all: the ring buffer was full (try a larger -B or a narrower filter)")
+        }
+        pcapng?.close()
+        writeStandardError("bridgetrace: \(pipeline.summary), \(lost) lost")
+        if let error = drain.error { throw error }
+        if pipeline.writeFailed && pcapng != nil { throw UserError("writing \(write ?? "") failed: is the disk full?") }
+    }
+}
+
+/// Drains the ring buffer on a thread of its own until stopped or the --count is reached.
+final class DrainThread: @unchecked Sendable {
+    private let reader: FrameEventReader
+    private let pipeline: TracePipeline
+    private let done = DispatchSemaphore(value: 0)
+    private let stopFlag = Mutex(false)
+    private(set) var error: Error?
+    private let finishedFlag = Mutex(false)
+
+    init(reader: FrameEventReader, pipeline: TracePipeline) {
+        self.reader = reader
+        self.pipeline = pipeline
+        let thread = Thread { [self] in run() }
+        thread.name = "bridgetrace-drain"
+        thread.start()
+    }
+
+    var finished: Bool { finishedFlag.withLock { $0 } }
+
+    private func run() {
+        defer {
+            finishedFlag.withLock { $0 = true }
+            done.signal()
+        }
+        do {
+            while !stopFlag.withLock({ $0 }) {
+                try reader.poll(timeoutMs: 100)
+                pipeline.flush()
+                if pipeline.limitReached || pipeline.writeFailed { return }
+            }
+            // Whatever the kernel queued before the stop still belongs to the trace.
+            try reader.poll(timeoutMs: 0)
+            pipeline.flush()
+        } catch {
+            self.error = error
+        }
+    }
+
+    func stop() {
+        stopFlag.withLock { $0 = true }
+        done.wait()
+    }
+}

@@ -1,0 +1,84 @@
+import BridgeTraceCore
+import BridgeTracePcap
+import Foundation
+import Synchronization
+
+/// What happens to each ring-buffer record, on the drain thread: decode, apply the
+/// libpcap filter, render (text, JSON lines or pcapng), count. Output is batched per
+/// poll and written once, so a busy bridge costs one write(2) per batch, not per frame.
+final class TracePipeline: @unchecked Sendable {
+    enum Format { case text, json }
+
+    private let format: Format
+    private let filter: PacketFilter?
+    private let pcapng: PcapngFile?
+    private let wallClockOffsetNs: Int64
+    private let limit: Int?
+    private let portNames: Mutex<[Int32: String]>
+    private var pending = ""
+    private(set) var byKind: [String: Int] = [:]
+    private(set) var emitted = 0
+    private(set) var writeFailed = false
+
+    init(format: Format, filter: PacketFilter?, pcapng: PcapngFile?, limit: Int?, ports: [Int32: String]) {
+        self.format = format
+        self.filter = filter
+        self.pcapng = pcapng
+        self.limit = limit
+        self.portNames = Mutex(ports)
+        wallClockOffsetNs = TracePipeline.wallClockOffset()
+    }
+
+    /// CLOCK_REALTIME - CLOCK_MONOTONIC: the kernel stamps events with the latter.
+    static func wallClockOffset() -> Int64 {
+        var real = timespec()
+        var mono = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        return (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec) - Int64(mono.tv_nsec)
+    }
+
+    func updatePorts(_ ports: [Int32: String]) {
+        portNames.withLock { $0 = ports }
+    }
+
+    var limitReached: Bool { limit.map { emitted >= $0 } ?? false }
+
+    /// One record from the ring buffer.
+    func handle(_ raw: UnsafeRawBufferPointer) {
+        if limitReached { return }
+        guard let ifindex = FrameEventRecord.ifindex(raw) else { return }
+        let port = portNames.withLock { $0[ifindex] } ?? "if\(ifindex)"
+        guard let frame = FrameEventRecord.decode(raw, port: port) else { return }
+        if let filter, !filter.matches(frame.bytes, wireLength: frame.length) { return }
+        let event = TraceEvent.make(frame)
+        emitted += 1
+        byKind[event.decoded.kind.rawValue, default: 0] += 1
+        if let pcapng {
+            do {
+                try pcapng.write(frame, wallClockNs: UInt64(Int64(frame.monotonicNs) + wallClockOffsetNs))
+            } catch {
+                writeFailed = true
+            }
+            return
+        }
+        switch format {
+        case .text: pending += TraceText.line(event, wallClockOffsetNs: wallClockOffsetNs)
+        case .json: pending += TraceJSON.line(event, wallClockOffsetNs: wallClockOffsetNs)
+        }
+        pending += "\n"
+    }
+
+    /// Writes what the last poll produced.
+    func flush() {
+        pcapng?.flush()
+        guard !pending.isEmpty else { return }
+        if !writeStandardOutput(pending) { writeFailed = true }
+        pending = ""
+    }
+
+    var summary: String {
+        let kinds = byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "\(emitted) event\(emitted == 1 ? "" : "s")" + (kinds.isEmpty ? "" : " (\(kinds))")
+    }
+}

@@ -1,0 +1,1 @@
+// Filled in by the trace work: PacketFilter (libpcap).

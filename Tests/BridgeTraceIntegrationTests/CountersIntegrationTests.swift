@@ -1,0 +1,164 @@
+import BridgeTraceLab
+import Foundation
+import Testing
+
+/// `bridgetrace counters` on a real bridge in a lab: real veths, real XDP and tc, frames
+/// from scapy and ping. Every count is exact, and checked against the kernel's own
+/// `ip -s link` counters over the same window.
+@Suite(.serialized) struct CountersIntegrationTests {
+    /// Static neighbours and a warm-up ping before attaching: no ARP resolution and no
+    /// flooding of unknown unicast while counting, so the expected numbers are exact.
+    func pinNeighbours(_ lab: LabTopology) throws {
+        try exec(inNetns: lab.vmNamespace(1), ["ip", "neigh", "replace", lab.vmIP(2), "lladdr", lab.vmMAC(2), "dev", "eth0", "nud", "permanent"])
+        try exec(inNetns: lab.vmNamespace(2), ["ip", "neigh", "replace", lab.vmIP(1), "lladdr", lab.vmMAC(1), "dev", "eth0", "nud", "permanent"])
+        try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "1", "-W", "2", lab.vmIP(2)])
+    }
+
+    @Test func exactCountsPerPortAndDirectionMatchTheKernel() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            try pinNeighbours(lab)
+            let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json", "--interval", "0.5"])
+            try tracer.waitUntilReady()
+            let ports = lab.bridgePorts
+            let before = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: lab.bridgeNamespace)) })
+
+            let sent = try Injector.send(
+                in: lab.vmNamespace(1), arpRequests: 5, arpTarget: "198.18.0.250",
+                vlanARP: [(vid: 100, count: 3), (vid: 200, count: 2)], dhcpDiscovers: 4,
+                ethertypes: [(type: 0x88b5, count: 6)], qinq: [(outer: 300, inner: 100, count: 2)])
+            #expect(sent.total == 22)
+            try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "4", "-i", "0.2", "-W", "2", lab.vmIP(2)])
+            usleep(300_000)
+
+            let after = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: lab.bridgeNamespace)) })
+            #expect(try tracer.stop() == 0)
+            let lines = try tracer.jsonLines()
+            #expect(lines.count >= 1)
+
+            let vm1 = try CountersReading.last(lines, port: "vm1")
+            let vm2 = try CountersReading.last(lines, port: "vm2")
+            let uplink = try CountersReading.last(lines, port: "uplink")
+
+            // vm1 sent 22 broadcasts (5 ARP, 5 tagged ARP, 4 DHCP, 6 unknown ethertype,
+            // 2 QinQ ARP) and 4 echo requests; it got 4 echo replies back.
+            #expect(vm1.value("rx", "frames") == 26)
+            #expect(vm1.value("rx", "arp_request") == 12)
+            #expect(vm1.value("rx", "dhcp") == 4)
+            #expect(vm1.value("rx", "other") == 6)
+            #expect(vm1.value("rx", "icmp_echo_request") == 4)
+            #expect(vm1.value("rx", "vlan_tagged") == 7)
+            #expect(vm1.vlan("rx") == ["100": 3, "200": 2, "300": 2])
+            #expect(vm1.value("tx", "frames") == 4)
+            #expect(vm1.value("tx", "icmp_echo_reply") == 4)
+            #expect(vm1.value("rx", "icmp_echo_reply") == 0)
+
+            // The broadcasts flood to vm2 and uplink, tags intact; pings go to vm2 only.
+            for (port, extra) in [(vm2, 4), (uplink, 0)] {
+                #expect(port.value("tx", "frames") == 22 + extra)
+                #expect(port.value("tx", "arp_request") == 12)
+                #expect(port.value("tx", "dhcp") == 4)
+                #expect(port.value("tx", "other") == 6)
+                #expect(port.value("tx", "vlan_tagged") == 7)
+                #expect(port.vlan("tx") == ["100": 3, "200": 2, "300": 2])
+                #expect(port.value("tx", "icmp_echo_request") == extra)
+            }
+            #expect(vm2.value("rx", "frames") == 4)
+            #expect(vm2.value("rx", "icmp_echo_reply") == 4)
+            #expect(uplink.value("rx", "frames") == 0)
+
+            // Our counters equal the kernel's for the same window, port by port.
+            for port in ports {
+                let reading = try CountersReading.last(lines, port: port)
+                let delta = after[port]!.since(before[port]!)
+                #expect(reading.value("rx", "frames") == delta.rxPackets, "rx on \(port)")
+                #expect(reading.value("tx", "frames") == delta.txPackets, "tx on \(port)")
+                #expect(reading.rxHook == "xdp")
+            }
+        }
+    }
+
+    @Test func foreignXDPProgramKeepsCountingWhileAndAfterBridgetraceIsAttached() throws {
+        try requireRoot()
+        let object = try ForeignXDP.compile()
+        try TestLab.with(vms: 2) { lab in
+            try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "dev", "vm1", "xdpdrv", "obj", object, "sec", "xdp"])
+            let foreign = try ForeignXDP.counterMapID(netns: lab.bridgeNamespace, device: "vm1")
+            let start = try ForeignXDP.count(mapID: foreign)
+
+            let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json", "--interval", "0.5"])
+            try tracer.waitUntilReady()
+            try Injector.send(in: lab.vmNamespace(1), arpRequests: 7, arpTarget: "198.18.0.250")
+            usleep(300_000)
+            #expect(try tracer.stop() == 0)
+            #expect(try ForeignXDP.count(mapID: foreign) - start == 7)
+
+            let lines = try tracer.jsonLines()
+            let vm1 = try CountersReading.last(lines, port: "vm1")
+            #expect(vm1.rxHook == "tc")
+            #expect(vm1.value("rx", "arp_request") == 7)
+            #expect(try CountersReading.last(lines, port: "vm2").rxHook == "xdp")
+            #expect(tracer.stderr.contains("vm1: rx counted at tc ingress"))
+
+            // After bridgetrace is gone the foreign program is still there and counting.
+            try Injector.send(in: lab.vmNamespace(1), arpRequests: 3, arpTarget: "198.18.0.250")
+            #expect(try ForeignXDP.count(mapID: foreign) - start == 10)
+            #expect(try ForeignXDP.counterMapID(netns: lab.bridgeNamespace, device: "vm1") == foreign)
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
+        }
+    }
+
+    @Test func sigkillLeavesProgramsThatCleanupRemoves() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"])
+            try tracer.waitUntilReady()
+            #expect(try tracer.stop(signal: SIGKILL) == SIGKILL)
+            // The kill really left them behind: 3 ports x (XDP rx + tc tx).
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 6)
+            let leftIDs = try BridgetracePrograms.attachedIDs(netns: lab.bridgeNamespace)
+            #expect(leftIDs.count == 2)  // one bt_xdp_rx and one bt_tc_tx, shared by all ports
+
+            let cleanup = try BridgeTraceBinary.run(["cleanup", "--netns", lab.bridgeNamespace])
+            #expect(cleanup.status == 0, "\(cleanup.stderr)")
+            #expect(cleanup.stdout.contains("removed 6 stale program(s)"))
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
+            // Once detached nothing holds them: the kernel frees them (after an RCU grace period).
+            #expect(BridgetracePrograms.waitUntilUnloaded(leftIDs))
+        }
+    }
+
+    @Test func nextRunRemovesWhatAKilledRunLeft() throws {
+        try requireRoot()
+        try TestLab.with(vms: 1) { lab in
+            let killed = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace])
+            try killed.waitUntilReady()
+            try killed.stop(signal: SIGKILL)
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 4)
+
+            let next = try BridgeTraceBinary.run(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json", "--duration", "0.5"])
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(next.stderr.contains("removed a stale program left by a killed run"))
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
+        }
+    }
+
+    @Test func portsJoiningAndLeavingAreFollowed() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json", "--interval", "0.3"])
+            try tracer.waitUntilReady()
+            try run(["ip", "-n", lab.bridgeNamespace, "link", "del", "vm2"])
+            try run(["ip", "-n", lab.bridgeNamespace, "link", "add", "late", "type", "veth", "peer", "name", "late-peer"])
+            try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "late", "master", lab.bridgeName, "up"])
+            try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "late-peer", "up"])
+            usleep(1_200_000)
+            #expect(try tracer.stop() == 0)
+            let last = try #require(try tracer.jsonLines().last?["ports"] as? [[String: Any]])
+            #expect(Set(last.compactMap { $0["port"] as? String }) == ["vm1", "uplink", "late"])
+            #expect(tracer.stderr.contains("vm2: port left"))
+            #expect(tracer.stderr.contains("late: new port, now watched"))
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
+        }
+    }
+}

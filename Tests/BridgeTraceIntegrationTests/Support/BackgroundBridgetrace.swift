@@ -1,0 +1,78 @@
+import Foundation
+
+/// A long-running `bridgetrace` (counters, trace...) started the way pwru's end-to-end
+/// tests do it: with --ready-file, waited for, then stopped with a signal. stdout and
+/// stderr go to files, so a chatty run can never block on a full pipe.
+final class BackgroundBridgetrace {
+    let process = Process()
+    let readyFile: String
+    private let stdoutPath: String
+    private let stderrPath: String
+
+    init(_ arguments: [String]) throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bt-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        readyFile = directory + "/ready"
+        stdoutPath = directory + "/stdout"
+        stderrPath = directory + "/stderr"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: try BridgeTraceBinary.path())
+        process.arguments = arguments + ["--ready-file", readyFile]
+        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try process.run()
+    }
+
+    /// Waits for the ready file; throws with stderr if the process dies or time runs out.
+    func waitUntilReady(timeout: Double = 20) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: readyFile) { return }
+            if !process.isRunning {
+                throw BackgroundFailure("bridgetrace exited with \(process.terminationStatus) before ready: \(stderr)")
+            }
+            usleep(20_000)
+        }
+        throw BackgroundFailure("bridgetrace was not ready after \(timeout) s: \(stderr)")
+    }
+
+    /// Sends `signal` and waits for the exit; returns the exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGINT, timeout: Double = 20) throws -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            throw BackgroundFailure("bridgetrace ignored signal \(signal) for \(timeout) s")
+        }
+        return process.terminationStatus
+    }
+
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// stdout's lines parsed as JSON objects (JSON-lines output).
+    func jsonLines() throws -> [[String: Any]] {
+        try stdout.split(separator: "\n").map { line in
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw BackgroundFailure("not a JSON object: \(line)")
+            }
+            return object
+        }
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+    }
+}
+
+struct BackgroundFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,36 @@
+import CBridgeTraceABI
+import Testing
+
+@testable import BridgeTraceKernel
+
+/// bridgetrace.h is compiled twice: by clang for BPF and by Swift's importer for the host.
+/// If the two disagree on a layout, counters land in the wrong slots. The BTF in the
+/// embedded object is the kernel side's view; MemoryLayout is Swift's.
+@Suite struct ABILayoutTests {
+    @Test(arguments: [
+        ("bt_counters", MemoryLayout<bt_counters>.size),
+        ("bt_port_key", MemoryLayout<bt_port_key>.size),
+        ("bt_vlan_key", MemoryLayout<bt_vlan_key>.size),
+    ])
+    func swiftLayoutMatchesBTF(name: String, swiftSize: Int) throws {
+        let object = try BPFObject(embedded: .counters)
+        let btfSize = try #require(object.btfStructSize(name), "\(name) missing from the object's BTF")
+        #expect(btfSize == swiftSize, "\(name): BTF says \(btfSize) bytes, Swift sees \(swiftSize)")
+    }
+
+    @Test func countersSlotCountMatchesStruct() {
+        #expect(MemoryLayout<bt_counters>.size == 8 * Int(BT_CTR_MAX.rawValue))
+    }
+
+    @Test func everyEmbeddedObjectParses() throws {
+        for embedded in EmbeddedObject.allCases {
+            _ = try BPFObject(embedded: embedded)
+        }
+    }
+
+    @Test func programsCarryTheRecognisablePrefix() throws {
+        let object = try BPFObject(embedded: .counters)
+        #expect(object.programNames.allSatisfy { $0.hasPrefix("bt_") })
+        #expect(Set(object.programNames) == ["bt_xdp_rx", "bt_tc_rx", "bt_tc_tx"])
+    }
+}
