@@ -120,7 +120,10 @@ stop_counters() {
 
 # --- topology ----------------------------------------------------------------------------
 lab_cli_available() {
-    [[ ${USE_LAB:-1} != 0 ]] && "$BIN" lab --help 2>/dev/null | grep -qE '^ +up( |$)'
+    [[ ${USE_LAB:-1} != 0 ]] || return 1
+    local help
+    help=$("$BIN" lab --help 2>/dev/null) || return 1
+    grep -qE '^ +up( |$)' <<<"$help"
 }
 
 build_topology_ip() {
@@ -155,7 +158,8 @@ if lab_cli_available; then
     topology="bridgetrace lab up --name $NAME --vms 2"
 else
     build_topology_ip
-    topology="ip (fallback: no \`bridgetrace lab up\` in this binary)"
+    if [[ ${USE_LAB:-1} == 0 ]]; then topology="ip (USE_LAB=0)"
+    else topology="ip (fallback: no \`bridgetrace lab up\` in this binary)"; fi
 fi
 
 vm2_mac=$(ip -n "$NS_VM2" -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
@@ -241,6 +245,15 @@ tc_ports() {
     echo "${out% }"
 }
 
+# Name of the XDP program on port vm1: bt_xdp_rx, or xdp_dispatcher where libxdp can share.
+xdp_prog() {
+    ip -n "$NS_BR" -j -d link show vm1 | python3 -c '
+import json, sys
+x = json.load(sys.stdin)[0].get("xdp", {})
+progs = x.get("prog") and [x["prog"]] or [a.get("prog", {}) for a in x.get("attached", [])]
+print(",".join(p.get("name", "?") for p in progs if p) or "none")'
+}
+
 xdp_ports() {
     local p out=""
     for p in "${PORTS[@]}"; do
@@ -300,10 +313,10 @@ for ((i = 1; i <= ${#modes[@]} * ROUNDS; i++)); do
     [[ -z $(xdp_ports) ]] || die "XDP still attached to $(xdp_ports) before a $mode round"
     if [[ $mode == counters ]]; then
         start_counters
-        note="xdp on: $(xdp_ports)"
+        note="xdp on: $(xdp_ports) ($(xdp_prog))"
     elif [[ $mode == xdp-pass ]]; then
         attach_pass
-        note="xdp-pass on: $(xdp_ports)"
+        note="xdp-pass on: $(xdp_ports) ($(xdp_prog))"
     elif [[ $mode == tc-only ]]; then
         attach_tc
         note="tc rx+tx on: $(tc_ports)"

@@ -21,7 +21,7 @@ struct Options {
     var goalNs = 10.0
 }
 
-func usage() -> Never {
+func usage(status: Int32 = 2) -> Never {
     print("""
     usage: bt-progbench [--trials N] [--repeat N] [--cpu N] [--json]
       --trials N   trials per program and frame (default 11)
@@ -29,7 +29,7 @@ func usage() -> Never {
       --cpu N      pin to CPU N (the test run executes on the caller's CPU)
       --json       one JSON object instead of the table
     """)
-    exit(2)
+    exit(status)
 }
 
 func fail(_ message: String) -> Never {
@@ -48,7 +48,8 @@ func parse() -> Options {
             o.repeatCount = v
         case "--cpu": guard let v = args.popFirst().flatMap(Int32.init), v >= 0 else { usage() }; o.cpu = v
         case "--json": o.json = true
-        case "-h", "--help": usage()
+        case "-h", "--help": usage(status: 0)
+        case "--": continue
         default: usage()
         }
     }
