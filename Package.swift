@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // libbpf, libxdp and libmnl from Debian, found through pkg-config.
@@ -49,6 +50,14 @@ let package = Package(
             name: "BridgeTracePcap",
             dependencies: ["BridgeTraceCore", "CLibPcap"]
         ),
+        // `bridgetrace bench`: generator, receiver, devices under test, RFC 2544 search.
+        .target(
+            name: "BridgeTraceBench",
+            dependencies: [
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "CBridgeTraceShim", "CLibBPF",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .target(
             name: "BridgeTraceLab",
             dependencies: ["BridgeTraceCore", "BridgeTraceKernel"]
@@ -56,12 +65,13 @@ let package = Package(
         .target(
             name: "BridgeTraceCLI",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap", "BridgeTraceBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "bridgetrace", dependencies: ["BridgeTraceCLI"]),
         .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"]),
+        .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceCore"]),
         .testTarget(
             name: "BridgeTraceKernelTests",

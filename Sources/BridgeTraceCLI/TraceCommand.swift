@@ -4,6 +4,7 @@ import BridgeTraceKernel
 import BridgeTracePcap
 import CBridgeTraceABI
 import Foundation
+import Synchronization
 
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -23,9 +23,10 @@ public struct BPFMap: Sendable {
 
     /// The raw value for `key`, or nil when the key is absent.
     public func lookup<Key>(_ key: Key) throws -> [UInt8]? {
-        var key = key
         var value = [UInt8](repeating: 0, count: lookupSize)
-        let rc = value.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
+        let rc = withUnsafeBytes(of: key) { keyBytes in
+            value.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, keyBytes.baseAddress, $0.baseAddress) }
+        }
         if rc == 0 { return value }
         if errno == ENOENT { return nil }
         throw UserError.kernel("cannot read BPF map \(name)", errno: errno)
@@ -34,14 +35,14 @@ public struct BPFMap: Sendable {
     /// Writes `bytes` (already `lookupSize` long for per-CPU maps).
     public func update<Key>(_ key: Key, bytes: [UInt8]) throws {
         precondition(bytes.count == lookupSize)
-        var key = key
-        let rc = bytes.withUnsafeBytes { bpf_map_update_elem(fd, &key, $0.baseAddress, UInt64(BPF_ANY)) }
+        let rc = withUnsafeBytes(of: key) { keyBytes in
+            bytes.withUnsafeBytes { bpf_map_update_elem(fd, keyBytes.baseAddress, $0.baseAddress, UInt64(BPF_ANY)) }
+        }
         if rc != 0 { throw UserError.kernel("cannot write BPF map \(name)", errno: errno) }
     }
 
     public func delete<Key>(_ key: Key) {
-        var key = key
-        _ = bpf_map_delete_elem(fd, &key)
+        _ = withUnsafeBytes(of: key) { bpf_map_delete_elem(fd, $0.baseAddress) }
     }
 
     /// Every key, read with get_next_key. Hash maps only; keys are `Key`-sized structs.

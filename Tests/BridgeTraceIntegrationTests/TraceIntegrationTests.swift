@@ -1,0 +1,191 @@
+import BridgeTraceLab
+import Foundation
+import Testing
+
+/// `bridgetrace trace` on a real lab bridge: one rx event per frame at the port it
+/// entered, one tx event per port it left, fields equal to what was sent.
+@Suite(.serialized) struct TraceIntegrationTests {
+    /// Same recipe as the counters tests: static neighbours and a warm FDB, so that only
+    /// the injected frames and the pings cross the bridge.
+    func prepare(_ lab: LabTopology) throws {
+        try exec(inNetns: lab.vmNamespace(1), ["ip", "neigh", "replace", lab.vmIP(2), "lladdr", lab.vmMAC(2), "dev", "eth0", "nud", "permanent"])
+        try exec(inNetns: lab.vmNamespace(2), ["ip", "neigh", "replace", lab.vmIP(1), "lladdr", lab.vmMAC(1), "dev", "eth0", "nud", "permanent"])
+        try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "1", "-W", "2", lab.vmIP(2)])
+    }
+
+    /// 3 ARP requests, 2 ARP requests tagged VLAN 100, 2 DHCP discovers and 4 frames of an
+    /// unknown ethertype, broadcast from vm1; then 3 pings vm1 -> vm2.
+    func sendTraffic(_ lab: LabTopology) throws {
+        let sent = try Injector.send(in: lab.vmNamespace(1), arpRequests: 3, arpTarget: "198.18.0.250",
+                                     vlanARP: [(vid: 100, count: 2)], dhcpDiscovers: 2,
+                                     ethertypes: [(type: 0x88b5, count: 4)])
+        #expect(sent.total == 11)
+        try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "3", "-i", "0.2", "-W", "2", lab.vmIP(2)])
+        usleep(300_000)
+    }
+
+    func traceArguments(_ lab: LabTopology, _ extra: [String]) -> [String] {
+        ["trace", lab.bridgeName, "--netns", lab.bridgeNamespace] + extra
+    }
+
+    func events(_ lines: [[String: Any]], port: String, dir: String, kind: String? = nil) -> [[String: Any]] {
+        lines.filter { $0["port"] as? String == port && $0["dir"] as? String == dir && (kind == nil || $0["kind"] as? String == kind) }
+    }
+
+    @Test func oneEventPerFramePerPortWithTheFieldsThatWereSent() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            try prepare(lab)
+            let tracer = try BackgroundBridgetrace(traceArguments(lab, ["--json"]))
+            try tracer.waitUntilReady()
+            try sendTraffic(lab)
+            #expect(try tracer.stop() == 0)
+            let lines = try tracer.jsonLines()
+
+            // No --all: the unknown ethertype is not traced.
+            #expect(lines.allSatisfy { $0["kind"] as? String != "other" })
+            #expect(lines.count == 33, "got \(lines.count) events")
+
+            let arpIn = events(lines, port: "vm1", dir: "rx", kind: "arp")
+            #expect(arpIn.count == 5)
+            for event in arpIn {
+                let arp = try #require(event["arp"] as? [String: Any])
+                #expect(arp["op"] as? String == "request")
+                #expect(arp["target_ip"] as? String == "198.18.0.250")
+                #expect(arp["sender_ip"] as? String == lab.vmIP(1))
+                #expect(event["src_mac"] as? String == lab.vmMAC(1))
+                #expect(event["dst_mac"] as? String == "ff:ff:ff:ff:ff:ff")
+            }
+            #expect(arpIn.filter { ($0["vlan"] as? [Int]) == [100] }.count == 2)
+            #expect(arpIn.filter { ($0["vlan"] as? [Int]) == [] }.count == 3)
+            for port in ["vm2", "uplink"] {
+                let out = events(lines, port: port, dir: "tx", kind: "arp")
+                #expect(out.count == 5, "arp tx at \(port)")
+                // The tag left the bridge with the frame (offloaded or not, it is shown).
+                #expect(out.filter { ($0["vlan"] as? [Int]) == [100] }.count == 2, "tagged arp tx at \(port)")
+                #expect(events(lines, port: port, dir: "tx", kind: "dhcp").count == 2, "dhcp tx at \(port)")
+            }
+            #expect(events(lines, port: "vm1", dir: "rx", kind: "dhcp").count == 2)
+            #expect(events(lines, port: "uplink", dir: "rx").isEmpty)
+
+            let requestsIn = events(lines, port: "vm1", dir: "rx", kind: "icmp")
+            let requestsOut = events(lines, port: "vm2", dir: "tx", kind: "icmp")
+            let repliesIn = events(lines, port: "vm2", dir: "rx", kind: "icmp")
+            let repliesOut = events(lines, port: "vm1", dir: "tx", kind: "icmp")
+            for (set, type) in [(requestsIn, 8), (requestsOut, 8), (repliesIn, 0), (repliesOut, 0)] {
+                #expect(set.count == 3)
+                let icmp = set.compactMap { $0["icmp"] as? [String: Any] }
+                #expect(icmp.map { $0["type"] as? Int } == [type, type, type])
+                #expect(icmp.compactMap { $0["seq"] as? Int } == [1, 2, 3])
+            }
+            #expect(requestsIn.allSatisfy { $0["src_ip"] as? String == lab.vmIP(1) && $0["dst_ip"] as? String == lab.vmIP(2) })
+            #expect(tracer.stderr.contains("33 events"))
+            #expect(tracer.stderr.contains(", 0 lost"))
+        }
+    }
+
+    @Test func tcpdumpFilterSelectsExactlyTheMatchingEvents() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            try prepare(lab)
+            let tracer = try BackgroundBridgetrace(traceArguments(lab, ["--json", "icmp and host \(lab.vmIP(2))"]))
+            try tracer.waitUntilReady()
+            try sendTraffic(lab)
+            #expect(try tracer.stop() == 0)
+            let lines = try tracer.jsonLines()
+            #expect(lines.count == 12)
+            #expect(lines.allSatisfy { $0["kind"] as? String == "icmp" })
+            #expect(events(lines, port: "vm1", dir: "rx").count == 3)
+            #expect(events(lines, port: "vm2", dir: "tx").count == 3)
+            #expect(events(lines, port: "vm2", dir: "rx").count == 3)
+            #expect(events(lines, port: "vm1", dir: "tx").count == 3)
+        }
+    }
+
+    @Test func allTracesEveryFrameAndTextOutputIsTcpdumpLike() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            try prepare(lab)
+            let tracer = try BackgroundBridgetrace(traceArguments(lab, ["--all", "ether proto 0x88b5 or arp"]))
+            try tracer.waitUntilReady()
+            try sendTraffic(lab)
+            #expect(try tracer.stop() == 0)
+            let lines = tracer.stdout.split(separator: "\n").map(String.init)
+            // 4 unknown-ethertype + 5 ARP frames, each rx at vm1 and tx at vm2 and uplink.
+            #expect(lines.count == 27, "\(tracer.stdout)")
+            #expect(lines.filter { $0.contains(" vm1 rx ") && $0.contains("ARP who-has 198.18.0.250 tell \(lab.vmIP(1))") }.count == 5)
+            #expect(lines.filter { $0.contains(" uplink tx vlan 100 ") }.count == 2)
+        }
+    }
+
+    @Test func pcapngIsReadByTsharkWithTheSameFrames() throws {
+        try requireRoot()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bt-pcap-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TestLab.with(vms: 2) { lab in
+            try prepare(lab)
+            let file = directory + "/all.pcapng"
+            let tracer = try BackgroundBridgetrace(traceArguments(lab, ["-w", file]))
+            try tracer.waitUntilReady()
+            try sendTraffic(lab)
+            #expect(try tracer.stop() == 0)
+            let attributes = try FileManager.default.attributesOfItem(atPath: file)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+            let fields = try run(["tshark", "-r", file, "-T", "fields", "-E", "separator=|",
+                                  "-e", "frame.interface_name", "-e", "arp.dst.proto_ipv4", "-e", "icmp.seq", "-e", "vlan.id"])
+            let rows = fields.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+            #expect(rows.count == 33)
+            #expect(Set(rows.map { $0[0] }) == ["vm1", "vm2", "uplink"])
+            #expect(rows.filter { $0[1] == "198.18.0.250" }.count == 15)  // 5 ARP x (rx vm1, tx vm2, tx uplink)
+            #expect(rows.filter { !$0[2].isEmpty }.map { $0[2] }.sorted() == Array(repeating: ["1", "2", "3"], count: 4).flatMap { $0 }.sorted())
+            #expect(rows.filter { $0[3] == "100" }.count == 6)
+
+            // -c N: exactly N frames, and the file is complete.
+            let limited = directory + "/five.pcapng"
+            let five = try BackgroundBridgetrace(traceArguments(lab, ["-w", limited, "-c", "5"]))
+            try five.waitUntilReady()
+            try sendTraffic(lab)
+            let deadline = Date().addingTimeInterval(10)
+            while five.process.isRunning && Date() < deadline { usleep(50_000) }
+            #expect(!five.process.isRunning, "-c 5 did not stop the trace")
+            #expect(try five.stop() == 0)
+            let count = try run(["tshark", "-r", limited, "-T", "fields", "-e", "frame.number"])
+            #expect(count.split(separator: "\n").count == 5)
+        }
+    }
+
+    @Test func aStalledConsumerLosesEventsVisiblyAndTheBridgeKeepsForwarding() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            try prepare(lab)
+            // A 4 KiB ring holds about a dozen events.
+            let tracer = try BackgroundBridgetrace(traceArguments(lab, ["--json", "--all", "-B", "4"]))
+            try tracer.waitUntilReady()
+            kill(tracer.process.processIdentifier, SIGSTOP)
+            try Injector.send(in: lab.vmNamespace(1), ethertypes: [(type: 0x88b5, count: 200)])
+            // The datapath does not wait for the tracer.
+            try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "2", "-i", "0.2", "-W", "2", lab.vmIP(2)])
+            kill(tracer.process.processIdentifier, SIGCONT)
+            usleep(1_500_000)
+            #expect(try tracer.stop() == 0)
+            #expect(tracer.stderr.contains("warning:"), "\(tracer.stderr)")
+            #expect(tracer.stderr.contains("event(s) lost"))
+            let summary = try #require(tracer.stderr.split(separator: "\n").last)
+            let lost = Int(summary.split(separator: " ").dropLast().last ?? "") ?? 0
+            #expect(lost > 0, "\(summary)")
+            // What was not lost was delivered: events + lost covers every frame the ports saw
+            // (200 frames x 3 ports + 2 pings x 4).
+            let delivered = try tracer.jsonLines().count
+            #expect(delivered + lost == 600 + 8, "delivered \(delivered), lost \(lost)")
+        }
+    }
+
+    @Test func badFilterGivesLibpcapsMessageAndExitTwo() throws {
+        let result = try BridgeTraceBinary.run(["trace", "br0", "icmp and and"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("syntax error"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
