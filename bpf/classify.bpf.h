@@ -19,6 +19,8 @@
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
 #endif
+/* The pre-802.1ad QinQ TPID some switches still send; libpcap's `vlan` accepts it too. */
+#define BT_ETH_P_QINQ1 0x9100
 #define BT_ARPOP_REQUEST 1
 #define BT_ARPOP_REPLY 2
 #define BT_VLAN_VID_MASK 0x0fff
@@ -109,12 +111,13 @@ static __always_inline void bt_classify(void *data, void *data_end, __u32 has_of
 	proto = eth->h_proto;
 	cursor = eth + 1;
 
-	/* Look through up to two in-band tags (802.1Q, or 802.1ad outer + 802.1Q inner). */
+	/* Look through up to two in-band tags (802.1Q, or 802.1ad/0x9100 outer + 802.1Q). */
 #pragma unroll
 	for (int i = 0; i < 2; i++) {
 		struct bt_vlan_hdr *vh = cursor;
 
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD) &&
+		    proto != bpf_htons(BT_ETH_P_QINQ1))
 			break;
 		if ((void *)(vh + 1) > data_end)
 			return;

@@ -71,7 +71,10 @@ struct TraceCommand: ParsableCommand {
         var config = bt_trace_config()
         config.events = 1
         config.snaplen = UInt32(snaplen)
-        let defaultKinds = TraceKinds.defaultMask(all: all)
+        // Without a filter, trace shows what bridge outages are about (ARP, ICMP, DHCP,
+        // VLAN). An explicit filter is taken at its word, as tcpdump would: every kind,
+        // narrowed in the kernel by what the pre-filter can prove.
+        let defaultKinds = TraceKinds.defaultMask(all: all || !expression.isEmpty)
         TracePrefilter.derive(from: expression).apply(to: &config, defaultKinds: defaultKinds)
 
         let session = try WatchSession(request: watch.request,

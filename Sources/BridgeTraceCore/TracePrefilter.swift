@@ -117,7 +117,7 @@ public struct TracePrefilter: Equatable, Sendable, CustomStringConvertible {
     /// gives no prefilter, nor does anything behind it: a 0x9100 frame that libpcap sees
     /// as tagged looks untagged, kind "other", to the kernel. Walk 0x9100 in bt_classify
     /// too and add it here to get the VID and the kinds behind `vlan` into the kernel.
-    public static let kernelTagTPIDs: Set<UInt16> = [0x8100, 0x88A8]
+    public static let kernelTagTPIDs: Set<UInt16> = [0x8100, 0x88A8, 0x9100]
 
     public var isUnconstrained: Bool { self == .none }
 
