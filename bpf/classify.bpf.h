@@ -94,7 +94,7 @@ struct {
  * in-band tags are inner tags.
  */
 static __always_inline void bt_classify(void *data, void *data_end, __u32 has_offload,
-					__u16 offloaded_tci, struct bt_class *out)
+					__u16 offloaded_tci, __u32 want_addrs, struct bt_class *out)
 {
 	struct ethhdr *eth = data;
 	void *cursor;
@@ -139,7 +139,7 @@ static __always_inline void bt_classify(void *data, void *data_end, __u32 has_of
 			out->counter = BT_CTR_ARP_REQUEST;
 		else if (arp->op == bpf_htons(BT_ARPOP_REPLY))
 			out->counter = BT_CTR_ARP_REPLY;
-		if (arp->ptype == bpf_htons(ETH_P_IP) && arp->plen == 4 && arp->hlen == 6) {
+		if (want_addrs && arp->ptype == bpf_htons(ETH_P_IP) && arp->plen == 4 && arp->hlen == 6) {
 			struct bt_arp_eth_ipv4 *body = (void *)(arp + 1);
 
 			if ((void *)(body + 1) <= data_end) {
@@ -157,8 +157,10 @@ static __always_inline void bt_classify(void *data, void *data_end, __u32 has_of
 		out->counter = BT_CTR_IPV4_OTHER;
 		if ((void *)(ip + 1) > data_end)
 			return;
-		out->ip_a = ip->saddr;
-		out->ip_b = ip->daddr;
+		if (want_addrs) {
+			out->ip_a = ip->saddr;
+			out->ip_b = ip->daddr;
+		}
 		/* Only the first fragment carries the L4 header. */
 		if (ip->frag_off & bpf_htons(0x1fff))
 			return;
@@ -240,15 +242,17 @@ static __always_inline void bt_count_vlan(__u32 ifindex, __u32 dir, __u32 vlan_i
 	}
 }
 
-/* Count one frame into cls. Per-CPU values, so plain increments are race-free. */
+/* Count one frame into cls. Per-CPU values, so plain increments are race-free.
+ * want_addrs: also read the IPs the event pre-filter needs (a .rodata constant, so the
+ * verifier drops those loads when only counting). */
 static __always_inline void bt_count(void *data, void *data_end, __u32 len, __u32 ifindex,
 				     __u32 dir, __u32 has_offload, __u16 offloaded_tci,
-				     struct bt_class *out)
+				     __u32 want_addrs, struct bt_class *out)
 {
 	struct bt_class cls;
 	struct bt_counters *c;
 
-	bt_classify(data, data_end, has_offload, offloaded_tci, &cls);
+	bt_classify(data, data_end, has_offload, offloaded_tci, want_addrs, &cls);
 	*out = cls;
 	c = bt_port_counters(ifindex, dir);
 	if (!c)

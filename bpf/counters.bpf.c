@@ -21,7 +21,7 @@ int bt_xdp_rx(struct xdp_md *ctx)
 	struct bt_class cls;
 	__u32 kind, caplen;
 
-	bt_count(data, data_end, len, ctx->ingress_ifindex, BT_DIR_RX, 0, 0, &cls);
+	bt_count(data, data_end, len, ctx->ingress_ifindex, BT_DIR_RX, 0, 0, bt_config.events, &cls);
 	kind = bt_event_wanted(data, data_end, &cls);
 	if (!kind)
 		return XDP_PASS;
@@ -43,7 +43,7 @@ static __always_inline int bt_tc(struct __sk_buff *skb, __u32 dir)
 	__u32 kind, caplen;
 
 	bt_count(data, data_end, skb->len, skb->ifindex, dir, skb->vlan_present,
-		 (__u16)skb->vlan_tci, &cls);
+		 (__u16)skb->vlan_tci, bt_config.events, &cls);
 	kind = bt_event_wanted(data, data_end, &cls);
 	if (!kind)
 		return TC_ACT_UNSPEC;

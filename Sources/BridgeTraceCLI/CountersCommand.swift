@@ -38,7 +38,7 @@ struct CountersCommand: ParsableCommand {
         for line in session.removedStale {
             writeStandardError("bridgetrace: removed a stale program left by a killed run: \(line)")
         }
-        for port in session.ports where port.rxHook == .tc {
+        for port in session.ports where port.rxHookNote != nil {
             writeStandardError("bridgetrace: \(port.name): rx counted at tc ingress: \(port.rxHookNote ?? "")")
         }
         try watch.signalReady()

@@ -17,6 +17,11 @@ struct WatchOptions: ParsableArguments {
     @Option(name: .long, help: "Write this file once every program is attached (for scripts and tests).")
     var readyFile: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Where rx is counted: auto, xdp or tc.",
+        discussion: "auto uses XDP, except on veth ports, where XDP makes the driver copy every frame and tc ingress sees the same frames for less."))
+    var rxHook: RxHookPolicy = .auto
+
     func validate() throws {
         if bridge == nil && ports.isEmpty {
             throw ValidationError("name a bridge (e.g. `bridgetrace counters br0`) or at least one --port")
@@ -24,7 +29,7 @@ struct WatchOptions: ParsableArguments {
     }
 
     var request: WatchRequest {
-        WatchRequest(bridge: bridge, ports: ports, netns: netns)
+        WatchRequest(bridge: bridge, ports: ports, netns: netns, rxHook: rxHook)
     }
 
     /// Privileges first, then the namespace (entered on this thread), then kernel
@@ -43,3 +48,5 @@ struct WatchOptions: ParsableArguments {
         }
     }
 }
+
+extension RxHookPolicy: ExpressibleByArgument {}

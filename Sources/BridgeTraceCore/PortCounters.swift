@@ -44,6 +44,24 @@ public enum RxHook: String, Sendable, Equatable {
     case tc
 }
 
+/// Which hook counts `rx`, as the operator asked (`--rx-hook`).
+public enum RxHookPolicy: String, Sendable, CaseIterable {
+    /// XDP, except on veth: there XDP makes the driver copy every skb it receives
+    /// (veth_xdp_rcv_skb needs 256 bytes of headroom, which locally built skbs lack), so
+    /// tc ingress sees the same frames at a fraction of the cost.
+    case auto
+    case xdp
+    case tc
+
+    public func preferred(forLinkKind kind: String?) -> RxHook {
+        switch self {
+        case .xdp: return .xdp
+        case .tc: return .tc
+        case .auto: return kind == "veth" ? .tc : .xdp
+        }
+    }
+}
+
 /// Drops on one port, by the kernel's reason name.
 public struct PortDrops: Equatable, Sendable {
     public var reasons: [String: UInt64]

@@ -31,11 +31,17 @@ public final class AttachedPort {
     private var createdClsact = false
 
     /// Attaches rx then tx; on any failure, what was attached is removed before throwing.
-    public init(name: String, ifindex: Int32, programs: PortPrograms) throws {
+    public init(name: String, ifindex: Int32, programs: PortPrograms, rxHook preferred: RxHook = .xdp) throws {
         self.name = name
         self.ifindex = ifindex
         do {
-            try attachRx(programs)
+            if preferred == .xdp {
+                try attachRx(programs)
+            } else {
+                try attachTC(egress: false, fd: programs.tcRx)
+                tcIngress = true
+                rxHook = .tc
+            }
             try attachTC(egress: true, fd: programs.tcTx)
             tcEgress = true
         } catch {

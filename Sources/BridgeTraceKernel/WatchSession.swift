@@ -56,7 +56,8 @@ public final class WatchSession {
 
     private func attach(_ link: NetLink) throws {
         try maps.reset(ifindex: link.ifindex)
-        attached[link.ifindex] = try AttachedPort(name: link.name, ifindex: link.ifindex, programs: programs)
+        attached[link.ifindex] = try AttachedPort(name: link.name, ifindex: link.ifindex, programs: programs,
+                                                  rxHook: request.rxHook.preferred(forLinkKind: link.kind))
     }
 
     public var ports: [AttachedPort] {

@@ -5,11 +5,13 @@ public struct WatchRequest: Sendable, Equatable {
     public var bridge: String?
     public var ports: [String]
     public var netns: String?
+    public var rxHook: RxHookPolicy
 
-    public init(bridge: String?, ports: [String] = [], netns: String? = nil) {
+    public init(bridge: String?, ports: [String] = [], netns: String? = nil, rxHook: RxHookPolicy = .auto) {
         self.bridge = bridge
         self.ports = ports
         self.netns = netns
+        self.rxHook = rxHook
     }
 
     /// The interfaces to hook right now, from a netlink dump. Pure: errors name what

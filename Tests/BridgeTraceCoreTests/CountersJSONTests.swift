@@ -84,3 +84,13 @@ import Testing
         #expect(lines.last == "note: vm1 rx is counted at tc ingress: XDP is held by foo (id 9)")
     }
 }
+
+@Suite struct RxHookPolicyTests {
+    @Test func autoAvoidsXDPOnlyOnVeth() {
+        #expect(RxHookPolicy.auto.preferred(forLinkKind: "veth") == .tc)
+        #expect(RxHookPolicy.auto.preferred(forLinkKind: "tun") == .xdp)
+        #expect(RxHookPolicy.auto.preferred(forLinkKind: nil) == .xdp)  // a physical NIC
+        #expect(RxHookPolicy.xdp.preferred(forLinkKind: "veth") == .xdp)
+        #expect(RxHookPolicy.tc.preferred(forLinkKind: nil) == .tc)
+    }
+}
