@@ -70,6 +70,8 @@ static __always_inline int bt_emit(void *data, void *data_end, __u32 l3_offset,
 	stamp->tx_ns = now;
 	if (seq == 0)
 		gen->state.first_ns = now;
+	else if (now - gen->state.last_ns <= cfg->pause_ns)
+		gen->state.busy_ns += now - gen->state.last_ns;
 	gen->state.last_ns = now;
 	gen->state.sent = seq + 1;
 	return bpf_redirect(cfg->ifindex, 0);

@@ -12,7 +12,7 @@ import Foundation
 ///
 /// A syscall with repeat > 1 swaps the program into the kernel's XDP dispatcher and back,
 /// two RCU grace periods (10-30 ms here) during which nothing is sent; hence long
-/// syscalls, and rates computed over the kernel's loop time.
+/// syscalls, and rates computed over the frames' own stamps with those pauses left out.
 final class LiveFrameGenerator: TrafficGenerator {
     let kind = GeneratorKind.xdpLiveFrames
     private let object: BPFObject
@@ -111,7 +111,6 @@ final class LiveFrameGenerator: TrafficGenerator {
                 }
                 if rc != 0 { throw Self.refusal(rc, size: job.template.size) }
                 outcome.calls += 1
-                outcome.activeNs += kernelNs
                 runs += UInt64(count)
                 if kernelNs > 0 { runsPerSecond = max(1000, Double(count) / (Double(kernelNs) / 1e9)) }
                 current = try readState()
@@ -121,6 +120,7 @@ final class LiveFrameGenerator: TrafficGenerator {
             outcome.sent = current.sent
             outcome.firstNs = current.first_ns
             outcome.lastNs = current.last_ns
+            outcome.activeNs = current.busy_ns
             return outcome
         }
     }

@@ -41,7 +41,7 @@ final class PacketSocketGenerator: TrafficGenerator {
             if !progress(gen.state.sent) { break }
         }
         outcome.wallNs = bt_bench_now_ns() - start
-        outcome.activeNs = outcome.wallNs
+        outcome.activeNs = gen.state.busy_ns
         outcome.sent = gen.state.sent
         outcome.firstNs = gen.state.first_ns
         outcome.lastNs = gen.state.last_ns

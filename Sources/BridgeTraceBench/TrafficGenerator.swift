@@ -38,6 +38,10 @@ struct GeneratorJob {
         return max(gap, min(gap * 64, 1_000_000))
     }
 
+    /// A silence between two frames longer than this is the generator being off the CPU
+    /// (between two syscalls), not sending: 1 ms, or 4 slots of a slow paced rate.
+    var pauseNs: UInt64 { max(1_000_000, gapNs * 4) }
+
     /// Frames of a live-frames batch reach the port together when the batch ends, so a
     /// frame waits up to a batch's worth of program runs before it leaves: latency the
     /// DUT did not cause. Paced, a batch spans at most ~2 µs of the schedule (1 frame up
@@ -52,6 +56,7 @@ struct GeneratorJob {
         var config = bt_bench_gen_config()
         config.gap_ns = gapNs
         config.catchup_ns = catchupNs
+        config.pause_ns = pauseNs
         config.limit = count ?? UInt64.max
         config.ifindex = UInt32(ifindex)
         config.flows = UInt32(max(1, flows))
@@ -66,8 +71,8 @@ struct GeneratorJob {
 /// What the generator did in one trial.
 struct GeneratorOutcome {
     var sent: UInt64 = 0
-    /// Time spent sending (the kernel's own loop time for live frames), without the
-    /// per-syscall setup between runs.
+    /// Time spent sending, from the frames' own stamps: the gaps between frames, less
+    /// pauses (the generator off the CPU between two syscalls).
     var activeNs: UInt64 = 0
     var wallNs: UInt64 = 0
     /// CLOCK_MONOTONIC stamps of the first and last frame.

@@ -148,6 +148,8 @@ int bt_bench_packet_run(int fd, const void *frame, uint32_t len, struct bt_bench
 		}
 		if (st->sent == 0)
 			st->first_ns = now;
+		else if (now - st->last_ns <= cfg->pause_ns)
+			st->busy_ns += now - st->last_ns;
 		st->last_ns = now;
 		st->sent += n;
 	}

@@ -160,6 +160,8 @@ struct bt_bench_gen_config {
 	__u64 gap_ns;    /* inter-frame gap of a paced rate; 0 = as fast as possible */
 	__u64 catchup_ns; /* a paced generator this late starts a new schedule instead of
 			   * catching up in a burst (it was off the CPU between two runs) */
+	__u64 pause_ns;   /* a longer silence between two frames is the generator being off
+			   * the CPU (between syscalls), not sending time: see busy_ns */
 	__u64 limit;     /* frames to send in this trial; the program stops sending after */
 	__u32 ifindex;   /* port the frames are redirected out of */
 	__u32 flows;     /* distinct (src MAC, src IP, src port) tuples, >= 1 */
@@ -176,6 +178,7 @@ struct bt_bench_gen_state {
 	__u64 next_due_ns; /* when the next paced frame is due */
 	__u64 first_ns;    /* stamp of the first frame of the trial */
 	__u64 last_ns;     /* stamp of the latest frame */
+	__u64 busy_ns;     /* sending time: sum of the gaps between frames up to pause_ns */
 };
 
 /* The single entry of the generator's map: one array value, one lookup per frame. */
