@@ -136,10 +136,17 @@ public final class TestBed {
     /// One measured trial. `progress` gets the fraction of the trial done.
     public func run(_ spec: TrialSpec, tracer mode: TracerMode = .none,
                     progress: @escaping (Double) -> Void = { _ in }) throws -> TrialResult {
+        try runWithEvidence(spec, tracer: mode, progress: progress).0
+    }
+
+    /// A trial, and what the tracer reported seeing during it.
+    func runWithEvidence(_ spec: TrialSpec, tracer mode: TracerMode,
+                         progress: @escaping (Double) -> Void = { _ in }) throws -> (TrialResult, String) {
         try checkPath(size: spec.frameSize)
         let tracer = try TracerAttachment(mode: mode, wiring: wiring)
         defer { tracer.detach() }
-        return try trial(spec, tracer: mode, progress: progress)
+        let result = try trial(spec, tracer: mode, progress: progress)
+        return (result, tracer.detach())
     }
 
     private func trial(_ spec: TrialSpec, tracer: TracerMode, progress: @escaping (Double) -> Void = { _ in }) throws -> TrialResult {
@@ -164,6 +171,19 @@ public final class TestBed {
         let reading = try settle(expecting: outcome.sent)
         return TrialResult(spec: spec, dut: dut.name, tracer: tracer, generator: generator.kind,
                            outcome: outcome, reading: reading)
+    }
+
+    /// Starts a trial that something other than our generator sends (trafgen): returns
+    /// the trial id its frames must carry.
+    func beginExternalTrial() throws -> UInt16 {
+        trialID = trialID == UInt16.max ? 1 : trialID + 1
+        try sink.begin(trial: trialID)
+        return trialID
+    }
+
+    /// Frames of the current trial at the sink so far.
+    func sinkFrames() throws -> UInt64 {
+        try sink.frames()
     }
 
     /// Waits until the frames in flight have arrived: the sink count reaches what was

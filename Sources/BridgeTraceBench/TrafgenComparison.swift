@@ -1,0 +1,95 @@
+import BridgeTraceCore
+import BridgeTraceLab
+import CBridgeTraceShim
+import Foundation
+
+/// `--vs-trafgen`: our generator against trafgen (netsniff-ng's AF_PACKET TX-ring
+/// generator, what the project measured with before) on the same veth pair into the same
+/// sink, in alternating rounds. Each side gets one CPU's worth of sender (trafgen
+/// `--cpus 1`, our single generator thread); the figure is frames the sink received
+/// per second of sending.
+struct TrafgenComparison {
+    static let trafgenPath = "/usr/sbin/trafgen"
+
+    let frameSize: Int
+    let duration: Double
+    let rounds: Int
+    let announce: (String) -> Void
+
+    func run(on bed: TestBed) throws -> BenchReport.GeneratorComparison {
+        guard FileManager.default.isExecutableFile(atPath: Self.trafgenPath) else {
+            throw UserError("--vs-trafgen needs trafgen at \(Self.trafgenPath): apt-get install netsniff-ng")
+        }
+        var ours: [Double] = []
+        var theirs: [Double] = []
+        var ratios: [Double] = []
+        for round in 0..<rounds {
+            // ABBA order, so a drift of the machine's speed does not favour one side.
+            var pair: (ours: Double, theirs: Double) = (0, 0)
+            for side in round % 2 == 0 ? [true, false] : [false, true] {
+                announce("generator comparison, round \(round + 1): \(side ? "bridgetrace" : "trafgen")")
+                if side {
+                    pair.ours = try bed.run(TrialSpec(frameSize: frameSize, duration: duration)).rxPPS
+                } else {
+                    pair.theirs = try trafgen(on: bed)
+                }
+            }
+            ours.append(pair.ours)
+            theirs.append(pair.theirs)
+            if pair.theirs > 0 { ratios.append(pair.ours / pair.theirs) }
+        }
+        return BenchReport.GeneratorComparison(
+            frameSize: frameSize, oursPPS: Spread(ours), trafgenPPS: Spread(theirs), ratio: Spread(ratios),
+            notes: ["same veth pair, same XDP sink; trafgen --cpus 1 (PF_PACKET TX ring, qdisc bypass) vs one "
+                + "BPF_PROG_TEST_RUN live-frames thread; pps = frames received by the sink per second of sending"])
+    }
+
+    /// One trafgen round: its rate at the sink once it is running, over `duration`.
+    private func trafgen(on bed: TestBed) throws -> Double {
+        let trial = try bed.beginExternalTrial()
+        let template = try bed.template(size: frameSize)
+        var frame = template.bytes
+        // Trafgen cannot stamp: its frames carry the trial id (so they count) and a
+        // zero timestamp and sequence number (so latency and order mean nothing here).
+        frame[template.stampOffset + 12] = UInt8(trial & 0xff)
+        frame[template.stampOffset + 13] = UInt8(trial >> 8)
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("bt-bench-trafgen-\(getpid()).cfg")
+        try ("{ " + frame.map { String(format: "0x%02x", $0) }.joined(separator: ", ") + " }\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: config) }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip")
+        process.arguments = ["netns", "exec", bed.wiring.generator.namespace, Self.trafgenPath,
+                             "--dev", bed.wiring.generator.interface, "--conf", config.path, "--cpus", "1",
+                             "--no-sock-mem", "--notouch-irq", "--no-cpu-stats", "--silent"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGINT)
+                let deadline = Date().addingTimeInterval(5)
+                while process.isRunning && Date() < deadline { usleep(10_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+            process.waitUntilExit()
+        }
+        // Measure from the first frames on, after a short warm-up, like lab-pps.sh.
+        let startDeadline = Date().addingTimeInterval(5)
+        while try bed.sinkFrames() == 0 {
+            if !process.isRunning || Date() > startDeadline {
+                throw UserError("trafgen sent nothing to the sink (exit status \(process.isRunning ? "running" : String(process.terminationStatus)))")
+            }
+            usleep(5_000)
+        }
+        usleep(200_000)
+        let startFrames = try bed.sinkFrames()
+        let start = bt_bench_now_ns()
+        usleep(useconds_t(duration * 1e6))
+        let frames = try bed.sinkFrames() - startFrames
+        let seconds = Double(bt_bench_now_ns() - start) / 1e9
+        return Double(frames) / seconds
+    }
+}
