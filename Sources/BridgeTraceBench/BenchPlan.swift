@@ -17,6 +17,8 @@ public struct BenchPlan: Sendable {
     public var rfc2544: RFC2544Settings?
     public var generator: GeneratorChoice = .auto
     public var batch: Int?
+    /// nil: `own` for RFC 2544 (its searches need a DUT that can drop), else `shared`.
+    public var dutCPU: DUTPlacement?
     public var compareWithTrafgen = false
 
     public init(duts: [DUTSelection], frameSizes: [Int], duration: Double, trials: Int) {
@@ -25,6 +27,8 @@ public struct BenchPlan: Sendable {
         self.duration = duration
         self.trials = trials
     }
+
+    public var placement: DUTPlacement { dutCPU ?? (rfc2544 != nil ? .own : .shared) }
 
     /// Links need jumbo frames when any frame is larger than Ethernet's 1518 bytes.
     public var mtu: Int { frameSizes.contains { $0 > FrameTemplate.standardMaximum } ? 9000 : 1500 }

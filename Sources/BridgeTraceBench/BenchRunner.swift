@@ -42,7 +42,7 @@ public final class BenchRunner {
                 frameSizes: plan.frameSizes, flows: plan.flows, vlan: plan.vlan, ratePPS: plan.ratePPS,
                 count: plan.count, durationSeconds: plan.rfc2544?.trialDuration ?? plan.duration,
                 trials: plan.rfc2544?.repetitions ?? plan.trials, tracers: plan.tracers,
-                rfc2544: plan.rfc2544 != nil, mtu: plan.mtu),
+                rfc2544: plan.rfc2544 != nil, mtu: plan.mtu, dutCPU: plan.placement),
             duts: [], generatorComparison: nil)
         defer { progress.finish() }
         var failures: [UserError] = []
@@ -68,7 +68,7 @@ public final class BenchRunner {
 
     private func bed(for dut: DeviceUnderTest) throws -> TestBed {
         try TestBed(dut: dut, mtu: plan.mtu, flows: plan.flows, vlan: plan.vlan, generator: plan.generator,
-                    shouldStop: shouldStop)
+                    placement: plan.placement, shouldStop: shouldStop)
     }
 
     private func measure(_ dut: DeviceUnderTest) throws -> BenchReport.DUTReport {

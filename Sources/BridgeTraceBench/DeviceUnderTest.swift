@@ -40,6 +40,9 @@ public struct DUTWiring: Sendable {
     public var ports: [Endpoint]
     /// The DUT's port towards the sink, where an egress qdisc (tbf) shapes its output.
     public var sinkFacingPort: Endpoint?
+    /// The port whose NAPI poll receives the generator's frames: the DUT's input queue
+    /// (`--dut-cpu own` moves it to a CPU of its own).
+    public var receivePort: Endpoint
     /// Things the reader of the results should know about this setup.
     public var notes: [String]
 }

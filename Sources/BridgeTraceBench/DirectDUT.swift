@@ -12,6 +12,7 @@ public final class DirectDUT: DeviceUnderTest {
         let gen = Endpoint(namespace: try network.addNamespace("gen"), interface: "gen0")
         let sink = Endpoint(namespace: try network.addNamespace("sink"), interface: "sink0")
         try network.addVeth(gen, sink, aMAC: links.generatorMAC, bMAC: links.sinkMAC, mtu: links.mtu)
-        return DUTWiring(generator: gen, sink: sink, bridge: nil, ports: [], sinkFacingPort: nil, notes: [])
+        return DUTWiring(generator: gen, sink: sink, bridge: nil, ports: [], sinkFacingPort: nil, receivePort: sink,
+                         notes: [])
     }
 }

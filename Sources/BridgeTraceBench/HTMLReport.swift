@@ -77,6 +77,7 @@ public enum HTMLReport {
         parts.append("\(s.flows) flow(s)")
         if let vlan = s.vlan { parts.append("VLAN \(vlan)") }
         if s.rfc2544 { parts.append("RFC 2544") }
+        parts.append(s.dutCPU == .own ? "DUT on its own CPU (open loop)" : "DUT on the generator's CPU (closed loop)")
         return parts.joined(separator: " · ")
     }
 

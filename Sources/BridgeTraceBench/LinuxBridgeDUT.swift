@@ -48,7 +48,7 @@ public final class LinuxBridgeDUT: DeviceUnderTest {
         var notes: [String] = []
         if let note = try setNetfilter(in: dut, network: network) { notes.append(note) }
         return DUTWiring(generator: gen, sink: sink, bridge: Endpoint(namespace: dut, interface: Self.bridge),
-                         ports: [genPort, sinkPort], sinkFacingPort: sinkPort, notes: notes)
+                         ports: [genPort, sinkPort], sinkFacingPort: sinkPort, receivePort: genPort, notes: notes)
     }
 
     private func enableNAPI(on port: Endpoint, network: BenchNetwork) throws {

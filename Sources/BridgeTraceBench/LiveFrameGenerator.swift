@@ -80,6 +80,7 @@ final class LiveFrameGenerator: TrafficGenerator {
         let frame = job.template.bytes
         return try NamespaceThread.run(in: namespace) { [self] in
             let ifindex = try self.ifindex()
+            try pinSender(job)
             try write(job.config(ifindex: ifindex))
             var outcome = GeneratorOutcome()
             outcome.batch = job.batchSize

@@ -9,9 +9,11 @@ import Foundation
 final class PacketSocketGenerator: TrafficGenerator {
     let kind = GeneratorKind.afPacket
     private let fd: Int32
+    private let namespace: String
 
     init(interface: String, namespace: String) throws {
-        // A socket stays in the namespace it was made in, so only its creation needs the thread.
+        self.namespace = namespace
+        // A socket stays in the namespace it was made in; sending needs no namespace.
         fd = try NamespaceThread.run(in: namespace) {
             let ifindex = Int32(if_nametoindex(interface))
             guard ifindex > 0 else { throw UserError("internal: generator port \(interface) is missing in netns \(namespace)") }
@@ -22,6 +24,14 @@ final class PacketSocketGenerator: TrafficGenerator {
     }
 
     func run(_ job: GeneratorJob, progress: @escaping GeneratorProgress) throws -> GeneratorOutcome {
+        // A thread of its own, so that pinning it leaves the caller's thread alone.
+        try NamespaceThread.run(in: namespace) { [self] in
+            try pinSender(job)
+            return try send(job, progress: progress)
+        }
+    }
+
+    private func send(_ job: GeneratorJob, progress: GeneratorProgress) throws -> GeneratorOutcome {
         let frame = job.template.bytes
         var gen = bt_bench_gen()
         gen.config = job.config(ifindex: 0)

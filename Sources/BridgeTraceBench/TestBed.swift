@@ -46,6 +46,7 @@ public final class TestBed {
     let flows: Int
     let vlan: UInt16?
     let choice: GeneratorChoice
+    public let placement: DUTPlacement
     private let sink: LatencySink
     private var live: LiveFrameGenerator?
     private var packet: PacketSocketGenerator?
@@ -60,13 +61,15 @@ public final class TestBed {
     ///   - configure: called once the DUT is built, before anything is measured; tests
     ///     add their nft rule or tbf qdisc here.
     public init(dut: DeviceUnderTest, mtu: Int = 1500, flows: Int = 1, vlan: UInt16? = nil,
-                generator: GeneratorChoice = .auto, shouldStop: @escaping () -> Bool = { false },
+                generator: GeneratorChoice = .auto, placement: DUTPlacement = .shared,
+                shouldStop: @escaping () -> Bool = { false },
                 configure: ((DUTWiring, BenchNetwork) throws -> Void)? = nil) throws {
         guard (1...65535).contains(flows) else { throw UserError("--flows must be 1 to 65535, not \(flows)") }
         self.dut = dut
         self.flows = flows
         self.vlan = vlan
         self.choice = generator
+        self.placement = placement
         self.shouldStop = shouldStop
         BenchNetwork.removeStale()
         let network = BenchNetwork()
@@ -76,6 +79,9 @@ public final class TestBed {
             notes = wiring.notes
             try configure?(wiring, network)
             sink = try LatencySink(interface: wiring.sink.interface, namespace: wiring.sink.namespace)
+            // After the sink: in the direct DUT the receive port is the sink's, whose NAPI
+            // comes to life with its XDP program.
+            if placement == .own { notes.append(try NAPIThreads.place(wiring.receivePort, network: network)) }
         } catch {
             network.tearDown()
             throw error
@@ -156,7 +162,8 @@ public final class TestBed {
         trialID = trialID == UInt16.max ? 1 : trialID + 1
         try sink.begin(trial: trialID)
         let job = GeneratorJob(template: template, trial: trialID, flows: flows, ratePPS: spec.ratePPS,
-                               count: spec.count, duration: spec.duration, batch: spec.batch)
+                               count: spec.count, duration: spec.duration, batch: spec.batch,
+                               cpu: placement == .own ? NAPIThreads.generatorCPU : nil)
         let start = bt_bench_now_ns()
         let stop = shouldStop
         let outcome = try generator.run(job) { sent in

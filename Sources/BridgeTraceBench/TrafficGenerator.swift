@@ -25,6 +25,8 @@ struct GeneratorJob {
     var duration: Double
     /// Live frames per kernel batch; nil: chosen from the rate (see `batchSize`).
     var batch: Int?
+    /// Pin the sending thread to this CPU (`--dut-cpu own`).
+    var cpu: Int32?
 
     var gapNs: UInt64 {
         guard let ratePPS, ratePPS > 0 else { return 0 }
@@ -98,6 +100,13 @@ protocol TrafficGenerator: AnyObject {
 
 /// How long a generator may take beyond the trial's duration to send a fixed count
 /// before the trial is called off.
+/// Pins the calling thread when the job asks for it.
+func pinSender(_ job: GeneratorJob) throws {
+    guard let cpu = job.cpu else { return }
+    let rc = bt_bench_pin(0, cpu)
+    if rc != 0 { throw UserError("cannot pin the generator to CPU \(cpu): \(String(cString: strerror(-rc)))") }
+}
+
 func generatorDeadline(for job: GeneratorJob, from start: UInt64) -> UInt64 {
     let allowance = job.count == nil ? job.duration : max(job.duration * 3, job.duration + 5)
     return start + UInt64(allowance * 1e9)

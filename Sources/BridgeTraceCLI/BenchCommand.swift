@@ -64,6 +64,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Live frames per kernel batch, 1-256 (default: by rate).")
     var batch: Int?
 
+    @Option(name: .customLong("dut-cpu"), help: "shared: the DUT runs on the generator's CPU (closed loop, steady); own: on a CPU of its own (open loop, can drop). Default: own with --rfc2544, else shared.")
+    var dutCPU: String?
+
     @Flag(name: .customLong("vs-trafgen"), help: "Also compare the generator with trafgen on one veth pair.")
     var versusTrafgen = false
 
@@ -79,6 +82,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if parsedRate == nil { throw ValidationError("--rate: give frames per second (e.g. 100000, 500k, 1.5M) or max") }
         if !["on", "off", "both"].contains(netfilter) { throw ValidationError("--netfilter must be on, off or both") }
+        if let dutCPU, DUTPlacement(rawValue: dutCPU) == nil { throw ValidationError("--dut-cpu must be shared or own") }
         if GeneratorChoice(rawValue: generator) == nil { throw ValidationError("--generator must be auto, xdp or af-packet") }
         for tracer in tracers where TracerMode.parse(tracer) == nil {
             throw ValidationError("--with-tracer \(tracer): use none, counters, full, tcpdump or all")
@@ -122,6 +126,7 @@ struct BenchCommand: ParsableCommand {
         if rfc2544 { plan.rfc2544 = RFC2544Settings(trialDuration: duration ?? 1, repetitions: trials) }
         plan.generator = GeneratorChoice(rawValue: generator) ?? .auto
         plan.batch = batch
+        plan.dutCPU = dutCPU.flatMap(DUTPlacement.init(rawValue:))
         plan.compareWithTrafgen = versusTrafgen
         return plan
     }

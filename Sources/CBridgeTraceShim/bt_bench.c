@@ -2,6 +2,7 @@
 #include "bt_bench.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -156,4 +157,20 @@ int bt_bench_packet_run(int fd, const void *frame, uint32_t len, struct bt_bench
 out:
 	free(bufs);
 	return rc;
+}
+
+int bt_bench_pin(int tid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(tid, sizeof(set), &set) ? -errno : 0;
+}
+
+int bt_bench_realtime(int tid, int priority)
+{
+	struct sched_param param = { .sched_priority = priority };
+
+	return sched_setscheduler(tid, SCHED_FIFO, &param) ? -errno : 0;
 }

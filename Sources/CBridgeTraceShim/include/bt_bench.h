@@ -34,3 +34,9 @@ int bt_bench_packet_run(int fd, const void *frame, uint32_t len, struct bt_bench
 
 /* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(). */
 uint64_t bt_bench_now_ns(void);
+
+/* Pins thread `tid` (0: the calling thread) to one CPU. 0 or -errno. */
+int bt_bench_pin(int tid, int cpu);
+
+/* SCHED_FIFO at `priority` for thread `tid`. 0 or -errno. */
+int bt_bench_realtime(int tid, int priority);
