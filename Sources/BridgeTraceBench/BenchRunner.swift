@@ -89,6 +89,9 @@ public final class BenchRunner {
             }
         }
         report.notes = bed.notes
+        if bed.wiring.bridge == nil && plan.tracers != [.none] {
+            report.notes.append("no bridge to attach a tracer to: measured without one")
+        }
         return report
     }
 
@@ -98,17 +101,19 @@ public final class BenchRunner {
         -> ([BenchReport.Measurement], [BenchReport.TracerOverhead]) {
         var trials: [TracerMode: [TrialResult]] = [:]
         var evidence: [TracerMode: [String]] = [:]
+        // A tracer attaches to a bridge's ports; a DUT without any is measured bare.
+        let tracers = bed.wiring.bridge == nil ? plan.tracers.filter { $0 == .none } : plan.tracers
         let spec = TrialSpec(frameSize: size, ratePPS: plan.ratePPS, count: plan.count, duration: plan.duration,
                              batch: plan.batch)
         for round in 0..<plan.trials {
-            for mode in round % 2 == 0 ? plan.tracers : plan.tracers.reversed() {
+            for mode in round % 2 == 0 ? tracers : tracers.reversed() {
                 announce("\(bed.dut.name): \(size) B, tracer \(mode.rawValue), round \(round + 1) of \(plan.trials)")
                 let (result, seen) = try trialWithEvidence(bed, spec, mode)
                 trials[mode, default: []].append(result)
                 if !seen.isEmpty { evidence[mode, default: []].append(seen) }
             }
         }
-        let measurements = plan.tracers.map { mode -> BenchReport.Measurement in
+        let measurements = tracers.map { mode -> BenchReport.Measurement in
             let results = trials[mode] ?? []
             return BenchReport.Measurement(
                 frameSize: size, tracer: mode, rxPPS: Spread(results.map(\.rxPPS)), txPPS: Spread(results.map(\.txPPS)),
@@ -119,7 +124,7 @@ public final class BenchRunner {
         }
         var overhead: [BenchReport.TracerOverhead] = []
         if let reference = trials[.none] {
-            for mode in plan.tracers where mode != .none {
+            for mode in tracers where mode != .none {
                 let results = trials[mode] ?? []
                 let ratios = zip(results, reference).compactMap { $1.rxPPS > 0 ? $0.rxPPS / $1.rxPPS : nil }
                 let withTracer = Spread(results.map(\.rxPPS))?.median

@@ -183,7 +183,7 @@ public struct RFC2544Procedure {
             limited = false
             var low: UInt64 = 0
             var high = longest
-            for _ in 0..<settings.maxSearchSteps where high - low > max(16, UInt64(Double(longest) * settings.resolution)) {
+            for _ in 0..<settings.maxSearchSteps where high - low > max(16, UInt64(Double(longest) * settings.resolution / 10)) {
                 let mid = (low + high) / 2
                 if try lossless(mid) { low = mid } else { high = mid }
             }
