@@ -10,6 +10,11 @@ import Foundation
 ///   poll, and a veth has NAPI only with GRO on or an XDP program attached; without
 ///   either, every frame is silently lost. GRO is what a NIC port has anyway, and it
 ///   leaves the port's XDP hook to a tracer under test.
+/// - p-sink has VLAN tag insertion offload off. The stack moves a received tag into skb
+///   metadata; a veth that passes such an skb to its peer's XDP program hands it a
+///   mangled frame (here, 6.18: starting 4 bytes early, cut 14 bytes short), so every
+///   tagged frame would look lost. With the offload off the bridge writes the tag back
+///   into the frame on the way out, as a NIC without tag offload makes the kernel do.
 /// - `netfilter` sets the bridge-nf-call-{iptables,ip6tables,arptables} sysctls of the
 ///   bridge's namespace (per namespace on this kernel): on, bridged IPv4 frames go
 ///   through the (empty) iptables hooks, as on most hypervisors with br_netfilter loaded.
@@ -45,6 +50,7 @@ public final class LinuxBridgeDUT: DeviceUnderTest {
         try network.runner.run(["bridge", "-n", dut, "fdb", "replace", links.sinkMAC, "dev", Self.sinkPort,
                                 "master", "static"])
         try enableNAPI(on: genPort, network: network)
+        try network.exec(dut, ["ethtool", "-K", Self.sinkPort, "txvlan", "off", "tx-vlan-stag-hw-insert", "off"])
         var notes: [String] = []
         if let note = try setNetfilter(in: dut, network: network) { notes.append(note) }
         return DUTWiring(generator: gen, sink: sink, bridge: Endpoint(namespace: dut, interface: Self.bridge),

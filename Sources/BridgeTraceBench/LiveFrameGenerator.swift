@@ -51,12 +51,13 @@ final class LiveFrameGenerator: TrafficGenerator {
         }
     }
 
+    /// Why the kernel refused; the caller adds what to do (fall back, or use --generator af-packet).
     static func refusal(_ rc: Int32, size: Int) -> UserError {
         let reason = String(cString: strerror(-rc))
         if -rc == EINVAL && size > 3000 {
-            return UserError("the kernel refuses live XDP frames of \(size) bytes (\(reason)): they must fit one page; use the af-packet generator")
+            return UserError("live XDP frames must fit one page and \(size)-byte frames do not (the kernel says \(reason))")
         }
-        return UserError("BPF_PROG_TEST_RUN with live frames failed: \(reason); use the af-packet generator")
+        return UserError("BPF_PROG_TEST_RUN with live frames failed: \(reason)")
     }
 
     private func ifindex() throws -> Int32 {

@@ -115,7 +115,9 @@ public final class TestBed {
                 try live!.probe(template)
                 chosen = live
             } catch let error as UserError where choice == .auto {
-                notes.append("\(size)-byte frames: \(error.message); sent with AF_PACKET instead")
+                notes.append("\(size)-byte frames: \(error.message): sent with AF_PACKET instead")
+            } catch let error as UserError {
+                throw UserError("\(error.message); use --generator auto or af-packet")
             }
         }
         if chosen == nil {

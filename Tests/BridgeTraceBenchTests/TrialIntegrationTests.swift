@@ -68,3 +68,30 @@ extension TrialIntegrationTests {
         #expect(shaped.lossRatio > 0.3, "tbf should drop what exceeds its rate and queue")
     }
 }
+
+extension TrialIntegrationTests {
+    /// 802.1Q-tagged frames from 64 flows (source MAC, IP, port) through a bridge with
+    /// br_netfilter on, which drops IPv4 frames with a bad header checksum: the per-flow
+    /// checksum update must be right, and the tag must survive the bridge.
+    @Test func taggedFramesFromManyFlowsArriveIntact() throws {
+        try requireRoot()
+        let bed = try TestBed(dut: LinuxBridgeDUT(netfilter: true), flows: 64, vlan: 100)
+        defer { bed.close() }
+        let result = try bed.run(TrialSpec(frameSize: 128, ratePPS: 20_000, count: 5_000, duration: 0.25))
+        #expect(result.received == 5_000)
+        #expect(result.lost == 0)
+    }
+
+    /// Jumbo frames do not fit a live XDP frame: the bed falls back to AF_PACKET, says
+    /// so, and the frames still arrive, exactly.
+    @Test func jumboFramesFallBackToPacketSocket() throws {
+        try requireRoot()
+        let bed = try TestBed(dut: LinuxBridgeDUT(netfilter: false), mtu: 9000)
+        defer { bed.close() }
+        let result = try bed.run(TrialSpec(frameSize: 9000, ratePPS: 5_000, count: 2_000, duration: 0.4))
+        #expect(result.generator == .afPacket)
+        #expect(bed.notes.contains { $0.contains("AF_PACKET") })
+        #expect(result.received == 2_000)
+        #expect(result.lost == 0)
+    }
+}
