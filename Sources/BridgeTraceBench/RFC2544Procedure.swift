@@ -181,9 +181,17 @@ public struct RFC2544Procedure {
                 continue
             }
             limited = false
+            // Bursts a DUT absorbs range from a few hundred frames (a veth queue) to
+            // millions: double up from 64 to bracket the answer, then bisect to 1%.
             var low: UInt64 = 0
             var high = longest
-            for _ in 0..<settings.maxSearchSteps where high - low > max(16, UInt64(Double(longest) * settings.resolution / 10)) {
+            var probe: UInt64 = 64
+            while probe < high {
+                if try lossless(probe) { low = probe } else { high = probe }
+                if high == probe { break }
+                probe *= 2
+            }
+            for _ in 0..<settings.maxSearchSteps where high - low > max(8, low / 100) {
                 let mid = (low + high) / 2
                 if try lossless(mid) { low = mid } else { high = mid }
             }

@@ -35,8 +35,19 @@ struct SVGChart {
         left + (Foundation.log10(value) - Foundation.log10(xLow)) / (Foundation.log10(xHigh) - Foundation.log10(xLow)) * plotWidth
     }
 
+    /// The smallest of 1, 2, 2.5 or 5 times a power of ten at or above `value`, so that
+    /// five ticks land on round numbers.
+    static func niceCeiling(_ value: Double) -> Double {
+        guard value > 0 else { return 1 }
+        let magnitude = Foundation.pow(10, Foundation.floor(Foundation.log10(value)))
+        for step in [1.0, 2.0, 2.5, 5.0, 10.0] where step * magnitude >= value * 0.999_999 {
+            return step * magnitude
+        }
+        return 10 * magnitude
+    }
+
     mutating func yAxis(max: Double, format: (Double) -> String) {
-        yMax = max > 0 ? max : 1
+        yMax = Self.niceCeiling(max)
         for i in 0...5 {
             let value = yMax * Double(i) / 5
             let yy = y(value)

@@ -72,6 +72,15 @@ import Testing
         #expect(result.backToBack?.limitedByLongestTried == false)
     }
 
+    /// A veth queue holds 256 frames: small answers must be found as precisely as big ones.
+    @Test func backToBackFindsAShallowQueue() throws {
+        var model = ModelDUT()
+        model.queue = 300
+        let (result, _) = try run(model)
+        let burst = try #require(result.backToBack?.frames?.median)
+        #expect(burst <= 300 && burst >= 290, "burst \(burst)")
+    }
+
     @Test func latencyAtFractionsOfNDRAndALowRate() throws {
         let (result, trials) = try run(ModelDUT())
         #expect(result.latency.map(\.label) == ["low rate", "10% NDR", "50% NDR", "90% NDR"])
