@@ -19,6 +19,8 @@ public struct BenchPlan: Sendable {
     public var batch: Int?
     /// nil: `own` for RFC 2544 (its searches need a DUT that can drop), else `shared`.
     public var dutCPU: DUTPlacement?
+    /// Where the tracers under test count rx.
+    public var tracerRxHook: RxHookPolicy = .auto
     public var compareWithTrafgen = false
 
     public init(duts: [DUTSelection], frameSizes: [Int], duration: Double, trials: Int) {

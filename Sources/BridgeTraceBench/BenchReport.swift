@@ -48,12 +48,13 @@ public struct BenchReport: Codable, Sendable {
         public var rfc2544: Bool
         public var mtu: Int
         public var dutCPU: DUTPlacement
+        public var tracerRxHook: String
         /// Frame sizes include the 4-byte FCS (RFC 2544); devices get size - 4 bytes.
         public var frameSizeNote = "frame sizes include the 4-byte FCS; the device is handed size - 4 bytes"
 
         enum CodingKeys: String, CodingKey {
             case flows, vlan, count, trials, tracers, rfc2544, mtu
-            case dutCPU = "dut_cpu"
+            case dutCPU = "dut_cpu", tracerRxHook = "tracer_rx_hook"
             case frameSizes = "frame_sizes", ratePPS = "rate_pps", durationSeconds = "duration_s"
             case frameSizeNote = "frame_size_note"
         }

@@ -42,7 +42,8 @@ public final class BenchRunner {
                 frameSizes: plan.frameSizes, flows: plan.flows, vlan: plan.vlan, ratePPS: plan.ratePPS,
                 count: plan.count, durationSeconds: plan.rfc2544?.trialDuration ?? plan.duration,
                 trials: plan.rfc2544?.repetitions ?? plan.trials, tracers: plan.tracers,
-                rfc2544: plan.rfc2544 != nil, mtu: plan.mtu, dutCPU: plan.placement),
+                rfc2544: plan.rfc2544 != nil, mtu: plan.mtu, dutCPU: plan.placement,
+                tracerRxHook: plan.tracerRxHook.rawValue),
             duts: [], generatorComparison: nil)
         defer { progress.finish() }
         var failures: [UserError] = []
@@ -67,8 +68,10 @@ public final class BenchRunner {
     }
 
     private func bed(for dut: DeviceUnderTest) throws -> TestBed {
-        try TestBed(dut: dut, mtu: plan.mtu, flows: plan.flows, vlan: plan.vlan, generator: plan.generator,
-                    placement: plan.placement, shouldStop: shouldStop)
+        let bed = try TestBed(dut: dut, mtu: plan.mtu, flows: plan.flows, vlan: plan.vlan, generator: plan.generator,
+                              placement: plan.placement, shouldStop: shouldStop)
+        bed.tracerRxHook = plan.tracerRxHook
+        return bed
     }
 
     private func measure(_ dut: DeviceUnderTest) throws -> BenchReport.DUTReport {

@@ -27,7 +27,7 @@ public enum SummaryTable {
         let overhead = report.duts.flatMap { dut in dut.tracerOverhead.map { (dut.name, $0) } }
         if !overhead.isEmpty {
             lines.append("")
-            lines.append("tracer overhead (rx rate with the tracer ÷ without, per round; 1.000 = free):")
+            lines.append("tracer overhead (rx rate with the tracer ÷ without, per round; 1.000 = free; tracer rx hook \(report.settings.tracerRxHook)):")
             var rows = [["dut", "size", "tracer", "ratio", "ratio of medians"]]
             for (name, o) in overhead {
                 rows.append([name, "\(o.frameSize)", "\(o.tracer.rawValue)/none", Formatting.spread(o.ratio, Formatting.ratio),

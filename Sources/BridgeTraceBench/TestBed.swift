@@ -47,6 +47,8 @@ public final class TestBed {
     let vlan: UInt16?
     let choice: GeneratorChoice
     public let placement: DUTPlacement
+    /// Where the tracer under test counts rx (`--tracer-rx-hook`): as the operator would run it.
+    public var tracerRxHook: RxHookPolicy = .auto
     private let sink: LatencySink
     private var live: LiveFrameGenerator?
     private var packet: PacketSocketGenerator?
@@ -151,7 +153,7 @@ public final class TestBed {
     func runWithEvidence(_ spec: TrialSpec, tracer mode: TracerMode,
                          progress: @escaping (Double) -> Void = { _ in }) throws -> (TrialResult, String) {
         try checkPath(size: spec.frameSize)
-        let tracer = try TracerAttachment(mode: mode, wiring: wiring)
+        let tracer = try TracerAttachment(mode: mode, wiring: wiring, rxHook: tracerRxHook)
         defer { tracer.detach() }
         let result = try trial(spec, tracer: mode, progress: progress)
         return (result, tracer.detach())

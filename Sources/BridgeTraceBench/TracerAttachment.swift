@@ -14,7 +14,7 @@ final class TracerAttachment {
     private var session: SessionThread?
     private var dumps: [TcpdumpProcess] = []
 
-    init(mode: TracerMode, wiring: DUTWiring) throws {
+    init(mode: TracerMode, wiring: DUTWiring, rxHook: RxHookPolicy = .auto) throws {
         self.mode = mode
         switch mode {
         case .none:
@@ -23,7 +23,7 @@ final class TracerAttachment {
             guard let bridge = wiring.bridge else {
                 throw UserError("--with-tracer \(mode.rawValue) needs a bridge to attach to; this DUT has none")
             }
-            session = try SessionThread(bridge: bridge, events: mode == .full)
+            session = try SessionThread(bridge: bridge, events: mode == .full, rxHook: rxHook)
         case .tcpdump:
             guard !wiring.ports.isEmpty else {
                 throw UserError("--with-tracer tcpdump needs DUT ports to listen on; this DUT has none")
@@ -63,8 +63,8 @@ private final class SessionThread: @unchecked Sendable {
     private var failure: Error?
     private var summary = ""
 
-    init(bridge: Endpoint, events: Bool) throws {
-        let thread = Thread { [self] in body(bridge: bridge, events: events) }
+    init(bridge: Endpoint, events: Bool, rxHook: RxHookPolicy) throws {
+        let thread = Thread { [self] in body(bridge: bridge, events: events, rxHook: rxHook) }
         thread.name = "bench-tracer"
         thread.start()
         ready.wait()
@@ -74,13 +74,13 @@ private final class SessionThread: @unchecked Sendable {
         }
     }
 
-    private func body(bridge: Endpoint, events: Bool) {
+    private func body(bridge: Endpoint, events: Bool, rxHook: RxHookPolicy) {
         defer { finished.signal() }
         let session: WatchSession
         var drain: EventDrain?
         do {
             try NetworkNamespace.enter(named: bridge.namespace)
-            session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace),
+            session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook),
                                        events: events ? Self.everyFrame : nil)
             if events { drain = try EventDrain(session: session) }
         } catch {

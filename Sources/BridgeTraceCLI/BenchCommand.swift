@@ -58,6 +58,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("with-tracer"), help: "none, counters, full, tcpdump or all (repeatable).")
     var tracers: [String] = []
 
+    @Option(name: .customLong("tracer-rx-hook"), help: "Where counters and full count rx: auto (tc on veth, XDP elsewhere), xdp or tc.")
+    var tracerRxHook: String = "auto"
+
     @Option(help: "auto (XDP live frames, AF_PACKET when refused), xdp or af-packet.")
     var generator: String = "auto"
 
@@ -82,6 +85,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if parsedRate == nil { throw ValidationError("--rate: give frames per second (e.g. 100000, 500k, 1.5M) or max") }
         if !["on", "off", "both"].contains(netfilter) { throw ValidationError("--netfilter must be on, off or both") }
+        if RxHookPolicy(rawValue: tracerRxHook) == nil { throw ValidationError("--tracer-rx-hook must be auto, xdp or tc") }
         if let dutCPU, DUTPlacement(rawValue: dutCPU) == nil { throw ValidationError("--dut-cpu must be shared or own") }
         if GeneratorChoice(rawValue: generator) == nil { throw ValidationError("--generator must be auto, xdp or af-packet") }
         for tracer in tracers where TracerMode.parse(tracer) == nil {
@@ -127,6 +131,7 @@ struct BenchCommand: ParsableCommand {
         plan.generator = GeneratorChoice(rawValue: generator) ?? .auto
         plan.batch = batch
         plan.dutCPU = dutCPU.flatMap(DUTPlacement.init(rawValue:))
+        plan.tracerRxHook = RxHookPolicy(rawValue: tracerRxHook) ?? .auto
         plan.compareWithTrafgen = versusTrafgen
         return plan
     }
