@@ -15,7 +15,7 @@ final class TracePipeline: @unchecked Sendable {
     private let wallClockOffsetNs: Int64
     private let limit: Int?
     private let portNames: Mutex<[Int32: String]>
-    private var pending = ""
+    private var pending: [UInt8] = []
     private(set) var byKind: [String: Int] = [:]
     private(set) var emitted = 0
     private(set) var writeFailed = false
@@ -26,16 +26,9 @@ final class TracePipeline: @unchecked Sendable {
         self.pcapng = pcapng
         self.limit = limit
         self.portNames = Mutex(ports)
-        wallClockOffsetNs = TracePipeline.wallClockOffset()
-    }
-
-    /// CLOCK_REALTIME - CLOCK_MONOTONIC: the kernel stamps events with the latter.
-    static func wallClockOffset() -> Int64 {
-        var real = timespec()
-        var mono = timespec()
-        clock_gettime(CLOCK_REALTIME, &real)
-        clock_gettime(CLOCK_MONOTONIC, &mono)
-        return (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec) - Int64(mono.tv_nsec)
+        // The kernel stamps events with CLOCK_MONOTONIC; output shows wall-clock time.
+        wallClockOffsetNs = WallClock.monotonicOffsetNs()
+        pending.reserveCapacity(64 * 1024)
     }
 
     func updatePorts(_ ports: [Int32: String]) {
@@ -51,7 +44,14 @@ final class TracePipeline: @unchecked Sendable {
         let port = portNames.withLock { $0[ifindex] } ?? "if\(ifindex)"
         guard let frame = FrameEventRecord.decode(raw, port: port) else { return }
         if let filter, !filter.matches(frame.bytes, wireLength: frame.length) { return }
-        let event = TraceEvent.make(frame)
+        var event = TraceEvent.make(frame)
+        // The kernel classified the whole frame, the decoder only the captured bytes: the
+        // kernel's kind keeps trace consistent with the counters and the kind filter.
+        if let kind = EventKind(abiValue: UInt32(FrameEventRecord.kind(raw))) { event.decoded.kind = kind }
+        if event.decoded.dhcp != nil, event.decoded.dhcp?.messageType == nil,
+           let type = FrameEventRecord.dhcpMessageType(raw) {
+            event.decoded.dhcp?.messageType = DHCPMessageType(rawValue: type)
+        }
         emitted += 1
         byKind[event.decoded.kind.rawValue, default: 0] += 1
         if let pcapng {
@@ -63,18 +63,18 @@ final class TracePipeline: @unchecked Sendable {
             return
         }
         switch format {
-        case .text: pending += TraceText.line(event, wallClockOffsetNs: wallClockOffsetNs)
-        case .json: pending += TraceJSON.line(event, wallClockOffsetNs: wallClockOffsetNs)
+        case .text: TraceText.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &pending)
+        case .json: TraceJSON.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &pending)
         }
-        pending += "\n"
+        pending.append(UInt8(ascii: "\n"))
     }
 
     /// Writes what the last poll produced.
     func flush() {
         pcapng?.flush()
         guard !pending.isEmpty else { return }
-        if !writeStandardOutput(pending) { writeFailed = true }
-        pending = ""
+        if !writeStandardOutput(bytes: pending) { writeFailed = true }
+        pending.removeAll(keepingCapacity: true)
     }
 
     var summary: String {

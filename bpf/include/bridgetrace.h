@@ -124,7 +124,8 @@ struct bt_frame_event {
 	__u8 kind;               /* enum bt_kind */
 	__u16 vlan_offload_tci;  /* tag the stack moved into skb metadata (tc only) */
 	__u16 vlan_offload_tpid; /* its TPID (0x8100/0x88a8), host order; 0 = none */
-	__u8 pad[4];
+	__u8 dhcp_msg_type;      /* DHCP option 53, read in the kernel: it lies past any snaplen */
+	__u8 pad[3];
 	__u8 data[BT_SNAPLEN_MAX];
 };
 
