@@ -183,11 +183,6 @@ public enum LabFaults {
         }
         try delete(["ip", "netns", "exec", br, "nft", "delete", "table", "bridge", nftTable],
                    "nft table bridge \(nftTable) in \(br)")
-        for p in topology.bridgePorts {
-            try runner.run(["ip", "-n", br, "link", "set", p, "mtu", "1500", "up"])
-            try runner.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "isolated", "off"])
-            try runner.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "state", "3"])
-        }
         let victim = topology.vm(1)
         for h in topology.vms + [topology.gateway] {
             let ns = h.namespace
@@ -205,6 +200,14 @@ public enum LabFaults {
             if h.ip != topology.gatewayIP {
                 try runner.run(["ip", "-n", ns, "route", "replace", "default", "via", topology.gatewayIP])
             }
+        }
+        // Ports after hosts: a port without carrier refuses a state change ("Network is
+        // down"); it is disabled then, and the kernel makes it forwarding again (STP off)
+        // when carrier returns, so that failure is harmless.
+        for p in topology.bridgePorts {
+            try runner.run(["ip", "-n", br, "link", "set", p, "mtu", "1500", "up"])
+            try runner.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "isolated", "off"])
+            _ = try runner.result(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "state", "3"])
         }
         // Spoofed, conflicting or cloned answers linger in caches; start them afresh.
         for ns in topology.namespaces {
