@@ -11,7 +11,7 @@ struct LabCommand: ParsableCommand {
             NAME-lan (port uplink). Addresses are from 198.18.0.0/24 and exist only in the lab. \
             Nothing is created in the root namespace.
             """,
-        subcommands: [Up.self, Down.self, Status.self]
+        subcommands: [Up.self, Down.self, Status.self, Fault.self]
     )
 }
 

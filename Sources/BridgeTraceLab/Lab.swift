@@ -28,6 +28,7 @@ public enum Lab {
     public static func down(name: String) throws -> [String] {
         try LabTopology.validate(name: name)
         try requireRoot("lab down")
+        LabFaults.stopBackground(lab: name)  // fault senders would keep their namespaces alive
         let runner = CommandRunner()
         var removed: [String] = []
         var failures: [String] = []

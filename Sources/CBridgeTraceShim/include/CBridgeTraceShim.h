@@ -2,3 +2,4 @@
 #include "bt_shim.h"
 #include "bt_objects.h"
 #include "bt_netlink.h"
+#include "bt_netlink_bridge.h"
