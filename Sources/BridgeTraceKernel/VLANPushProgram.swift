@@ -8,6 +8,8 @@ import Glibc
 /// The lab's `vlan_mismatch` fault puts it on a VM's egress, so the VM sends tagged frames
 /// as it would with an `eth0.100` interface. This kernel has neither 8021q nor tc's
 /// matchall classifier or vlan action (`tc ... action vlan push` fails), but it has cls_bpf.
+/// Named `lab_vlan_push`, not `bt_*`: it is a fault, not a tracer program, and
+/// `bridgetrace cleanup` must never take it for one.
 public enum VLANPushProgram {
     /// Loads the program for VLAN `vid` and pins it at `path` (on a bpffs), so that
     /// `tc filter add dev DEV egress bpf direct-action pinned PATH` can attach it from
@@ -23,7 +25,7 @@ public enum VLANPushProgram {
             insn(code: 0x95, dst: 0, imm: 0),  // exit
         ]
         let fd = insns.withUnsafeBufferPointer { buffer in
-            bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "bt_vlan_push", "GPL", buffer.baseAddress, buffer.count, nil)
+            bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "lab_vlan_push", "GPL", buffer.baseAddress, buffer.count, nil)
         }
         guard fd >= 0 else {
             throw UserError.kernel("cannot load the VLAN push program", errno: -fd)
