@@ -26,12 +26,14 @@ enum DiagnosisARPBindingRules {
 
     static func apply(_ ctx: DiagnosisContext, _ findings: inout DiagnosisFindingSet, flapping: Set<MACAddress>) {
         var claims: [IPv4Address: [MACAddress: Claimant]] = [:]
-        var lastRequest: [IPv4Address: UInt64] = [:]
+        // Open questions: (address asked for, asker's address) → when, and who answered.
+        struct Question: Hashable { var ip: IPv4Address; var asker: IPv4Address }
+        var asked: [Question: (ns: UInt64, answeredBy: Set<MACAddress>)] = [:]
         for event in ctx.events {
             let ns = event.frame.monotonicNs
             if let arp = event.decoded.arp, arp.isEthernetIPv4, arp.op == .request, let target = arp.targetIP,
-               arp.senderIP != target {
-                lastRequest[target] = ns
+               let asker = arp.senderIP, asker != target {
+                asked[Question(ip: target, asker: asker)] = (ns, [])
             }
             guard event.frame.direction == .rx, let src = event.decoded.srcMAC, !src.isMulticast,
                   !ctx.localMACs.contains(src) else { continue }
@@ -42,9 +44,18 @@ enum DiagnosisARPBindingRules {
                 ip = sender
                 let gratuitous = arp.targetIP == sender
                 if arp.op == .reply {
-                    let asked = lastRequest[sender].map { ns >= $0 && ns - $0 <= requestMemoryNs } ?? false
-                    kind = gratuitous || !asked ? 2 : 1
-                    if kind == 2, !gratuitous { victim = arp.targetIP }
+                    kind = 2
+                    if !gratuitous, let asker = arp.targetIP {
+                        let question = Question(ip: sender, asker: asker)
+                        // The first answer of each claimant to a recent question is solicited.
+                        if let open = asked[question], ns >= open.ns, ns - open.ns <= requestMemoryNs,
+                           !open.answeredBy.contains(src) {
+                            asked[question]!.answeredBy.insert(src)
+                            kind = 1
+                        } else {
+                            victim = asker
+                        }
+                    }
                 } else if gratuitous {
                     kind = 2
                 }
@@ -78,7 +89,7 @@ enum DiagnosisARPBindingRules {
                 $0.unsolicited >= ctx.thresholds.unsolicitedReplies && $0.unsolicited > $0.solicited
             }
             let ownerLine = "\(ip) belongs to \(owner.mac) behind \(owner.port) "
-                + "(\(owner.solicited) answers, \(owner.other) other frames, first seen first)"
+                + "(\(owner.solicited) answers, \(owner.other) other frames)"
             if !spoofers.isEmpty {
                 for spoofer in spoofers {
                     let duration = DiagnosisContext.seconds(spoofer.firstNs, spoofer.lastNs)

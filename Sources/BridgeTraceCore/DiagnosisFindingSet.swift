@@ -4,10 +4,10 @@
 struct DiagnosisFindingSet {
     private(set) var items: [Finding] = []
 
-    /// Causes that stop frames at a port: traffic towards that port is explained by them.
-    static let blockingCauses: Set<CauseCode> = [
-        .portDown, .noCarrier, .stpNotForwarding, .mtuMismatch, .netfilterDrop, .portIsolated, .vlanMismatch,
-    ]
+    /// Causes that stop all frames at a port: silence from behind that port is explained
+    /// by them. (netfilter_drop, mtu_mismatch and vlan_mismatch stop some traffic only;
+    /// the frames they stop never leave, so the unanswered rules do not count them.)
+    static let blockingCauses: Set<CauseCode> = [.portDown, .noCarrier, .stpNotForwarding, .portIsolated]
 
     mutating func add(_ finding: Finding) {
         if let index = items.firstIndex(where: { $0.cause == finding.cause && $0.port == finding.port }) {
