@@ -16,6 +16,8 @@ struct DiagnosisContext {
     /// IPv4 → (MAC, port) of its most frequent rx sender.
     let ipHome: [IPv4Address: (mac: MACAddress, port: String)]
     let probeTarget: IPv4Address?
+    /// Distinct unicast source MACs that entered at each port.
+    let sourceMACs: [String: Set<MACAddress>]
     let startNs: UInt64
     let endNs: UInt64
 
@@ -55,6 +57,9 @@ struct DiagnosisContext {
             }
         }
         for (mac, counts) in macCounts { homes[mac] = Self.most(counts) }
+        var sources: [String: Set<MACAddress>] = [:]
+        for (mac, counts) in macCounts { for port in counts.keys { sources[port, default: []].insert(mac) } }
+        sourceMACs = sources
         for entry in input.stateBefore.fdb + input.stateAfter.fdb where !entry.isLocal {
             if let mac = MACAddress(parsing: entry.mac) { homes[mac] = entry.port }
         }
@@ -86,6 +91,10 @@ struct DiagnosisContext {
     func snapshots(_ port: String) -> [BridgeState.Port] {
         [before[port], after[port]].compactMap { $0 }
     }
+
+    /// A port with a whole segment behind it (more than two source MACs: an uplink to a
+    /// LAN), whose hosts may answer each other without crossing the bridge.
+    func isSegment(_ port: String) -> Bool { (sourceMACs[port]?.count ?? 0) > 2 }
 
     func isIsolated(_ port: String) -> Bool { snapshots(port).contains(where: \.isolated) }
 

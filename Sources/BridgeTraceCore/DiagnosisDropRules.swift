@@ -93,6 +93,8 @@ enum DiagnosisDropRules {
     }
 
     static func stpIngress(_ ctx: DiagnosisContext, _ group: Group, _ findings: inout DiagnosisFindingSet) {
+        // With STP on, a blocking port dropping what enters is STP cutting a loop.
+        if ctx.stpEnabled, ctx.after[group.port]?.stpState == .blocking { return }
         let line = countLine(group) + ": frames entering at \(group.port) are dropped by its STP state"
         for cause in [CauseCode.stpNotForwarding, .portDown, .noCarrier]
         where findings.addEvidence([line], cause: cause, port: group.port) { return }
@@ -157,6 +159,13 @@ enum DiagnosisDropRules {
     /// does not forward, or is isolated.
     static func noTarget(_ ctx: DiagnosisContext, _ group: Group, _ findings: inout DiagnosisFindingSet) -> Bool {
         let stopping: [CauseCode] = [.portDown, .noCarrier, .stpNotForwarding]
+        // Frames for a MAC that lives behind the port they came in on are dropped rightly
+        // (two hosts on the uplink's segment talking): no fault.
+        let elsewhere = group.journeys.filter { journey in
+            guard let dst = journey.decoded.dstMAC, !dst.isMulticast else { return true }
+            return ctx.macHome[dst] != group.port
+        }
+        if elsewhere.isEmpty { return true }
         // A port in STP learning drops what enters at it in br_handle_frame_finish.
         if findings.has(.stpNotForwarding, at: group.port), ctx.snapshots(group.port).contains(where: { $0.stpState == .learning }) {
             findings.addEvidence([countLine(group) + ": frames entering at \(group.port) are learned, not forwarded"],

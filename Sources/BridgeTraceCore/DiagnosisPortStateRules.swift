@@ -37,10 +37,7 @@ enum DiagnosisPortStateRules {
                     fix: noCarrierFix(name, kind: state.kind)))
                 continue
             }
-            let stopped = snaps.filter { port in
-                port.stpState != .forwarding && !(port.stpState == .blocking && !ctx.stpEnabled)
-            }
-            if let state = stopped.last?.stpState {
+            if let state = stpFault(ctx, name) {
                 let converging = ctx.stpEnabled && (state == .listening || state == .learning)
                 findings.add(Finding(
                     cause: .stpNotForwarding, port: name, severity: converging ? .warning : .error,
@@ -52,6 +49,21 @@ enum DiagnosisPortStateRules {
             }
         }
         tapTxDropped(ctx, &findings)
+    }
+
+    /// The STP state that keeps a port from forwarding, when it is a fault:
+    /// - without STP, any state but forwarding (blocking excepted: the kernel ignores it);
+    /// - with STP, disabled; listening/learning only when it lasted the whole watch;
+    ///   blocking never (that is STP cutting a loop, by design).
+    static func stpFault(_ ctx: DiagnosisContext, _ name: String) -> BridgeState.STPState? {
+        let snaps = ctx.snapshots(name)
+        if !ctx.stpEnabled {
+            return snaps.last { $0.stpState != .forwarding && $0.stpState != .blocking }?.stpState
+        }
+        if let disabled = snaps.last(where: { $0.stpState == .disabled }) { return disabled.stpState }
+        let transient: Set<BridgeState.STPState> = [.listening, .learning]
+        if snaps.count == 2, snaps.allSatisfy({ transient.contains($0.stpState) }) { return snaps.last!.stpState }
+        return nil
     }
 
     static func stpFix(_ ctx: DiagnosisContext, _ port: String) -> String {

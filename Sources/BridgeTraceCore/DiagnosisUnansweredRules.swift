@@ -50,6 +50,8 @@ enum DiagnosisUnansweredRules {
             guard enough(ctx, journeys, target: target, count: ctx.thresholds.unansweredARPRequests,
                          span: ctx.thresholds.unansweredMinSpanSeconds) else { continue }
             let asker = counted(journeys.map { $0.ingress?.port ?? ctx.bridge })[0]
+            // Asked from a LAN segment: the answer may stay on the LAN.
+            if ctx.isSegment(asker), target != ctx.probeTarget { continue }
             let askers = Set(journeys.compactMap { $0.decoded.arp?.senderIP }).sorted().map(\.description)
             let outPorts = counted(journeys.flatMap { $0.egress.map(\.port) })
             let fromWhere = asker == ctx.bridge ? "from the bridge host" : "entering at \(asker)"
@@ -167,8 +169,8 @@ enum DiagnosisUnansweredRules {
             let journeys = requests[client]!
             guard enough(ctx, journeys, target: nil, count: ctx.thresholds.unansweredDHCPRequests,
                          span: ctx.thresholds.unansweredDHCPMinSpanSeconds) else { continue }
-            // The server may sit behind a port that stops frames.
-            guard !findings.anyBlocking else { continue }
+            // The server may sit behind a port that stops frames, or answer on the client's LAN.
+            guard !findings.anyBlocking, !ctx.isSegment(client.port) else { continue }
             let kinds = counted(journeys.map { $0.decoded.dhcp!.messageType.map { "DHCP\($0.description.uppercased())" } ?? "BOOTREQUEST" })
             let outPorts = counted(journeys.flatMap { $0.egress.map(\.port) })
             findings.add(Finding(

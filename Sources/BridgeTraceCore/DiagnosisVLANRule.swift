@@ -29,6 +29,15 @@ enum DiagnosisVLANRule {
                   vidsByPort[key.vid]!.subtracting([key.port]).isEmpty else { continue }
             let left = journeys.filter { !$0.egress.isEmpty }
             guard !left.isEmpty else { continue }
+            // A trunk with a whole network behind it (many source MACs) may carry VLANs the
+            // bridge's VMs do not use; that is no fault unless a tagged request asks for a
+            // host seen on the bridge outside that VLAN.
+            let asksKnownHost = journeys.contains { journey in
+                guard let target = journey.decoded.arp?.targetIP ?? journey.decoded.ipv4?.destination,
+                      let home = ctx.ipHome[target] else { return false }
+                return home.port != key.port
+            }
+            guard asksKnownHost || !ctx.isSegment(key.port) else { continue }
             let outPorts = Set(left.flatMap { $0.egress.map(\.port) }).sorted()
             var otherUse: [String] = []
             let untagged = untaggedPorts.subtracting([key.port]).sorted()
