@@ -89,7 +89,7 @@ enum DiagnosisARPBindingRules {
                 $0.unsolicited >= ctx.thresholds.unsolicitedReplies && $0.unsolicited > $0.solicited
             }
             let ownerLine = "\(ip) belongs to \(owner.mac) behind \(owner.port) "
-                + "(\(owner.solicited) answers, \(owner.other) other frames)"
+                + "(\(DiagnosisTraffic.count(owner.solicited, "answer")), \(DiagnosisTraffic.count(owner.other, "other frame")))"
             if !spoofers.isEmpty {
                 for spoofer in spoofers {
                     let duration = DiagnosisContext.seconds(spoofer.firstNs, spoofer.lastNs)
@@ -119,8 +119,8 @@ enum DiagnosisARPBindingRules {
                     summary: "\(ip) is used by two hosts: \(named.joinedAsList); "
                         + "frames for \(ip) reach one or the other",
                     evidence: claimants.map { c in
-                        "\(c.mac) behind \(c.port) claims \(ip): \(c.solicited) ARP answers, "
-                            + "\(c.unsolicited) unsolicited/announcements, \(c.other) other frames"
+                        "\(c.mac) behind \(c.port) claims \(ip): \(DiagnosisTraffic.count(c.solicited, "ARP answer")), "
+                            + "\(c.unsolicited) unsolicited/announcements, \(DiagnosisTraffic.count(c.other, "other frame"))"
                     },
                     fix: "give the host behind \(other.port) (\(other.mac)) another address: in it, "
                         + "ip addr del \(ip)/<prefix> dev <if> and add a free one"))

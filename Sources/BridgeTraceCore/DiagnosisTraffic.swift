@@ -44,8 +44,19 @@ enum DiagnosisTraffic {
     }
 
     /// Up to `limit` example lines: `ICMP echo request ... seq 3: vm1 rx -> dropped at ...`.
+    /// Identical lines are shown once, with their count.
     static func examples(_ journeys: [Journey], limit: Int = 3) -> [String] {
-        journeys.prefix(limit).map { "e.g. " + JourneyText.body($0) }
+        var lines: [String] = []
+        var counts: [String: Int] = [:]
+        for journey in journeys {
+            let line = JourneyText.body(journey)
+            if counts[line] == nil {
+                if lines.count == limit { continue }
+                lines.append(line)
+            }
+            counts[line, default: 0] += 1
+        }
+        return lines.map { line in "e.g. " + line + (counts[line]! > 1 ? " (x\(counts[line]!))" : "") }
     }
 
     /// "3 frames" / "1 frame".

@@ -54,7 +54,7 @@ enum DiagnosisUnansweredRules {
             if ctx.isSegment(asker), target != ctx.probeTarget { continue }
             let askers = Set(journeys.compactMap { $0.decoded.arp?.senderIP }).sorted().map(\.description)
             let outPorts = counted(journeys.flatMap { $0.egress.map(\.port) })
-            let fromWhere = asker == ctx.bridge ? "from the bridge host" : "entering at \(asker)"
+            let fromWhere = asker == ctx.bridge ? "sent by the bridge host" : "entering at \(asker)"
             let evidence = [
                 "\(DiagnosisTraffic.count(journeys.count, "ARP request")) for \(target) from \(askers.joinedAsList) "
                     + "\(fromWhere) \(DiagnosisTraffic.span(journeys.first!.startNs, journeys.last!.startNs)), "
