@@ -24,7 +24,11 @@ enum DiagnosisARPBindingRules {
 
     static let requestMemoryNs: UInt64 = 3_000_000_000
 
-    static func apply(_ ctx: DiagnosisContext, _ findings: inout DiagnosisFindingSet, flapping: Set<MACAddress>) {
+    /// Returns the MACs it reported (spoofers, second claimants): frames sent to them went
+    /// to the wrong host, which the unanswered rules must not report again.
+    static func apply(_ ctx: DiagnosisContext, _ findings: inout DiagnosisFindingSet,
+                      flapping: Set<MACAddress>) -> Set<MACAddress> {
+        var bound = Set<MACAddress>()
         var claims: [IPv4Address: [MACAddress: Claimant]] = [:]
         // Open questions: (address asked for, asker's address) → when, and who answered.
         struct Question: Hashable { var ip: IPv4Address; var asker: IPv4Address }
@@ -79,19 +83,19 @@ enum DiagnosisARPBindingRules {
             let claimants = claims[ip]!.values.filter { !flapping.contains($0.mac) }
                 .sorted { ($0.firstNs, $0.mac) < ($1.firstNs, $1.mac) }
             guard claimants.count >= 2 else { continue }
-            // The rightful owner: the one that answers and talks most, else the first seen.
-            let owner = claimants.max { a, b in
-                let sa = a.solicited + a.other, sb = b.solicited + b.other
-                return sa != sb ? sa < sb : a.firstNs > b.firstNs
-            }!
-            let others = claimants.filter { $0.mac != owner.mac }
-            let spoofers = others.filter {
+            // Spoofers push unsolicited replies or announcements; the owner is the first
+            // claimant that does not.
+            let spoofers = claimants.filter {
                 $0.unsolicited >= ctx.thresholds.unsolicitedReplies && $0.unsolicited > $0.solicited
             }
+            let honest = claimants.filter { claimant in !spoofers.contains { $0.mac == claimant.mac } }
+            let owner = honest.first ?? claimants[0]
+            let others = claimants.filter { $0.mac != owner.mac }
             let ownerLine = "\(ip) belongs to \(owner.mac) behind \(owner.port) "
                 + "(\(DiagnosisTraffic.count(owner.solicited, "answer")), \(DiagnosisTraffic.count(owner.other, "other frame")))"
-            if !spoofers.isEmpty {
+            if !spoofers.isEmpty, !honest.isEmpty {
                 for spoofer in spoofers {
+                    bound.insert(spoofer.mac)
                     let duration = DiagnosisContext.seconds(spoofer.firstNs, spoofer.lastNs)
                     let tenths = duration > 0 ? Int((Double(spoofer.unsolicited) / duration * 10).rounded()) : 0
                     let rate = duration > 0 ? " (\(tenths / 10).\(tenths % 10)/s)" : ""
@@ -114,6 +118,7 @@ enum DiagnosisARPBindingRules {
             // Both merely answer or talk: two hosts have the same address.
             let named = claimants.map { "\($0.mac) behind \($0.port)" }
             for other in others where other.arp > 0 {
+                bound.insert(other.mac)
                 findings.add(Finding(
                     cause: .ipConflict, port: other.port, severity: .error,
                     summary: "\(ip) is used by two hosts: \(named.joinedAsList); "
@@ -126,5 +131,6 @@ enum DiagnosisARPBindingRules {
                         + "ip addr del \(ip)/<prefix> dev <if> and add a free one"))
             }
         }
+        return bound
     }
 }

@@ -16,7 +16,7 @@ public enum DiagnosisEngine {
         DiagnosisDropRules.apply(ctx, &findings)
         var claims = DiagnosisClaims()
         claims.flapping = DiagnosisMACFlappingRule.apply(ctx, &findings)
-        DiagnosisARPBindingRules.apply(ctx, &findings, flapping: claims.flapping)
+        claims.misbound = DiagnosisARPBindingRules.apply(ctx, &findings, flapping: claims.flapping)
         claims.vlans = DiagnosisVLANRule.apply(ctx, &findings)
         DiagnosisJourneyRules.apply(ctx, &findings)
         DiagnosisUnansweredRules.apply(ctx, &findings, claims: claims)

@@ -5,13 +5,16 @@ struct DiagnosisClaims {
     var vlans: Set<DiagnosisVLANRule.Key> = []
     /// MACs reported as mac_flapping.
     var flapping: Set<MACAddress> = []
+    /// MACs reported as arp_spoofing or ip_conflict claimants.
+    var misbound: Set<MACAddress> = []
 
     enum Verdict { case report, explained, isolated(askerPort: String, peers: [String]) }
 
     /// Whether unanswered requests from `asker` (a port, or the bridge) for `target`,
     /// which left through `outPorts`, are explained by another finding.
     func judge(_ ctx: DiagnosisContext, _ findings: DiagnosisFindingSet, asker: String, target: IPv4Address,
-               vlan: UInt16?, outPorts: [String]) -> Verdict {
+               vlan: UInt16?, outPorts: [String], dstMAC: MACAddress? = nil) -> Verdict {
+        if let dstMAC, misbound.contains(dstMAC) || flapping.contains(dstMAC) { return .explained }
         if let vlan, vlans.contains(DiagnosisVLANRule.Key(port: asker, vid: vlan)) { return .explained }
         if findings.isBlocking(asker) { return .explained }
         if outPorts.contains(where: findings.isBlocking) { return .explained }

@@ -110,6 +110,10 @@ enum DiagnosisUnansweredRules {
             if case .v4(let address) = flow.destination { target4 = address }
             guard enough(ctx, journeys, target: target4, count: ctx.thresholds.unansweredEchoRequests,
                          span: ctx.thresholds.unansweredMinSpanSeconds) else { continue }
+            // Sent to a spoofer's, a conflicting or a flapping MAC: those findings explain it.
+            if journeys.contains(where: { $0.decoded.dstMAC.map { claims.misbound.contains($0) || claims.flapping.contains($0) } ?? false }) {
+                continue
+            }
             var outPorts = counted(journeys.flatMap { $0.egress.map(\.port) })
             if let home = journeys.first!.decoded.dstMAC.flatMap({ ctx.macHome[$0] }), outPorts.contains(home) {
                 outPorts = [home] + outPorts.filter { $0 != home }
@@ -128,7 +132,7 @@ enum DiagnosisUnansweredRules {
             }
             let verdict: DiagnosisClaims.Verdict = target4.map {
                 claims.judge(ctx, findings, asker: asker, target: $0, vlan: journeys.first!.ingress?.vlans.first,
-                             outPorts: outPorts)
+                             outPorts: outPorts, dstMAC: journeys.first!.decoded.dstMAC)
             } ?? (outPorts.contains(where: findings.isBlocking) ? .explained : .report)
             report(verdict, ctx, &findings, evidence: evidence) {
                 Finding(

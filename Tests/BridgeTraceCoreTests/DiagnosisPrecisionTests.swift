@@ -79,3 +79,43 @@ import Testing
         #expect(r.diagnose().isEmpty, "\(r.diagnose().describeAll())")
     }
 }
+
+/// Faults whose echoes must not be reported as second faults.
+@Suite struct DiagnosisEchoTests {
+    typealias R = Recording
+    let vm1 = R.vm1, vm2 = R.vm2, gw = R.gateway
+
+    @Test func poisonedPingsAreTheSpoofersNotUnanswered() {
+        var r = R()
+        r.resolve(vm1, gw, at: 0)
+        r.ping(vm1, gw, seq: 1, at: 0.1)
+        let spoofer = R.Host(mac: [0x52, 0x54, 0, 0x66, 0x66, 0x66], ip: gw.ip, port: "vm3")
+        // Gratuitous replies (sender = target = the gateway's IP), every 0.5 s.
+        let gratuitous = Fixture.padded(Fixture.ethernet(
+            dst: Fixture.broadcastMAC, src: spoofer.mac, etherType: 0x0806,
+            payload: Fixture.arp(op: 2, senderMAC: spoofer.mac, senderIP: gw.ip, targetMAC: Fixture.broadcastMAC,
+                                 targetIP: gw.ip)))
+        for index in 0..<10 {
+            r.forward(gratuitous, from: "vm3", to: ["uplink", "vm1", "vm2"], at: 0.5 + Double(index) * 0.5)
+        }
+        // vm1, poisoned, now sends its pings to the spoofer, which does not answer.
+        let poisonedGateway = R.Host(mac: spoofer.mac, ip: gw.ip, port: "vm3")
+        for seq in 2...6 { r.forward(R.echo(vm1, poisonedGateway, seq: seq), from: "vm1", to: ["vm3"], at: Double(seq)) }
+        let findings = r.diagnose()
+        #expect(findings.map(\.cause) == [.arpSpoofing], "\(findings.describeAll())")
+        #expect(findings.first?.port == "vm3")
+    }
+
+    @Test func conflictReportedAtTheLaterClaimantEvenWhenItTalksMore() {
+        var r = R()
+        r.resolve(vm1, gw, at: 0)
+        for seq in 1...3 { r.ping(vm1, gw, seq: seq, at: Double(seq)) }
+        // vm2's host takes vm1's address and uses it a lot.
+        let taker = R.Host(mac: vm2.mac, ip: vm1.ip, port: "vm2")
+        r.resolve(taker, gw, at: 4)
+        for seq in 10...20 { r.ping(taker, gw, seq: seq, at: 4 + Double(seq - 10) * 0.3) }
+        let findings = r.diagnose()
+        #expect(findings.map(\.cause) == [.ipConflict], "\(findings.describeAll())")
+        #expect(findings.first?.port == "vm2")
+    }
+}
