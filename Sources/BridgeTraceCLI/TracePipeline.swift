@@ -7,7 +7,7 @@ import Synchronization
 /// libpcap filter, render (text, JSON lines or pcapng), count. Output is batched per
 /// poll and written once, so a busy bridge costs one write(2) per batch, not per frame.
 final class TracePipeline: @unchecked Sendable {
-    enum Format { case text, json }
+    enum Format { case text, json, journey }
 
     private let format: Format
     private let filter: PacketFilter?
@@ -16,12 +16,16 @@ final class TracePipeline: @unchecked Sendable {
     private let limit: Int?
     private let portNames: Mutex<[Int32: String]>
     private var pending: [UInt8] = []
+    /// `--journey`: frames linked across ports, printed once their window has passed.
+    private var journeys: JourneyTracker
     private(set) var byKind: [String: Int] = [:]
     private(set) var emitted = 0
     private(set) var writeFailed = false
 
-    init(format: Format, filter: PacketFilter?, pcapng: PcapngFile?, limit: Int?, ports: [Int32: String]) {
+    init(format: Format, filter: PacketFilter?, pcapng: PcapngFile?, limit: Int?, ports: [Int32: String],
+         journeyConfiguration: JourneyTracker.Configuration = .init()) {
         self.format = format
+        self.journeys = JourneyTracker(configuration: journeyConfiguration)
         self.filter = filter
         self.pcapng = pcapng
         self.limit = limit
@@ -42,16 +46,9 @@ final class TracePipeline: @unchecked Sendable {
         if limitReached { return }
         guard let ifindex = FrameEventRecord.ifindex(raw) else { return }
         let port = portNames.withLock { $0[ifindex] } ?? "if\(ifindex)"
-        guard let frame = FrameEventRecord.decode(raw, port: port) else { return }
+        guard let event = FrameEventRecord.event(raw, port: port) else { return }
+        let frame = event.frame
         if let filter, !filter.matches(frame.bytes, wireLength: frame.length) { return }
-        var event = TraceEvent.make(frame)
-        // The kernel classified the whole frame, the decoder only the captured bytes: the
-        // kernel's kind keeps trace consistent with the counters and the kind filter.
-        if let kind = EventKind(abiValue: UInt32(FrameEventRecord.kind(raw))) { event.decoded.kind = kind }
-        if event.decoded.dhcp != nil, event.decoded.dhcp?.messageType == nil,
-           let type = FrameEventRecord.dhcpMessageType(raw) {
-            event.decoded.dhcp?.messageType = DHCPMessageType(rawValue: type)
-        }
         emitted += 1
         byKind[event.decoded.kind.rawValue, default: 0] += 1
         if let pcapng {
@@ -65,13 +62,25 @@ final class TracePipeline: @unchecked Sendable {
         switch format {
         case .text: TraceText.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &pending)
         case .json: TraceJSON.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &pending)
+        case .journey:
+            journeys.add(event)
+            return
         }
         pending.append(UInt8(ascii: "\n"))
     }
 
-    /// Writes what the last poll produced.
-    func flush() {
+    /// Writes what the last poll produced; `final` also closes every open journey.
+    func flush(final: Bool = false) {
         pcapng?.flush()
+        if format == .journey {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let done = final ? journeys.finishAll()
+                : journeys.finish(now: UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec))
+            for journey in done {
+                pending.append(contentsOf: Array((JourneyText.line(journey, wallClockOffsetNs: wallClockOffsetNs) + "\n").utf8))
+            }
+        }
         guard !pending.isEmpty else { return }
         if !writeStandardOutput(bytes: pending) { writeFailed = true }
         pending.removeAll(keepingCapacity: true)

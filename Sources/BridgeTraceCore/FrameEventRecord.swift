@@ -52,4 +52,18 @@ public enum FrameEventRecord {
         return CapturedFrame(monotonicNs: time, ifindex: ifindex, port: port, direction: direction,
                              length: length, bytes: bytes)
     }
+
+    /// A record as a typed event. The kernel classified the whole frame and the decoder
+    /// only the captured bytes, so the kernel's kind wins (trace then agrees with the
+    /// counters and the kind filter), and the DHCP message type the kernel read fills in
+    /// what the snap cut off.
+    public static func event(_ raw: UnsafeRawBufferPointer, port: String) -> TraceEvent? {
+        guard let frame = decode(raw, port: port) else { return nil }
+        var event = TraceEvent.make(frame)
+        if let kind = EventKind(abiValue: UInt32(kind(raw))) { event.decoded.kind = kind }
+        if event.decoded.dhcp != nil, event.decoded.dhcp?.messageType == nil, let type = dhcpMessageType(raw) {
+            event.decoded.dhcp?.messageType = DHCPMessageType(rawValue: type)
+        }
+        return event
+    }
 }
