@@ -28,6 +28,8 @@ public enum Lab {
     public static func down(name: String) throws -> [String] {
         try LabTopology.validate(name: name)
         try requireRoot("lab down")
+        // QEMU first: a namespace whose tap it holds open would outlive `ip netns del`.
+        QEMUGuest.stopAll(lab: name)
         LabFaults.stopBackground(lab: name)  // fault senders would keep their namespaces alive
         let runner = CommandRunner()
         var removed: [String] = []
