@@ -59,7 +59,7 @@ enum GuestInitScript {
         ip addr add "$IP" dev "$DEV" || fail "cannot add $IP to $DEV"
         [ -z "$GW" ] || ip route add default via "$GW" dev "$DEV" || fail "cannot route via $GW"
         echo "\(readyMarker) name=$NAME dev=$DEV ip=$IP mac=$(cat /sys/class/net/eth0/address)"
-        [ -z "$PING" ] || ping -i 1 "$PING" >/dev/null 2>&1 &
+        [ -z "$PING" ] || ping "$PING" >/dev/null 2>&1 &
         while :; do sleep 3600; done
         """ + "\n"
     }

@@ -75,9 +75,11 @@ public enum QEMUGuest {
 
     // MARK: Start
 
-    /// Makes the tap in the bridge namespace, enslaves it, starts QEMU on it and waits until
-    /// the guest's init says READY and the guest answers ping from the bridge's own address.
-    /// On failure QEMU is killed (the caller removes the namespace and with it the tap).
+    /// Makes the tap in the bridge namespace (or reuses the one a stopped guest left), enslaves
+    /// it, starts QEMU on it and waits until the guest's init says READY and the guest answers
+    /// ping from the bridge's own address. Also restarts a guest `stop` stopped, which gives
+    /// its tap carrier again. On failure QEMU is killed (the caller removes the namespace and
+    /// with it the tap).
     public static func start(_ config: Config, bootTimeout: TimeInterval = defaultBootTimeout) throws {
         let initramfs = try GuestInitramfs.prepare()
         guard let qemu = CommandRunner.executablePath("qemu-system-x86_64") else {
@@ -85,7 +87,9 @@ public enum QEMUGuest {
         }
         let runner = CommandRunner()
         let ns = config.namespace
-        try runner.run(["ip", "-n", ns, "tuntap", "add", "dev", config.tap, "mode", "tap"])
+        if try !runner.result(["ip", "-n", ns, "link", "show", "dev", config.tap]).succeeded {
+            try runner.run(["ip", "-n", ns, "tuntap", "add", "dev", config.tap, "mode", "tap"])
+        }
         try runner.run(["ip", "-n", ns, "link", "set", config.tap, "address", config.tapMAC])
         try runner.run(["ip", "-n", ns, "link", "set", config.tap, "master", config.bridge])
         try runner.run(["ip", "-n", ns, "link", "set", config.tap, "up"])
@@ -120,7 +124,7 @@ public enum QEMUGuest {
         }
         try FileManager.default.createDirectory(atPath: stateDirectory(lab: lab), withIntermediateDirectories: true)
         for path in [serialLog(lab: lab, vm: i), qemuLog(lab: lab, vm: i)] {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         guard let log = FileHandle(forWritingAtPath: qemuLog(lab: lab, vm: i)) else {
             throw UserError("cannot write \(qemuLog(lab: lab, vm: i))")
