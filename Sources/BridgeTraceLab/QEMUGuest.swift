@@ -145,6 +145,13 @@ public enum QEMUGuest {
         }
         // `ip netns exec` execs QEMU in place, so this is QEMU's pid.
         try "\(process.processIdentifier)\n".write(toFile: pidFile(lab: lab, vm: i), atomically: true, encoding: .utf8)
+        // Between fork and exec /proc/PID/cmdline is still ours, without the `-name` that
+        // marks the guest: wait for it, so the boot loop does not take the child for dead.
+        let pid = process.processIdentifier
+        let deadline = Date().addingTimeInterval(10)
+        while !isGuest(pid, lab: lab, vm: i), isAlive(pid), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
     }
 
     /// Waits for the READY line on the serial console, then for the guest to answer ping.
