@@ -43,7 +43,10 @@ extension LabCommand {
 
         func run() throws {
             let topology = try LabTopology(name: lab.name, vms: vms)
-            try Lab.up(topology, options: LabOptions(ipv6: ipv6, vmKind: vmKind))
+            // A guest boots for seconds to a minute: Ctrl-C then removes the half-built lab
+            // and its QEMU instead of leaving them behind.
+            if vmKind == .qemu { StopSignals.install() }
+            try Lab.up(topology, options: LabOptions(ipv6: ipv6, vmKind: vmKind)) { StopSignals.stopRequested }
             print(topology.summary)
             for i in LabOptions(vmKind: vmKind).qemuVMs(in: topology) {
                 let pid = QEMUGuest.runningPid(lab: topology.name, vm: i).map { "pid \($0)" } ?? "not running"

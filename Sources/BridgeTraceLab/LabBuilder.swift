@@ -41,6 +41,7 @@ struct LabBuilder {
     let topology: LabTopology
     let options: LabOptions
     let runner: any CommandRunning
+    var isCancelled: @Sendable () -> Bool = { false }
 
     func build() throws {
         var created: [String] = []
@@ -58,7 +59,8 @@ struct LabBuilder {
             try addPort(host: topology.gateway)
             // Last: the guest boots for seconds, and everything else is ready to talk to it.
             for i in guests {
-                try QEMUGuest.start(QEMUGuest.Config(topology: topology, vm: i, ipv6: options.ipv6))
+                try QEMUGuest.start(
+                    QEMUGuest.Config(topology: topology, vm: i, ipv6: options.ipv6), isCancelled: isCancelled)
             }
         } catch {
             let failure = (error as? UserError)?.message ?? "\(error)"

@@ -80,7 +80,10 @@ public enum QEMUGuest {
     /// ping from the bridge's own address. Also restarts a guest `stop` stopped, which gives
     /// its tap carrier again. On failure QEMU is killed (the caller removes the namespace and
     /// with it the tap).
-    public static func start(_ config: Config, bootTimeout: TimeInterval = defaultBootTimeout) throws {
+    public static func start(
+        _ config: Config, bootTimeout: TimeInterval = defaultBootTimeout,
+        isCancelled: @Sendable () -> Bool = { false }
+    ) throws {
         let initramfs = try GuestInitramfs.prepare()
         guard let qemu = CommandRunner.executablePath("qemu-system-x86_64") else {
             throw UserError("cannot find qemu-system-x86_64; install Debian's qemu-system-x86 (scripts/setup does)")
@@ -94,8 +97,8 @@ public enum QEMUGuest {
         try runner.run(["ip", "-n", ns, "link", "set", config.tap, "master", config.bridge])
         try runner.run(["ip", "-n", ns, "link", "set", config.tap, "up"])
         do {
-            try launch(config, qemu: qemu, initramfs: initramfs)
-            try waitReady(config, timeout: bootTimeout)
+            let pid = try launch(config, qemu: qemu, initramfs: initramfs)
+            try waitReady(config, pid: pid, timeout: bootTimeout, isCancelled: isCancelled)
         } catch {
             stop(lab: config.lab, vm: config.index)
             throw error
@@ -117,7 +120,7 @@ public enum QEMUGuest {
         ]
     }
 
-    private static func launch(_ config: Config, qemu: String, initramfs: GuestInitramfs) throws {
+    private static func launch(_ config: Config, qemu: String, initramfs: GuestInitramfs) throws -> Int32 {
         let lab = config.lab, i = config.index
         if let pid = runningPid(lab: lab, vm: i) {
             throw UserError("a QEMU guest for \(lab) vm\(i) already runs (pid \(pid)); run `bridgetrace lab down --name \(lab)`")
@@ -152,20 +155,24 @@ public enum QEMUGuest {
         while !isGuest(pid, lab: lab, vm: i), isAlive(pid), Date() < deadline {
             Thread.sleep(forTimeInterval: 0.01)
         }
+        return pid
     }
 
     /// Waits for the READY line on the serial console, then for the guest to answer ping.
-    private static func waitReady(_ config: Config, timeout: TimeInterval) throws {
+    /// `pid` is our child, so it is alive until it exits: its /proc entry says so without
+    /// reading its command line (which reads empty while the child is in execve).
+    private static func waitReady(_ config: Config, pid: Int32, timeout: TimeInterval, isCancelled: () -> Bool) throws {
         let lab = config.lab, i = config.index
         let started = Date()
         let deadline = started.addingTimeInterval(timeout)
         while true {
+            if isCancelled() { throw UserError("interrupted while the QEMU guest vm\(i) was booting") }
             let serial = (try? String(contentsOfFile: serialLog(lab: lab, vm: i), encoding: .utf8)) ?? ""
             if serial.contains(GuestInitScript.readyMarker) { break }
             if let line = serial.split(separator: "\n").first(where: { $0.contains(GuestInitScript.errorMarker) }) {
                 throw UserError("the QEMU guest vm\(i) failed to start: \(line); see \(serialLog(lab: lab, vm: i))")
             }
-            if runningPid(lab: lab, vm: i) == nil {
+            if !isAlive(pid) {
                 let output = ((try? String(contentsOfFile: qemuLog(lab: lab, vm: i), encoding: .utf8)) ?? "")
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 throw UserError("QEMU for vm\(i) exited during boot: \(output.isEmpty ? "no output" : output)")
@@ -182,9 +189,10 @@ public enum QEMUGuest {
         let ip = String(config.address.prefix { $0 != "/" })
         let runner = CommandRunner()
         while true {
+            if isCancelled() { throw UserError("interrupted while waiting for the QEMU guest vm\(i) to answer ping") }
             let ping = try runner.result(["ip", "netns", "exec", config.namespace, "ping", "-c", "1", "-W", "1", ip])
             if ping.succeeded { return }
-            guard Date() < deadline, runningPid(lab: lab, vm: i) != nil else {
+            guard Date() < deadline, isAlive(pid) else {
                 throw UserError("the QEMU guest vm\(i) booted but does not answer ping at \(ip) from \(config.namespace)")
             }
         }
@@ -209,7 +217,11 @@ public enum QEMUGuest {
     @discardableResult
     public static func stop(lab: String, vm i: Int) -> Int32? {
         defer { try? FileManager.default.removeItem(atPath: pidFile(lab: lab, vm: i)) }
-        guard let pid = runningPid(lab: lab, vm: i) else { return nil }
+        // A command line can read empty for a moment (while the process execs): look twice.
+        guard let pid = runningPid(lab: lab, vm: i) ?? {
+            Thread.sleep(forTimeInterval: 0.05)
+            return runningPid(lab: lab, vm: i)
+        }() else { return nil }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(3)
         while isGuest(pid, lab: lab, vm: i), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
