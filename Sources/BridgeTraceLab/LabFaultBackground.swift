@@ -55,6 +55,12 @@ enum LabFaultBackground {
         // `ip netns exec` execs the program in place, so this is the sender's pid.
         let pid = process.processIdentifier
         try "\(pid)\n".write(toFile: pidFile(lab: lab, fault: fault), atomically: true, encoding: .utf8)
+        // Until the child has exec'd (ip, then python), /proc/PID/cmdline is still ours:
+        // wait for the sender's marker before judging whether it lives.
+        let execDeadline = Date().addingTimeInterval(5)
+        while process.isRunning && !isSender(pid) && Date() < execDeadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         // A sender that cannot open its socket or find its interface exits at once.
         let deadline = Date().addingTimeInterval(0.5)
         while Date() < deadline {

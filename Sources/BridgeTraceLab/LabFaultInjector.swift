@@ -51,9 +51,16 @@ public enum LabFaults {
 
         case .noCarrier:
             let h = host(port)
-            try shell.run(["ip", "-n", h.namespace, "link", "set", h.interface, "down"])
-            undo = ["ip -n \(h.namespace) link set \(h.interface) up"]
-            notes.append("a veth lab has no tap: the host's side is down, so port \(h.port) has NO-CARRIER")
+            if let vm = topology.vms.firstIndex(of: h).map({ $0 + 1 }), isQEMUGuest(h) {
+                // A real VM on a tap: stop it. QEMU's tap fd closes and the port loses carrier.
+                _ = QEMUGuest.stop(lab: topology.name, vm: vm)
+                undo = ["bridgetrace lab fault clear --name \(topology.name)   # boots the guest again"]
+                notes.append("the QEMU guest behind tap \(h.port) is stopped, so \(h.port) has NO-CARRIER")
+            } else {
+                try shell.run(["ip", "-n", h.namespace, "link", "set", h.interface, "down"])
+                undo = ["ip -n \(h.namespace) link set \(h.interface) up"]
+                notes.append("a veth lab has no tap: the host's side is down, so port \(h.port) has NO-CARRIER")
+            }
 
         case .mtuMismatch:
             let h = host(port)
@@ -184,7 +191,14 @@ public enum LabFaults {
         try delete(["ip", "netns", "exec", br, "nft", "delete", "table", "bridge", nftTable],
                    "nft table bridge \(nftTable) in \(br)")
         let victim = topology.vm(1)
-        for h in topology.vms + [topology.gateway] {
+        // A QEMU guest has no namespace to repair; a stopped one is booted again.
+        for (index, h) in topology.vms.enumerated() where isQEMUGuest(h) {
+            if QEMUGuest.runningPid(lab: topology.name, vm: index + 1) == nil {
+                try QEMUGuest.start(QEMUGuest.Config(topology: topology, vm: index + 1))
+                removed.append("stopped QEMU guest vm\(index + 1) (booted again)")
+            }
+        }
+        for h in topology.vms + [topology.gateway] where !isQEMUGuest(h) {
             let ns = h.namespace
             try runner.run(["ip", "-n", ns, "link", "set", h.interface, "address", h.mac, "mtu", "1500", "up"])
             try runner.run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=0"])
@@ -254,6 +268,11 @@ public enum LabFaults {
                 "lab \(topology.name) has no port '\(port)'; ports: \(topology.bridgePorts.joined(separator: ", "))")
         }
         return port
+    }
+
+    /// A VM whose port is a tap to a QEMU guest has no namespace of its own.
+    static func isQEMUGuest(_ host: LabTopology.Host) -> Bool {
+        !FileManager.default.fileExists(atPath: "/var/run/netns/\(host.namespace)")
     }
 
     private static func hostBehind(_ port: String, in topology: LabTopology) -> LabTopology.Host {

@@ -230,7 +230,21 @@ public enum QEMUGuest {
             let hard = Date().addingTimeInterval(3)
             while isGuest(pid, lab: lab, vm: i), Date() < hard { Thread.sleep(forTimeInterval: 0.02) }
         }
+        // The main thread turns zombie first; QEMU's other threads still hold the tap fd
+        // (and the carrier) until they are gone too.
+        let threads = Date().addingTimeInterval(3)
+        while hasLiveThreads(pid), Date() < threads { Thread.sleep(forTimeInterval: 0.02) }
         return pid
+    }
+
+    private static func hasLiveThreads(_ pid: Int32) -> Bool {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.contains { task in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            return state != "Z" && state != "X"
+        }
     }
 
     /// Stops every QEMU guest of lab `lab` and removes its state directory. For `lab down`,

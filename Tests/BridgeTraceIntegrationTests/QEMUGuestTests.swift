@@ -49,6 +49,15 @@ struct QEMUGuestTests {
                 ["ip", "netns", "exec", lab.lanNamespace, "ping", "-c", "1", "-W", "1", guestIP])
             #expect(!unanswered.succeeded)
 
+            // The stopped guest, diagnosed: no_carrier at its tap, and nothing else.
+            let pings = try BackgroundCommand.inNetns(lab.lanNamespace, ["ping", "-i", "0.4", "-W", "1", guestIP])
+            let diagnosis = try BridgeTraceBinary.run(["diagnose", lab.bridgeName, "--netns", br, "--duration", "4", "--json"])
+            pings.stop()
+            #expect(diagnosis.status == 1, "\(diagnosis.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(diagnosis.stdout.utf8)) as? [String: Any])
+            let findings = (report["findings"] as? [[String: Any]] ?? []).map { "\($0["cause"] ?? "?")@\($0["port"] ?? "?")" }
+            #expect(findings == ["no_carrier@vm1"], "\(diagnosis.stdout)")
+
             // Restart on the same tap, with its address on VLAN 100: the guest's 8021q module
             // tags what it sends, here ARP for the gateway it pings.
             var tagged = QEMUGuest.Config(topology: lab, vm: 1, vlan: 100, ping: lab.gatewayIP)
