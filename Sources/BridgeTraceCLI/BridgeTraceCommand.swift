@@ -5,7 +5,7 @@ public struct BridgeTraceCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bridgetrace",
         abstract: "Shows where frames die between the ports of a Linux bridge.",
-        subcommands: [CountersCommand.self, TraceCommand.self, BenchCommand.self, CleanupCommand.self, LabCommand.self]
+        subcommands: [CountersCommand.self, TraceCommand.self, DropsCommand.self, BenchCommand.self, CleanupCommand.self, LabCommand.self]
     )
 
     public init() {}

@@ -96,7 +96,10 @@ public struct KernelSymbols: Sendable {
     /// The running kernel's table; empty (every location shown as hex) when /proc/kallsyms
     /// cannot be read or hides its addresses.
     public static func load(path: String = "/proc/kallsyms") -> KernelSymbols {
-        guard let data = FileManager.default.contents(atPath: path) else { return KernelSymbols(symbols: []) }
+        // /proc files report size 0: read until EOF rather than trusting stat.
+        guard let handle = FileHandle(forReadingAtPath: path),
+              let data = try? handle.readToEnd() else { return KernelSymbols(symbols: []) }
+        try? handle.close()
         return parse(String(decoding: data, as: UTF8.self))
     }
 
