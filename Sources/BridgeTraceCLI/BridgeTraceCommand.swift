@@ -6,8 +6,8 @@ public struct BridgeTraceCommand: ParsableCommand {
         commandName: "bridgetrace",
         abstract: "Shows where frames die between the ports of a Linux bridge.",
         subcommands: [
-            DiagnoseCommand.self, TraceCommand.self, CountersCommand.self, BenchCommand.self, LabCommand.self,
-            CleanupCommand.self, DemoCommand.self,
+            DiagnoseCommand.self, TraceCommand.self, CountersCommand.self, DropsCommand.self, BenchCommand.self,
+            LabCommand.self, CleanupCommand.self, DemoCommand.self,
         ]
     )
 

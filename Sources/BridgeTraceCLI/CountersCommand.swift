@@ -25,6 +25,9 @@ struct CountersCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per interval.")
     var json = false
 
+    @Flag(inversion: .prefixedNo, help: "Count kernel drops per port and reason (the drops field).")
+    var drops = true
+
     func validate() throws {
         if !(interval > 0) { throw ValidationError("--interval must be a positive number of seconds") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
@@ -33,8 +36,10 @@ struct CountersCommand: ParsableCommand {
     func run() throws {
         try watch.prepare()
         StopSignals.install()
-        let session = try WatchSession(request: watch.request)
+        let session = try WatchSession(request: watch.request,
+                                       drops: drops ? DropOptions(events: false, required: false) : nil)
         defer { session.close() }
+        if let note = session.dropNote { writeStandardError("bridgetrace: \(note)") }
         for line in session.removedStale {
             writeStandardError("bridgetrace: removed a stale program left by a killed run: \(line)")
         }

@@ -5,3 +5,5 @@ const void *bt_obj_counters_bytes(void);
 unsigned long bt_obj_counters_len(void);
 const void *bt_obj_baseline_bytes(void);
 unsigned long bt_obj_baseline_len(void);
+const void *bt_obj_drops_bytes(void);
+unsigned long bt_obj_drops_len(void);
