@@ -49,11 +49,18 @@ struct DiagnoseCommand: ParsableCommand {
         config.events = 1
         config.snaplen = UInt32(BT_SNAPLEN_DEFAULT)
         config.kinds = TraceKinds.defaultMask(all: false)
-        let session = try WatchSession(request: watch.request, events: EventOptions(config: config))
+        // Drops are evidence, not a requirement: a kernel without the drop tracepoint still
+        // gets a diagnosis from frames and state, and is told what it is missing.
+        let session = try WatchSession(request: watch.request, events: EventOptions(config: config),
+                                       drops: DropOptions(events: true, required: false))
         defer { session.close() }
+        if let note = session.dropNote { writeStandardError("bridgetrace: \(note)") }
         let collector = EventCollector(ports: session.portNames)
-        let reader = try FrameEventReader(object: session.object) { collector.add($0) }
+        let reader = try RingBufferReader(object: session.object) { collector.add($0) }
         let drain = DrainThread(reader: reader) { false }
+        let dropDrain = try session.drops.map { tracer in
+            DrainThread(reader: try tracer.eventReader { raw in collector.addDrop(raw, tracer: tracer) }) { false }
+        }
         try watch.signalReady()
 
         let start = Date()
@@ -69,15 +76,16 @@ struct DiagnoseCommand: ParsableCommand {
             }
         }
         drain.stop()
-        if let error = drain.error { throw error }
+        dropDrain?.stop()
+        if let error = drain.error ?? dropDrain?.error { throw error }
         let stateAfter = try BridgeStateReader.read(bridgeName: bridge)
         let elapsed = Date().timeIntervalSince(start)
         let events = collector.events
-        let drops: [DropRecord] = []
+        let drops = collector.drops
 
         let input = DiagnosisInput(bridge: bridge, durationSeconds: elapsed, events: events, drops: drops,
                                    stateBefore: stateBefore, stateAfter: stateAfter, probeTarget: host,
-                                   lostEvents: try session.lostEvents())
+                                   lostEvents: try session.lostEvents() + (session.drops?.lostEvents() ?? 0))
         let findings = DiagnosisEngine.diagnose(input)
         if json {
             _ = writeStandardOutput(DiagnoseJSON.value(bridge: bridge, findings: findings, durationSeconds: elapsed,
@@ -94,7 +102,7 @@ struct DiagnoseCommand: ParsableCommand {
 /// Collects decoded events from the drain thread, bounded so a flood cannot eat memory.
 final class EventCollector: @unchecked Sendable {
     static let limit = 1_000_000
-    private let state = Mutex<(events: [TraceEvent], ports: [Int32: String], overflow: Int)>(([], [:], 0))
+    private let state = Mutex<(events: [TraceEvent], drops: [DropRecord], ports: [Int32: String], overflow: Int)>(([], [], [:], 0))
 
     init(ports: [Int32: String]) {
         state.withLock { $0.ports = ports }
@@ -113,7 +121,16 @@ final class EventCollector: @unchecked Sendable {
         }
     }
 
+    func addDrop(_ raw: UnsafeRawBufferPointer, tracer: DropTracer) {
+        let ports = state.withLock { $0.ports }
+        guard let record = tracer.record(from: raw, portName: { ports[$0] ?? "if\($0)" }) else { return }
+        state.withLock {
+            if $0.drops.count < EventCollector.limit { $0.drops.append(record) } else { $0.overflow += 1 }
+        }
+    }
+
     var events: [TraceEvent] { state.withLock { $0.events } }
+    var drops: [DropRecord] { state.withLock { $0.drops } }
 }
 
 /// `--probe`: ARP who-has and ping from the bridge's own interface to the host, in the

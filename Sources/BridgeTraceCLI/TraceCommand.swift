@@ -92,7 +92,7 @@ struct TraceCommand: ParsableCommand {
         let pipeline = TracePipeline(format: json ? .json : journey ? .journey : .text, filter: packetFilter,
                                      pcapng: pcapng, limit: count, ports: session.portNames,
                                      journeyConfiguration: journeyConfiguration)
-        let reader = try FrameEventReader(object: session.object) { pipeline.handle($0) }
+        let reader = try RingBufferReader(object: session.object) { pipeline.handle($0) }
         let drain = DrainThread(reader: reader) {
             pipeline.flush()
             return pipeline.limitReached || pipeline.writeFailed

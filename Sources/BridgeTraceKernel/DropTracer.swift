@@ -194,8 +194,8 @@ public final class DropTracer {
     }
 
     /// A reader of the drop events (only emitted with `DropOptions.events`).
-    public func eventReader(handler: @escaping DropEventReader.Handler) throws -> DropEventReader {
-        try DropEventReader(object: object, handler: handler)
+    public func eventReader(handler: @escaping RingBufferReader.Handler) throws -> RingBufferReader {
+        try RingBufferReader(object: object, map: "bt_drop_events", handler: handler)
     }
 
     /// Decodes one ring-buffer record into a DropRecord. `portName` names the ifindex.
