@@ -37,8 +37,8 @@ struct DemoCommand: ParsableCommand {
         say(topology.summary)
         say("\nTraffic: vm1 pings the gateway \(topology.gatewayIP), vm2 pings vm1, all the time.")
         let traffic = [
-            try DemoTraffic(["ip", "netns", "exec", topology.vmNamespace(1), "ping", "-i", "0.3", "-W", "1", topology.gatewayIP]),
-            try DemoTraffic(["ip", "netns", "exec", topology.vmNamespace(2), "ping", "-i", "0.5", "-W", "1", topology.vmIP(1)]),
+            try BackgroundProcess.inNetns(topology.vmNamespace(1), ["ping", "-i", "0.3", "-W", "1", topology.gatewayIP]),
+            try BackgroundProcess.inNetns(topology.vmNamespace(2), ["ping", "-i", "0.5", "-W", "1", topology.vmIP(1)]),
         ]
         defer { traffic.forEach { $0.stop() } }
 
@@ -67,26 +67,6 @@ struct DemoCommand: ParsableCommand {
 
     private func say(_ text: String) {
         _ = writeStandardOutput(text + "\n")
-    }
-}
-
-/// Background traffic for the demo, stopped when the demo ends.
-final class DemoTraffic {
-    private let process = Process()
-
-    init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BridgeTraceCore
 import BridgeTraceKernel
+import BridgeTraceLab
 import CBridgeTraceABI
 import Foundation
 import Synchronization
@@ -54,7 +55,7 @@ struct DiagnoseCommand: ParsableCommand {
         let session = try WatchSession(request: watch.request, events: EventOptions(config: config),
                                        drops: DropOptions(events: true, required: false))
         defer { session.close() }
-        if let note = session.dropNote { writeStandardError("bridgetrace: \(note)") }
+        watch.announce(session)
         let collector = EventCollector(ports: session.portNames)
         let reader = try RingBufferReader(object: session.object) { collector.add($0) }
         let drain = DrainThread(reader: reader) { false }
@@ -65,7 +66,8 @@ struct DiagnoseCommand: ParsableCommand {
 
         let start = Date()
         let end = start.addingTimeInterval(duration)
-        if probe, let host { BridgeProbe.start(bridge: bridge, netns: watch.netns, host: host, duration: duration) }
+        let probes = probe ? host.map { BridgeProbe.start(bridge: bridge, netns: watch.netns, host: $0, duration: duration) } ?? [] : []
+        defer { probes.forEach { $0.stop() } }
         var nextRefresh = start.addingTimeInterval(1)
         while !StopSignals.stopRequested && Date() < end {
             StopSignals.sleep(until: min(nextRefresh, end))
@@ -137,17 +139,12 @@ final class EventCollector: @unchecked Sendable {
 /// background, for the length of the watch. Their frames leave through the ports like any
 /// other, so the rules see who answers.
 enum BridgeProbe {
-    static func start(bridge: String, netns: String?, host: String, duration: Double) {
+    static func start(bridge: String, netns: String?, host: String, duration: Double) -> [BackgroundProcess] {
         let count = String(max(2, Int(duration.rounded(.down))))
         let prefix = netns.map { ["ip", "netns", "exec", $0] } ?? []
-        for command in [["arping", "-q", "-c", count, "-I", bridge, host],
-                        ["ping", "-q", "-c", count, "-i", "1", "-W", "1", "-I", bridge, host]] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = prefix + command
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try? process.run()
+        return [["arping", "-q", "-c", count, "-I", bridge, host],
+                ["ping", "-q", "-c", count, "-i", "1", "-W", "1", "-I", bridge, host]].compactMap {
+            try? BackgroundProcess(prefix + $0)
         }
     }
 }

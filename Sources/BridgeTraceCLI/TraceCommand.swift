@@ -83,9 +83,7 @@ struct TraceCommand: ParsableCommand {
         let session = try WatchSession(request: watch.request,
                                        events: EventOptions(config: config, ringBufferBytes: UInt32(bufferSize * 1024)))
         defer { session.close() }
-        for line in session.removedStale {
-            writeStandardError("bridgetrace: removed a stale program left by a killed run: \(line)")
-        }
+        watch.announce(session)
         // The bridge's own MACs tell a frame for the host ("local") from one that vanished.
         let journeyConfiguration = watch.bridge.flatMap { try? BridgeStateReader.read(bridgeName: $0) }
             .map { JourneyTracker.Configuration(state: $0) } ?? .init()

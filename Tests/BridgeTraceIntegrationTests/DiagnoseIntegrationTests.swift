@@ -47,7 +47,7 @@ import Testing
                 _ = try LabFaults.inject(fault, lab: lab.name)
             }
             let traffic = try scenario.traffic.map { suffix, command in
-                try BackgroundCommand.inNetns("\(lab.name)-\(suffix)", command)
+                try BackgroundProcess.inNetns("\(lab.name)-\(suffix)", command)
             }
             defer { traffic.forEach { $0.stop() } }
             let result = try BridgeTraceBinary.run(["diagnose", lab.bridgeName, "--netns", lab.bridgeNamespace,

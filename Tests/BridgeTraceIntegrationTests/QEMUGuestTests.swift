@@ -50,7 +50,7 @@ struct QEMUGuestTests {
             #expect(!unanswered.succeeded)
 
             // The stopped guest, diagnosed: no_carrier at its tap, and nothing else.
-            let pings = try BackgroundCommand.inNetns(lab.lanNamespace, ["ping", "-i", "0.4", "-W", "1", guestIP])
+            let pings = try BackgroundProcess.inNetns(lab.lanNamespace, ["ping", "-i", "0.4", "-W", "1", guestIP])
             let diagnosis = try BridgeTraceBinary.run(["diagnose", lab.bridgeName, "--netns", br, "--duration", "4", "--json"])
             pings.stop()
             #expect(diagnosis.status == 1, "\(diagnosis.stderr)")

@@ -1,11 +1,11 @@
 import Foundation
 
-/// A helper process for the length of a test step (pings while `diagnose` watches);
-/// output discarded, terminated on `stop()` or when released.
-final class BackgroundCommand {
+/// A helper process for as long as its owner needs it (traffic for the demo and tests,
+/// probes): output discarded, terminated by `stop()` or when released.
+public final class BackgroundProcess {
     private let process = Process()
 
-    init(_ arguments: [String]) throws {
+    public init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
@@ -14,11 +14,11 @@ final class BackgroundCommand {
     }
 
     /// `ip netns exec NS ARGS...`
-    static func inNetns(_ namespace: String, _ arguments: [String]) throws -> BackgroundCommand {
-        try BackgroundCommand(["ip", "netns", "exec", namespace] + arguments)
+    public static func inNetns(_ namespace: String, _ arguments: [String]) throws -> BackgroundProcess {
+        try BackgroundProcess(["ip", "netns", "exec", namespace] + arguments)
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
