@@ -178,4 +178,84 @@ struct bt_drop_event {
 	__u8 data[BT_DROP_SNAPLEN];
 };
 
+/* ---- Benchmark (bridgetrace bench): generator and sink ---- */
+
+/* Generated frames are IPv4/UDP to this port; the sink counts only these. */
+#define BT_BENCH_UDP_PORT 47031
+
+/*
+ * Written by the generator right after the UDP header of every frame. 14 bytes, so that
+ * the smallest frame (64 bytes on the wire = 60 handed to the device, the FCS being the
+ * device's) carries it even behind a VLAN tag. Packed: it sits at an odd multiple of 2.
+ */
+struct bt_bench_stamp {
+	__u64 tx_ns;  /* bpf_ktime_get_ns() as the frame left the generator */
+	__u32 seq;    /* 0, 1, 2... within one trial */
+	__u16 trial;  /* the sink ignores (counts as stale) frames of another trial */
+} __attribute__((packed));
+
+/* The sink's latency histogram is log-linear: values below 2^BT_BENCH_HIST_SUB_BITS ns
+ * have a bucket each, above that every power of two is split into 2^SUB_BITS buckets
+ * (so a bucket is at most 1/32 = 3.1% wide), up to 2^BT_BENCH_HIST_MAX_EXP ns. */
+#define BT_BENCH_HIST_SUB_BITS 5
+#define BT_BENCH_HIST_MAX_EXP 40
+#define BT_BENCH_HIST_BUCKETS 1152 /* (MAX_EXP - SUB_BITS + 1) << SUB_BITS */
+
+/* Generator settings for one trial; written by userspace before each run. */
+struct bt_bench_gen_config {
+	__u64 gap_ns;    /* inter-frame gap of a paced rate; 0 = as fast as possible */
+	__u64 catchup_ns; /* a paced generator this late starts a new schedule instead of
+			   * catching up in a burst (it was off the CPU between two runs) */
+	__u64 pause_ns;   /* a longer silence between two frames is the generator being off
+			   * the CPU (between syscalls), not sending time: see busy_ns */
+	__u64 limit;     /* frames to send in this trial; the program stops sending after */
+	__u32 ifindex;   /* port the frames are redirected out of */
+	__u32 flows;     /* distinct (src MAC, src IP, src port) tuples, >= 1 */
+	__u16 trial;
+	__u16 l3_offset; /* 14, or 18 with a VLAN tag */
+	__u16 src_ip_lo; /* low 16 bits of the template's source IP (host order) */
+	__u16 src_port;  /* the template's UDP source port (host order) */
+};
+
+/* Generator progress, updated by the program, read by userspace. */
+struct bt_bench_gen_state {
+	__u64 sent;        /* frames stamped and redirected */
+	__u64 idle;        /* runs that sent nothing (waiting for the next slot, or done) */
+	__u64 next_due_ns; /* when the next paced frame is due */
+	__u64 first_ns;    /* stamp of the first frame of the trial */
+	__u64 last_ns;     /* stamp of the latest frame */
+	__u64 busy_ns;     /* sending time: sum of the gaps between frames up to pause_ns */
+};
+
+/* The single entry of the generator's map: one array value, one lookup per frame. */
+struct bt_bench_gen {
+	struct bt_bench_gen_config config;
+	struct bt_bench_gen_state state;
+};
+
+/* Which trial the sink counts (written by userspace before each trial), and the highest
+ * sequence number + 1 seen so far, shared by all CPUs so that a frame overtaken on
+ * another CPU counts as reordered. Updated without atomics: one generator thread makes
+ * two CPUs touch it at once only rarely, and a lost update only misses a reorder. */
+struct bt_bench_sink_config {
+	__u32 trial;
+	__u32 pad;
+	__u64 max_seq;
+};
+
+/* Per-CPU sink statistics for the current trial (userspace sums the CPUs). */
+struct bt_bench_sink_stats {
+	__u64 frames;      /* bench frames of this trial */
+	__u64 bytes;       /* their length as handed to the device (no FCS) */
+	__u64 stale;       /* bench frames of another trial: stragglers */
+	__u64 other;       /* frames that are not bench frames (ARP, IPv6 ...) */
+	__u64 reordered;   /* arrived after a frame with a higher sequence number */
+	__u64 pad0;
+	__u64 latency_sum_ns;
+	__u64 latency_min_ns; /* 0 = none yet */
+	__u64 latency_max_ns;
+	__u64 clock_skew;  /* stamps from the future (should stay 0: one clock) */
+	__u64 hist[BT_BENCH_HIST_BUCKETS];
+};
+
 #endif /* BRIDGETRACE_H */

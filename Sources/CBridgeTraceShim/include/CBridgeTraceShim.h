@@ -3,3 +3,4 @@
 #include "bt_objects.h"
 #include "bt_netlink.h"
 #include "bt_netlink_bridge.h"
+#include "bt_bench.h"

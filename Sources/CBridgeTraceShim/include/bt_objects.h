@@ -7,3 +7,7 @@ const void *bt_obj_baseline_bytes(void);
 unsigned long bt_obj_baseline_len(void);
 const void *bt_obj_drops_bytes(void);
 unsigned long bt_obj_drops_len(void);
+const void *bt_obj_bench_gen_bytes(void);
+unsigned long bt_obj_bench_gen_len(void);
+const void *bt_obj_bench_sink_bytes(void);
+unsigned long bt_obj_bench_sink_len(void);

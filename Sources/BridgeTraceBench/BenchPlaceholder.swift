@@ -1,1 +1,0 @@
-// The bench work (issue 5) fills this module.

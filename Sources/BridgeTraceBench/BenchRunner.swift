@@ -1,0 +1,173 @@
+import BridgeTraceCore
+import Foundation
+
+/// Runs a plan: for every DUT a test bed, then plain measurements (with tracers, in
+/// alternating rounds) or RFC 2544, then the optional generator comparison. Every test
+/// bed is torn down before the next is built, and on every way out.
+public final class BenchRunner {
+    let plan: BenchPlan
+    let progress: BenchProgress
+    let shouldStop: () -> Bool
+    private var unitsDone = 0.0
+    private var unitsTotal = 1.0
+    private var label = ""
+
+    public init(plan: BenchPlan, progress: BenchProgress = SilentProgress(),
+                shouldStop: @escaping () -> Bool = { false }) {
+        self.plan = plan
+        self.progress = progress
+        self.shouldStop = shouldStop
+    }
+
+    /// Trials the plan runs, roughly: the unit of the progress bar.
+    var estimatedTrials: Double {
+        var perSize: Int
+        if let settings = plan.rfc2544 {
+            perSize = RFC2544Procedure.estimatedTrials(settings)
+        } else {
+            perSize = plan.trials * plan.tracers.count
+        }
+        var total = Double(plan.duts.count * plan.frameSizes.count * perSize)
+        if plan.compareWithTrafgen { total += Double(2 * plan.trials) }
+        return max(1, total)
+    }
+
+    public func run() throws -> BenchReport {
+        try plan.validate()
+        unitsTotal = estimatedTrials
+        let formatter = ISO8601DateFormatter()
+        var report = BenchReport(
+            started: formatter.string(from: Date()), host: .current(),
+            settings: BenchReport.Settings(
+                frameSizes: plan.frameSizes, flows: plan.flows, vlan: plan.vlan, ratePPS: plan.ratePPS,
+                count: plan.count, durationSeconds: plan.rfc2544?.trialDuration ?? plan.duration,
+                trials: plan.rfc2544?.repetitions ?? plan.trials, tracers: plan.tracers,
+                rfc2544: plan.rfc2544 != nil, mtu: plan.mtu, dutCPU: plan.placement),
+            duts: [], generatorComparison: nil)
+        defer { progress.finish() }
+        var failures: [UserError] = []
+        for selection in plan.duts {
+            let dut = selection.make()
+            do {
+                report.duts.append(try measure(dut))
+                progress.log("\(dut.name): done")
+            } catch let error as UserError {
+                failures.append(error)
+                report.duts.append(BenchReport.DUTReport(name: dut.name, summary: dut.summary, notes: [],
+                                                         error: error.message, measurements: [], tracerOverhead: [],
+                                                         rfc2544: []))
+                progress.log("\(dut.name): \(error.message)")
+            }
+        }
+        if failures.count == plan.duts.count, let first = failures.first { throw first }
+        if plan.compareWithTrafgen {
+            report.generatorComparison = try compareGenerators()
+        }
+        return report
+    }
+
+    private func bed(for dut: DeviceUnderTest) throws -> TestBed {
+        try TestBed(dut: dut, mtu: plan.mtu, flows: plan.flows, vlan: plan.vlan, generator: plan.generator,
+                    placement: plan.placement, shouldStop: shouldStop)
+    }
+
+    private func measure(_ dut: DeviceUnderTest) throws -> BenchReport.DUTReport {
+        let bed = try bed(for: dut)
+        defer { bed.close() }
+        var report = BenchReport.DUTReport(name: dut.name, summary: dut.summary, notes: [], error: nil,
+                                           measurements: [], tracerOverhead: [], rfc2544: [])
+        for size in plan.frameSizes {
+            if let settings = plan.rfc2544 {
+                let procedure = RFC2544Procedure(settings: settings, frameSize: size,
+                                                 announce: { [unowned self] in announce("\(dut.name): \($0)") },
+                                                 measure: { [unowned self] spec in try trial(bed, spec, .none) })
+                report.rfc2544.append(try procedure.run(dut: dut.name))
+            } else {
+                let (measurements, overhead) = try plainRounds(bed, size: size)
+                report.measurements += measurements
+                report.tracerOverhead += overhead
+            }
+        }
+        report.notes = bed.notes
+        if bed.wiring.bridge == nil && plan.tracers != [.none] {
+            report.notes.append("no bridge to attach a tracer to: measured without one")
+        }
+        return report
+    }
+
+    /// `trials` rounds; each runs every tracer mode once, in ABBA order across rounds so
+    /// that the machine's drift does not favour one mode.
+    private func plainRounds(_ bed: TestBed, size: Int) throws
+        -> ([BenchReport.Measurement], [BenchReport.TracerOverhead]) {
+        var trials: [TracerMode: [TrialResult]] = [:]
+        var evidence: [TracerMode: [String]] = [:]
+        // A tracer attaches to a bridge's ports; a DUT without any is measured bare.
+        let tracers = bed.wiring.bridge == nil ? plan.tracers.filter { $0 == .none } : plan.tracers
+        let spec = TrialSpec(frameSize: size, ratePPS: plan.ratePPS, count: plan.count, duration: plan.duration,
+                             batch: plan.batch)
+        for round in 0..<plan.trials {
+            for mode in round % 2 == 0 ? tracers : tracers.reversed() {
+                announce("\(bed.dut.name): \(size) B, tracer \(mode.rawValue), round \(round + 1) of \(plan.trials)")
+                let (result, seen) = try trialWithEvidence(bed, spec, mode)
+                trials[mode, default: []].append(result)
+                if !seen.isEmpty { evidence[mode, default: []].append(seen) }
+            }
+        }
+        let measurements = tracers.map { mode -> BenchReport.Measurement in
+            let results = trials[mode] ?? []
+            return BenchReport.Measurement(
+                frameSize: size, tracer: mode, rxPPS: Spread(results.map(\.rxPPS)), txPPS: Spread(results.map(\.txPPS)),
+                lossRatio: Spread(results.map(\.lossRatio)),
+                latencyP50Ns: Spread(results.compactMap { $0.latency.map { Double($0.p50Ns) } }),
+                latencyP99Ns: Spread(results.compactMap { $0.latency.map { Double($0.p99Ns) } }),
+                tracerEvidence: evidence[mode] ?? [], trials: results)
+        }
+        var overhead: [BenchReport.TracerOverhead] = []
+        if let reference = trials[.none] {
+            for mode in tracers where mode != .none {
+                let results = trials[mode] ?? []
+                let ratios = zip(results, reference).compactMap { $1.rxPPS > 0 ? $0.rxPPS / $1.rxPPS : nil }
+                let withTracer = Spread(results.map(\.rxPPS))?.median
+                let without = Spread(reference.map(\.rxPPS))?.median
+                overhead.append(BenchReport.TracerOverhead(
+                    frameSize: size, tracer: mode, ratio: Spread(ratios),
+                    ratioOfMedians: withTracer.flatMap { w in without.map { $0 > 0 ? w / $0 : 0 } }))
+            }
+        }
+        return (measurements, overhead)
+    }
+
+    private func trial(_ bed: TestBed, _ spec: TrialSpec, _ mode: TracerMode) throws -> TrialResult {
+        try trialWithEvidence(bed, spec, mode).0
+    }
+
+    private func trialWithEvidence(_ bed: TestBed, _ spec: TrialSpec, _ mode: TracerMode) throws -> (TrialResult, String) {
+        var spec = spec
+        if spec.batch == nil { spec.batch = plan.batch }
+        let base = unitsDone
+        let (result, evidence) = try bed.runWithEvidence(spec, tracer: mode) { [unowned self] fraction in
+            report(base + min(1, max(0, fraction)))
+        }
+        unitsDone = base + 1
+        report(unitsDone)
+        return (result, evidence)
+    }
+
+    private func announce(_ text: String) {
+        label = text
+        report(unitsDone)
+    }
+
+    private func report(_ units: Double) {
+        progress.update(fraction: min(0.99, units / unitsTotal), label: label)
+    }
+
+    private func compareGenerators() throws -> BenchReport.GeneratorComparison {
+        let bed = try bed(for: DirectDUT())
+        defer { bed.close() }
+        let size = plan.frameSizes.first ?? 64
+        let comparison = TrafgenComparison(frameSize: size, duration: plan.duration, rounds: max(2, plan.trials),
+                                           announce: { [unowned self] in announce($0); unitsDone += 0.5 })
+        return try comparison.run(on: bed)
+    }
+}

@@ -1,0 +1,129 @@
+import BridgeTraceCore
+import BridgeTraceKernel
+import CBridgeTraceABI
+import CBridgeTraceShim
+import Foundation
+
+/// The generator proper: bench_gen.bpf.c run with BPF_PROG_TEST_RUN in live-frames mode
+/// from a thread in the generator's namespace. Each syscall runs the program `repeat`
+/// times; each run stamps one frame and redirects it out of the port, or (paced, early)
+/// drops it at once. Userspace sizes the syscalls (~0.2 s each) and reads the progress
+/// the program keeps in its map.
+///
+/// A syscall with repeat > 1 swaps the program into the kernel's XDP dispatcher and back,
+/// two RCU grace periods (10-30 ms here) during which nothing is sent; hence long
+/// syscalls, and rates computed over the frames' own stamps with those pauses left out.
+final class LiveFrameGenerator: TrafficGenerator {
+    let kind = GeneratorKind.xdpLiveFrames
+    private let object: BPFObject
+    private let programFD: Int32
+    private let state: BPFMap
+    private let namespace: String
+    private let interface: String
+
+    /// Seconds of sending per syscall: short enough for a lively progress bar and a
+    /// prompt stop, long enough that the per-syscall RCU wait stays a few percent.
+    static let chunkSeconds = 0.2
+
+    init(interface: String, namespace: String) throws {
+        object = try BPFObject(embedded: .benchGen)
+        try object.load()
+        programFD = try object.programFD("bt_bench_gen_frame")
+        state = try object.map("bt_bench_gen")
+        self.namespace = namespace
+        self.interface = interface
+    }
+
+    /// Whether the kernel takes live frames of this template: one run with a zero limit,
+    /// which the program drops. Throws the kernel's refusal as a UserError.
+    func probe(_ template: FrameTemplate) throws {
+        let frame = template.bytes
+        try NamespaceThread.run(in: namespace) { [self] in
+            let ifindex = try self.ifindex()
+            var config = GeneratorJob(template: template, trial: 0, flows: 1, ratePPS: nil, count: 0, duration: 0).config(ifindex: ifindex)
+            config.limit = 0
+            try write(config)
+            var duration: UInt64 = 0
+            let rc = frame.withUnsafeBytes {
+                bt_bench_xdp_live_run(programFD, $0.baseAddress, UInt32($0.count), UInt32(ifindex), 1, 1, &duration)
+            }
+            if rc != 0 { throw Self.refusal(rc, size: template.size) }
+        }
+    }
+
+    /// Why the kernel refused; the caller adds what to do (fall back, or use --generator af-packet).
+    static func refusal(_ rc: Int32, size: Int) -> UserError {
+        let reason = String(cString: strerror(-rc))
+        if -rc == EINVAL && size > 3000 {
+            return UserError("live XDP frames must fit one page and \(size)-byte frames do not (the kernel says \(reason))")
+        }
+        return UserError("BPF_PROG_TEST_RUN with live frames failed: \(reason)")
+    }
+
+    private func ifindex() throws -> Int32 {
+        let index = Int32(if_nametoindex(interface))
+        guard index > 0 else { throw UserError("internal: generator port \(interface) is missing in netns \(namespace)") }
+        return index
+    }
+
+    private func write(_ config: bt_bench_gen_config) throws {
+        var value = bt_bench_gen()
+        value.config = config
+        try state.update(UInt32(0), bytes: withUnsafeBytes(of: value) { Array($0) })
+    }
+
+    private func readState() throws -> bt_bench_gen_state {
+        guard let raw = try state.lookup(UInt32(0)) else { throw UserError("internal: generator state is missing") }
+        return raw.withUnsafeBytes { $0.loadUnaligned(as: bt_bench_gen.self) }.state
+    }
+
+    func run(_ job: GeneratorJob, progress: @escaping GeneratorProgress) throws -> GeneratorOutcome {
+        let frame = job.template.bytes
+        return try NamespaceThread.run(in: namespace) { [self] in
+            let ifindex = try self.ifindex()
+            try pinSender(job)
+            try write(job.config(ifindex: ifindex))
+            var outcome = GeneratorOutcome()
+            outcome.batch = job.batchSize
+            let start = bt_bench_now_ns()
+            let deadline = generatorDeadline(for: job, from: start)
+            let limit = job.count ?? UInt64.max
+            // Program runs per second, learnt from each syscall; the first one is short.
+            var runsPerSecond = 1_000_000.0
+            var runs: UInt64 = 0
+            var current = bt_bench_gen_state()
+            while current.sent < limit {
+                let now = bt_bench_now_ns()
+                if now >= deadline { break }
+                var seconds = min(Self.chunkSeconds, Double(deadline - now) / 1e9)
+                if outcome.calls == 0 { seconds = min(seconds, 0.02) }
+                var planned = max(1.0, runsPerSecond * seconds)
+                if let ratePPS = job.ratePPS, job.count != nil {
+                    // Near the end of a fixed count, do not spin on past it for long.
+                    let left = Double(limit - current.sent) / ratePPS * 1.05 + 0.001
+                    planned = min(planned, max(1, runsPerSecond * left))
+                } else if job.ratePPS == nil, job.count != nil {
+                    planned = min(planned, Double(limit - current.sent))
+                }
+                let count = UInt32(min(planned, Double(UInt32.max)))
+                var kernelNs: UInt64 = 0
+                let rc = frame.withUnsafeBytes {
+                    bt_bench_xdp_live_run(programFD, $0.baseAddress, UInt32($0.count), UInt32(ifindex), count,
+                                          UInt32(job.batchSize), &kernelNs)
+                }
+                if rc != 0 { throw Self.refusal(rc, size: job.template.size) }
+                outcome.calls += 1
+                runs += UInt64(count)
+                if kernelNs > 0 { runsPerSecond = max(1000, Double(count) / (Double(kernelNs) / 1e9)) }
+                current = try readState()
+                if !progress(current.sent) { break }
+            }
+            outcome.wallNs = bt_bench_now_ns() - start
+            outcome.sent = current.sent
+            outcome.firstNs = current.first_ns
+            outcome.lastNs = current.last_ns
+            outcome.activeNs = current.busy_ns
+            return outcome
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/// The plain-text summary `bench` prints: one table per kind of result, medians with the
+/// spread of repeated trials in brackets.
+public enum SummaryTable {
+    public static func render(_ report: BenchReport) -> String {
+        var lines: [String] = []
+        let s = report.settings
+        var what = "frame sizes \(s.frameSizes.map(String.init).joined(separator: ", ")) B (with FCS)"
+        what += s.ratePPS.map { ", \(Formatting.pps($0))" } ?? ", max rate"
+        if let count = s.count { what += ", \(count) frames per trial" } else { what += ", \(s.durationSeconds) s per trial" }
+        what += ", \(s.trials) \(s.rfc2544 ? "repetitions" : "trials"), \(s.flows) flow\(s.flows == 1 ? "" : "s")"
+        if let vlan = s.vlan { what += ", VLAN \(vlan)" }
+        what += s.dutCPU == .own ? ", DUT on its own CPU" : ", DUT on the generator's CPU"
+        lines.append("bridgetrace bench: \(what); kernel \(report.host.kernel), \(report.host.cpus) CPUs, load \(report.host.loadAverage)")
+
+        let measured = report.duts.flatMap { dut in dut.measurements.map { (dut.name, $0) } }
+        if !measured.isEmpty {
+            lines.append("")
+            var rows = [["dut", "size", "tracer", "rx rate", "loss", "latency p50", "p99"]]
+            for (name, m) in measured {
+                rows.append([name, "\(m.frameSize)", m.tracer.rawValue, Formatting.spread(m.rxPPS, Formatting.pps),
+                             Formatting.spread(m.lossRatio, Formatting.percent),
+                             Formatting.spread(m.latencyP50Ns, Formatting.ns), Formatting.spread(m.latencyP99Ns, Formatting.ns)])
+            }
+            lines += Columns.render(rows)
+        }
+
+        let overhead = report.duts.flatMap { dut in dut.tracerOverhead.map { (dut.name, $0) } }
+        if !overhead.isEmpty {
+            lines.append("")
+            lines.append("tracer overhead (rx rate with the tracer ÷ without, per round; 1.000 = free):")
+            var rows = [["dut", "size", "tracer", "ratio", "ratio of medians"]]
+            for (name, o) in overhead {
+                rows.append([name, "\(o.frameSize)", "\(o.tracer.rawValue)/none", Formatting.spread(o.ratio, Formatting.ratio),
+                             o.ratioOfMedians.map(Formatting.ratio) ?? "-"])
+            }
+            lines += Columns.render(rows)
+        }
+
+        let rfc = report.duts.flatMap(\.rfc2544)
+        if !rfc.isEmpty {
+            lines.append("")
+            lines.append("RFC 2544 throughput (NDR: no loss; PDR: ≤ \(Formatting.percent(rfc[0].throughput.pdrLoss)) loss):")
+            var rows = [["dut", "size", "max offered", "NDR", "PDR", "NDR Gbit/s", "back-to-back"]]
+            for r in rfc {
+                var ndr = Formatting.spread(r.throughput.ndrPPS, Formatting.pps)
+                if r.throughput.limitedByGenerator { ndr += " (≥, generator-bound)" }
+                var b2b = Formatting.spread(r.backToBack?.frames) { String(format: "%.0f", $0) }
+                if r.backToBack?.limitedByLongestTried == true { b2b = "≥ " + b2b }
+                rows.append([r.dut, "\(r.frameSize)", Formatting.spread(r.maximumPPS, Formatting.pps), ndr,
+                             Formatting.spread(r.throughput.pdrPPS, Formatting.pps),
+                             Formatting.spread(r.throughput.ndrGbps) { String(format: "%.2f", $0) }, b2b])
+            }
+            lines += Columns.render(rows)
+            lines.append("")
+            lines.append("RFC 2544 latency (one-way, generator to sink):")
+            rows = [["dut", "size", "load", "rate", "p50", "p99", "p99.9", "max"]]
+            for r in rfc {
+                for point in r.latency {
+                    rows.append([r.dut, "\(r.frameSize)", point.label, Formatting.pps(point.targetPPS),
+                                 Formatting.spread(point.p50Ns, Formatting.ns), Formatting.spread(point.p99Ns, Formatting.ns),
+                                 Formatting.spread(point.p999Ns, Formatting.ns), Formatting.spread(point.maxNs, Formatting.ns)])
+                }
+            }
+            lines += Columns.render(rows)
+            lines.append("")
+            lines.append("RFC 2544 frame loss rate (load = % of the maximum offered):")
+            let loads = Array(Set(rfc.flatMap { $0.frameLoss.map(\.loadPercent) })).sorted(by: >)
+            rows = [["dut", "size"] + loads.map { "\($0)%" }]
+            for r in rfc {
+                rows.append([r.dut, "\(r.frameSize)"] + loads.map { load in
+                    r.frameLoss.first { $0.loadPercent == load }.map { Formatting.percent($0.lossRatio?.median ?? 0) } ?? "-"
+                })
+            }
+            lines += Columns.render(rows)
+        }
+
+        if let g = report.generatorComparison {
+            lines.append("")
+            lines.append("generator, \(g.frameSize) B on one veth pair: bridgetrace \(Formatting.spread(g.oursPPS, Formatting.pps)), "
+                + "trafgen \(Formatting.spread(g.trafgenPPS, Formatting.pps)); ratio \(Formatting.spread(g.ratio, Formatting.ratio))")
+        }
+
+        for dut in report.duts {
+            if let error = dut.error { lines.append("\(dut.name): not measured: \(error)") }
+            for note in dut.notes { lines.append("note: \(dut.name): \(note)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

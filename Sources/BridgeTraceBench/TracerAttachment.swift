@@ -1,0 +1,168 @@
+import BridgeTraceCore
+import BridgeTraceKernel
+import CBridgeTraceABI
+import Foundation
+
+/// A tracer on the DUT's ports for the length of one trial. `counters` and `full` run
+/// bridgetrace's own WatchSession in-process, on a thread inside the bridge's namespace
+/// (attach and detach are netns-bound); `tcpdump` runs one tcpdump per port. `detach()`
+/// removes everything, and must be called on every path: the trial runner defers it.
+final class TracerAttachment {
+    let mode: TracerMode
+    /// What the tracer saw, so the results show it really was there.
+    private(set) var evidence: String = ""
+    private var session: SessionThread?
+    private var dumps: [TcpdumpProcess] = []
+
+    init(mode: TracerMode, wiring: DUTWiring) throws {
+        self.mode = mode
+        switch mode {
+        case .none:
+            return
+        case .counters, .full:
+            guard let bridge = wiring.bridge else {
+                throw UserError("--with-tracer \(mode.rawValue) needs a bridge to attach to; this DUT has none")
+            }
+            session = try SessionThread(bridge: bridge, events: mode == .full)
+        case .tcpdump:
+            guard !wiring.ports.isEmpty else {
+                throw UserError("--with-tracer tcpdump needs DUT ports to listen on; this DUT has none")
+            }
+            do {
+                for port in wiring.ports { dumps.append(try TcpdumpProcess(port: port)) }
+            } catch {
+                _ = detach()
+                throw error
+            }
+        }
+    }
+
+    /// Idempotent.
+    @discardableResult
+    func detach() -> String {
+        if let session {
+            evidence = session.stop()
+            self.session = nil
+        }
+        if !dumps.isEmpty {
+            evidence = dumps.map { $0.stop() }.joined(separator: "; ")
+            dumps = []
+        }
+        return evidence
+    }
+
+    deinit { detach() }
+}
+
+/// A WatchSession that lives on one thread in the bridge's namespace from attach to
+/// detach, and, for the full tracer, a drain that decodes and renders every event.
+private final class SessionThread: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    private let stopRequest = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private var failure: Error?
+    private var summary = ""
+
+    init(bridge: Endpoint, events: Bool) throws {
+        let thread = Thread { [self] in body(bridge: bridge, events: events) }
+        thread.name = "bench-tracer"
+        thread.start()
+        ready.wait()
+        if let failure {
+            finished.wait()
+            throw failure
+        }
+    }
+
+    private func body(bridge: Endpoint, events: Bool) {
+        defer { finished.signal() }
+        let session: WatchSession
+        var drain: EventDrain?
+        do {
+            try NetworkNamespace.enter(named: bridge.namespace)
+            session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace),
+                                       events: events ? Self.everyFrame : nil)
+            if events { drain = try EventDrain(session: session) }
+        } catch {
+            failure = error
+            ready.signal()
+            return
+        }
+        ready.signal()
+        stopRequest.wait()
+        drain?.stop()
+        var parts: [String] = []
+        if let snapshot = try? session.snapshot() {
+            for port in snapshot.ports {
+                parts.append("\(port.port): rx \(port.rx[.frames]) tx \(port.tx[.frames]) (rx at \(port.rxHook.rawValue))")
+            }
+            if let drain { parts.append("\(drain.events) events rendered, \(snapshot.lostEvents) lost") }
+        }
+        session.close()
+        summary = parts.joined(separator: ", ")
+    }
+
+    /// `trace --all`: every frame is an event.
+    static var everyFrame: EventOptions {
+        var config = bt_trace_config()
+        config.events = 1
+        config.kinds = TraceKinds.defaultMask(all: true)
+        config.snaplen = UInt32(BT_SNAPLEN_DEFAULT)
+        return EventOptions(config: config)
+    }
+
+    func stop() -> String {
+        stopRequest.signal()
+        finished.wait()
+        return summary
+    }
+}
+
+/// Drains the ring buffer as `trace --json` does: decode, render, discard (the output of
+/// the real command would go to a file or a pipe; the rendering is the CPU it costs).
+private final class EventDrain: @unchecked Sendable {
+    private let reader: RingBufferReader
+    private let stopFlag = NSLock()
+    private var stopping = false
+    private let done = DispatchSemaphore(value: 0)
+    private(set) var events = 0
+
+    init(session: WatchSession) throws {
+        let renderer = EventRenderer(ports: session.portNames)
+        reader = try RingBufferReader(object: session.object) { renderer.render($0) }
+        let thread = Thread { [self] in
+            while !isStopping { _ = try? reader.poll(timeoutMs: 50) }
+            _ = try? reader.poll(timeoutMs: 0)
+            events = renderer.count
+            done.signal()
+        }
+        thread.name = "bench-drain"
+        thread.start()
+    }
+
+    private var isStopping: Bool { stopFlag.withLock { stopping } }
+
+    func stop() {
+        stopFlag.withLock { stopping = true }
+        done.wait()
+    }
+}
+
+/// Decodes and renders ring-buffer records; used on the drain thread only.
+private final class EventRenderer: @unchecked Sendable {
+    private let ports: [Int32: String]
+    private var buffer: [UInt8] = []
+    private(set) var count = 0
+
+    init(ports: [Int32: String]) {
+        self.ports = ports
+    }
+
+    func render(_ raw: UnsafeRawBufferPointer) {
+        guard let ifindex = FrameEventRecord.ifindex(raw),
+              let frame = FrameEventRecord.decode(raw, port: ports[ifindex] ?? "if\(ifindex)") else { return }
+        TraceJSON.append(TraceEvent.make(frame), wallClockOffsetNs: 0, to: &buffer)
+        count += 1
+        if buffer.count > 1 << 16 { buffer.removeAll(keepingCapacity: true) }
+    }
+}

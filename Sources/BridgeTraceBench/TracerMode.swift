@@ -1,0 +1,18 @@
+/// What is attached to the DUT's ports while it is measured (`--with-tracer`).
+public enum TracerMode: String, CaseIterable, Codable, Sendable {
+    /// Nothing: the reference.
+    case none
+    /// `bridgetrace counters`: per-port, per-direction counters.
+    case counters
+    /// `bridgetrace trace --all`: counters, and an event per frame into the ring buffer,
+    /// drained and rendered as JSON in userspace (every frame, the worst case).
+    case full
+    /// `tcpdump -i PORT -w /dev/null` on every port, the tool everyone compares with.
+    case tcpdump
+
+    /// Parses `--with-tracer` values; `all` is every mode.
+    public static func parse(_ text: String) -> [TracerMode]? {
+        if text == "all" { return allCases }
+        return TracerMode(rawValue: text).map { [$0] }
+    }
+}

@@ -1,0 +1,49 @@
+import BridgeTraceCore
+import Testing
+
+@testable import BridgeTraceBench
+
+@Suite struct BenchPlanTests {
+    @Test func afxdpSwitchSaysItIsNotThereYet() {
+        let plan = BenchPlan(duts: [.afxdpSwitch(fastPath: false)], frameSizes: [64], duration: 1, trials: 1)
+        #expect {
+            try BenchRunner(plan: plan).run()
+        } throws: { error in
+            (error as? UserError)?.message.contains("not implemented yet") == true
+        }
+    }
+
+    @Test func rejectsCombinationsThatMeanNothing() {
+        var plan = BenchPlan(duts: [.direct], frameSizes: [64], duration: 1, trials: 1)
+        plan.rfc2544 = RFC2544Settings()
+        plan.tracers = [.none, .counters]
+        #expect(throws: UserError.self) { try plan.validate() }
+        plan.tracers = [.none]
+        plan.count = 100
+        #expect(throws: UserError.self) { try plan.validate() }
+        plan = BenchPlan(duts: [.direct], frameSizes: [65_000], duration: 1, trials: 1)
+        #expect(throws: UserError.self) { try plan.validate() }
+    }
+
+    @Test func jumboFramesRaiseTheMTUAndRFC2544MovesTheDUTToItsOwnCPU() {
+        var plan = BenchPlan(duts: [.direct], frameSizes: [64, 9000], duration: 1, trials: 1)
+        #expect(plan.mtu == 9000)
+        #expect(plan.placement == .shared)
+        plan.rfc2544 = RFC2544Settings()
+        #expect(plan.placement == .own)
+        plan.dutCPU = .shared
+        #expect(plan.placement == .shared)
+    }
+
+    @Test func staleNamespacesAreRecognisedByTheirOwnerPID() {
+        #expect(BenchNetwork.ownerPID(of: "btb1234-2-gen") == 1234)
+        #expect(BenchNetwork.ownerPID(of: "btlab-br") == nil)
+        #expect(BenchNetwork.ownerPID(of: "btb12-x-gen") == nil)
+    }
+
+    @Test func tracerModesParse() {
+        #expect(TracerMode.parse("all") == TracerMode.allCases)
+        #expect(TracerMode.parse("counters") == [.counters])
+        #expect(TracerMode.parse("bogus") == nil)
+    }
+}

@@ -1,0 +1,97 @@
+import BridgeTraceLab
+import Foundation
+import Testing
+
+@testable import BridgeTraceBench
+
+/// End to end through real namespaces, veths, the kernel bridge and the BPF generator and
+/// sink. Short trials: these check correctness, not speed. Serialized: they share the CPU
+/// and their timing matters.
+@Suite(.serialized) struct TrialIntegrationTests {
+    @Test func exactCountThroughLinuxBridge() throws {
+        try requireRoot()
+        let bed = try TestBed(dut: LinuxBridgeDUT(netfilter: false))
+        defer { bed.close() }
+        let result = try bed.run(TrialSpec(frameSize: 64, ratePPS: 20_000, count: 10_000, duration: 0.5))
+        #expect(result.sent == 10_000)
+        #expect(result.received == 10_000)
+        #expect(result.lost == 0)
+        #expect(result.reordered == 0)
+        // The rate was set, and held.
+        #expect(abs(result.txPPS - 20_000) / 20_000 < 0.05, "achieved \(result.txPPS) pps")
+    }
+}
+
+extension TrialIntegrationTests {
+    /// nft drops every tenth bridged frame (`numgen inc mod 10 == 0`): the sink must
+    /// report 10% loss.
+    @Test func reportsLossOfOneFrameInTen() throws {
+        try requireRoot()
+        let bed = try TestBed(dut: LinuxBridgeDUT(netfilter: false), configure: { wiring, network in
+            let ns = try #require(wiring.bridge).namespace
+            try network.exec(ns, ["nft", "add", "table", "bridge", "btbench"])
+            try network.exec(ns, ["nft", "add", "chain", "bridge", "btbench", "forward",
+                                  "{ type filter hook forward priority 0; }"])
+            try network.exec(ns, ["nft", "add", "rule", "bridge", "btbench", "forward",
+                                  "numgen", "inc", "mod", "10", "==", "0", "drop"])
+        })
+        defer { bed.close() }
+        let result = try bed.run(TrialSpec(frameSize: 64, ratePPS: 50_000, count: 20_000, duration: 0.4))
+        #expect(result.sent == 20_000)
+        #expect(abs(result.lossRatio - 0.10) <= 0.01, "loss \(String(result.lossRatio))")
+        // What arrived still arrived in order.
+        #expect(result.reordered == 0)
+    }
+
+    /// A tbf qdisc on the bridge's port towards the sink, rate-limited below the offered
+    /// rate, queues frames: latency must rise far above the unshaped run's.
+    @Test func queueingDelayShowsInLatency() throws {
+        try requireRoot()
+        let bed = try TestBed(dut: LinuxBridgeDUT(netfilter: false))
+        defer { bed.close() }
+        let spec = TrialSpec(frameSize: 64, ratePPS: 100_000, duration: 0.5)
+        let unshaped = try bed.run(spec)
+        let port = try #require(bed.wiring.sinkFacingPort)
+        // 60-byte frames at 20 Mbit/s: ~42k frames/s, well under the 100k offered.
+        try bed.network.exec(port.namespace, ["tc", "qdisc", "add", "dev", port.interface, "root", "tbf",
+                                              "rate", "20mbit", "burst", "4kb", "latency", "20ms"])
+        let shaped = try bed.run(spec)
+        let plain = try #require(unshaped.latency)
+        let queued = try #require(shaped.latency)
+        for latency in [plain, queued] {
+            #expect(latency.minNs <= latency.p50Ns)
+            #expect(latency.p50Ns <= latency.p99Ns)
+            #expect(latency.p99Ns <= latency.maxNs)
+        }
+        #expect(queued.p50Ns > 10 * plain.p50Ns, "p50 \(plain.p50Ns) ns unshaped, \(queued.p50Ns) ns through tbf")
+        #expect(queued.p50Ns > 1_000_000, "a 20 ms tbf queue should hold frames for milliseconds")
+        #expect(shaped.lossRatio > 0.3, "tbf should drop what exceeds its rate and queue")
+    }
+}
+
+extension TrialIntegrationTests {
+    /// 802.1Q-tagged frames from 64 flows (source MAC, IP, port) through a bridge with
+    /// br_netfilter on, which drops IPv4 frames with a bad header checksum: the per-flow
+    /// checksum update must be right, and the tag must survive the bridge.
+    @Test func taggedFramesFromManyFlowsArriveIntact() throws {
+        try requireRoot()
+        let bed = try TestBed(dut: LinuxBridgeDUT(netfilter: true), flows: 64, vlan: 100)
+        defer { bed.close() }
+        let result = try bed.run(TrialSpec(frameSize: 128, ratePPS: 20_000, count: 5_000, duration: 0.25))
+        #expect(result.received == 5_000)
+        #expect(result.lost == 0)
+    }
+
+    /// Jumbo frames do not fit a live XDP frame: the bed falls back to AF_PACKET, says
+    /// so, and the frames still arrive, exactly.
+    @Test func jumboFramesFallBackToPacketSocket() throws {
+        try requireRoot()
+        let bed = try TestBed(dut: LinuxBridgeDUT(netfilter: false), mtu: 9000)
+        defer { bed.close() }
+        let result = try bed.run(TrialSpec(frameSize: 9000, ratePPS: 5_000, count: 2_000, duration: 0.4))
+        #expect(result.generator == .afPacket)
+        #expect(bed.notes.contains { $0.contains("AF_PACKET") })
+        #expect(result.received == 2_000)
+        #expect(result.lost == 0)
+    }
+}
