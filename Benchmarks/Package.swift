@@ -39,5 +39,15 @@ let package = Package(
             path: "ProgTestRun",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // package-benchmark suite: trace's userspace path per event (decode, text, JSON).
+        .executableTarget(
+            name: "TraceDecode",
+            dependencies: [
+                .product(name: "BridgeTraceCore", package: "bridgetrace"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "TraceDecode",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

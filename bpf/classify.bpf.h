@@ -63,7 +63,14 @@ struct bt_class {
 	__u32 vlan_id;  /* outer tag's VID when tagged */
 	__be32 ip_a;    /* IPv4 src / ARP sender IP, 0 when none (for the event pre-filter) */
 	__be32 ip_b;    /* IPv4 dst / ARP target IP */
+	__u32 dhcp_type; /* DHCP option 53 when it is the first option, else 0 */
 };
+
+/* Where DHCP's first option sits in the BOOTP payload: after 236 bytes of fixed fields and
+ * the 4-byte magic cookie. */
+#define BT_BOOTP_COOKIE_OFFSET 236
+#define BT_DHCP_FIRST_OPTION 240
+#define BT_DHCP_OPT_MSG_TYPE 53
 
 /* Per-CPU counters: a direct array for small ifindexes (index = ifindex * 2 + dir)... */
 struct {
@@ -103,6 +110,7 @@ static __always_inline void bt_classify(void *data, void *data_end, __u32 has_of
 	out->counter = BT_CTR_OTHER;
 	out->ip_a = 0;
 	out->ip_b = 0;
+	out->dhcp_type = 0;
 	out->tagged = has_offload;
 	out->vlan_id = offloaded_tci & BT_VLAN_VID_MASK;
 
@@ -188,8 +196,18 @@ static __always_inline void bt_classify(void *data, void *data_end, __u32 has_of
 			if ((void *)(udp + 1) > data_end)
 				return;
 			if ((udp->source == bpf_htons(68) && udp->dest == bpf_htons(67)) ||
-			    (udp->source == bpf_htons(67) && udp->dest == bpf_htons(68)))
+			    (udp->source == bpf_htons(67) && udp->dest == bpf_htons(68))) {
+				__u8 *bootp = (__u8 *)(udp + 1);
+
 				out->counter = BT_CTR_DHCP;
+				/* Clients and servers put the message type first (dhclient,
+				 * systemd-networkd, udhcpc, dnsmasq); read it there. */
+				if (want_addrs && (void *)(bootp + BT_DHCP_FIRST_OPTION + 3) <= data_end &&
+				    bootp[BT_BOOTP_COOKIE_OFFSET] == 0x63 && bootp[BT_BOOTP_COOKIE_OFFSET + 1] == 0x82 &&
+				    bootp[BT_BOOTP_COOKIE_OFFSET + 2] == 0x53 && bootp[BT_BOOTP_COOKIE_OFFSET + 3] == 0x63 &&
+				    bootp[BT_DHCP_FIRST_OPTION] == BT_DHCP_OPT_MSG_TYPE && bootp[BT_DHCP_FIRST_OPTION + 1] == 1)
+					out->dhcp_type = bootp[BT_DHCP_FIRST_OPTION + 2];
+			}
 		}
 		return;
 	}

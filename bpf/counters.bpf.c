@@ -25,7 +25,7 @@ int bt_xdp_rx(struct xdp_md *ctx)
 	kind = bt_event_wanted(data, data_end, &cls);
 	if (!kind)
 		return XDP_PASS;
-	e = bt_event_reserve(kind, ctx->ingress_ifindex, BT_DIR_RX, len, &caplen);
+	e = bt_event_reserve(&cls, kind, ctx->ingress_ifindex, BT_DIR_RX, len, &caplen);
 	if (!e)
 		return XDP_PASS;
 	if (caplen < 1 || caplen > BT_SNAPLEN_MAX || bpf_xdp_load_bytes(ctx, 0, e->data, caplen))
@@ -47,7 +47,7 @@ static __always_inline int bt_tc(struct __sk_buff *skb, __u32 dir)
 	kind = bt_event_wanted(data, data_end, &cls);
 	if (!kind)
 		return TC_ACT_UNSPEC;
-	e = bt_event_reserve(kind, skb->ifindex, dir, skb->len, &caplen);
+	e = bt_event_reserve(&cls, kind, skb->ifindex, dir, skb->len, &caplen);
 	if (!e)
 		return TC_ACT_UNSPEC;
 	if (skb->vlan_present) {

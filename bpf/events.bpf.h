@@ -90,8 +90,9 @@ static __always_inline void bt_count_lost(void)
 
 /* Reserves and fills the header; the caller copies the bytes and submits. NULL when the
  * ring is full, which is counted, never waited for. */
-static __always_inline struct bt_frame_event *bt_event_reserve(__u32 kind, __u32 ifindex, __u32 dir,
-							       __u32 len, __u32 *caplen)
+static __always_inline struct bt_frame_event *bt_event_reserve(const struct bt_class *cls, __u32 kind,
+							       __u32 ifindex, __u32 dir, __u32 len,
+							       __u32 *caplen)
 {
 	struct bt_frame_event *e = bpf_ringbuf_reserve(&bt_events, sizeof(*e), 0);
 	__u32 snap = bt_config.snaplen;
@@ -111,6 +112,7 @@ static __always_inline struct bt_frame_event *bt_event_reserve(__u32 kind, __u32
 	e->kind = (__u8)kind;
 	e->vlan_offload_tci = 0;
 	e->vlan_offload_tpid = 0;
+	e->dhcp_msg_type = (__u8)cls->dhcp_type;
 	return e;
 }
 

@@ -121,7 +121,7 @@ private final class SessionThread: @unchecked Sendable {
 /// Drains the ring buffer as `trace --json` does: decode, render, discard (the output of
 /// the real command would go to a file or a pipe; the rendering is the CPU it costs).
 private final class EventDrain: @unchecked Sendable {
-    private let reader: FrameEventReader
+    private let reader: RingBufferReader
     private let stopFlag = NSLock()
     private var stopping = false
     private let done = DispatchSemaphore(value: 0)
@@ -129,7 +129,7 @@ private final class EventDrain: @unchecked Sendable {
 
     init(session: WatchSession) throws {
         let renderer = EventRenderer(ports: session.portNames)
-        reader = try FrameEventReader(object: session.object) { renderer.render($0) }
+        reader = try RingBufferReader(object: session.object) { renderer.render($0) }
         let thread = Thread { [self] in
             while !isStopping { _ = try? reader.poll(timeoutMs: 50) }
             _ = try? reader.poll(timeoutMs: 0)

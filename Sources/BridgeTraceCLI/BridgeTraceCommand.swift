@@ -5,7 +5,10 @@ public struct BridgeTraceCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bridgetrace",
         abstract: "Shows where frames die between the ports of a Linux bridge.",
-        subcommands: [CountersCommand.self, TraceCommand.self, BenchCommand.self, CleanupCommand.self, LabCommand.self]
+        subcommands: [
+            DiagnoseCommand.self, TraceCommand.self, CountersCommand.self, DropsCommand.self, BenchCommand.self,
+            LabCommand.self, CleanupCommand.self, DemoCommand.self,
+        ]
     )
 
     public init() {}

@@ -36,7 +36,11 @@ func writeStandardError(_ line: String) {
 /// Writes all of `text` to stdout, unbuffered. False when the reader has gone (EPIPE),
 /// which long-running commands take as a request to stop.
 func writeStandardOutput(_ text: String) -> Bool {
-    var bytes = Array(text.utf8)[...]
+    writeStandardOutput(bytes: Array(text.utf8))
+}
+
+func writeStandardOutput(bytes all: [UInt8]) -> Bool {
+    var bytes = all[...]
     while !bytes.isEmpty {
         let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         if written < 0 {

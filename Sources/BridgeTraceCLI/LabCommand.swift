@@ -11,7 +11,7 @@ struct LabCommand: ParsableCommand {
             NAME-lan (port uplink). Addresses are from 198.18.0.0/24 and exist only in the lab. \
             Nothing is created in the root namespace.
             """,
-        subcommands: [Up.self, Down.self, Status.self]
+        subcommands: [Up.self, Down.self, Status.self, Fault.self]
     )
 }
 
@@ -34,10 +34,25 @@ extension LabCommand {
         @Flag(help: "Keep IPv6 on. It is off so that counters see only the frames you send.")
         var ipv6 = false
 
+        @Option(
+            help: ArgumentHelp(
+                "veth: every VM is a namespace. qemu: VM 1 is a real QEMU guest (TCG) on tap port vm1.",
+                discussion: "qemu needs Debian's linux-image-amd64, busybox-static and qemu-system-x86; "
+                    + "the guest boots in seconds to a minute, and `lab up` waits until it answers ping."))
+        var vmKind: LabOptions.VMKind = .veth
+
         func run() throws {
             let topology = try LabTopology(name: lab.name, vms: vms)
-            try Lab.up(topology, options: LabOptions(ipv6: ipv6))
+            // A guest boots for seconds to a minute: Ctrl-C then removes the half-built lab
+            // and its QEMU instead of leaving them behind.
+            if vmKind == .qemu { StopSignals.install() }
+            try Lab.up(topology, options: LabOptions(ipv6: ipv6, vmKind: vmKind)) { StopSignals.stopRequested }
             print(topology.summary)
+            for i in LabOptions(vmKind: vmKind).qemuVMs(in: topology) {
+                let pid = QEMUGuest.runningPid(lab: topology.name, vm: i).map { "pid \($0)" } ?? "not running"
+                print("vm\(i) is a QEMU guest (\(pid)) on tap port \(topology.vmPort(i)), not a netns; "
+                    + "serial console: \(QEMUGuest.serialLog(lab: topology.name, vm: i))")
+            }
         }
     }
 
@@ -74,3 +89,5 @@ extension LabCommand {
         }
     }
 }
+
+extension LabOptions.VMKind: ExpressibleByArgument {}

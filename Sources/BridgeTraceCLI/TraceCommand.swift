@@ -26,6 +26,9 @@ struct TraceCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per event.")
     var json = false
 
+    @Flag(help: "Link each frame's appearances at the ports into one journey: delivered (with per-hop latency), dropped, or vanished. One line per journey.")
+    var journey = false
+
     @Option(name: .customShort("w"), help: "Write the frames to this pcapng file (mode 0600) instead of printing them.")
     var write: String?
 
@@ -52,7 +55,7 @@ struct TraceCommand: ParsableCommand {
         if bufferSize < 4 || bufferSize > 1 << 20 || bufferSize & (bufferSize - 1) != 0 {
             throw ValidationError("--buffer-size must be a power of two between 4 and 1048576 KiB")
         }
-        if json && write != nil { throw ValidationError("choose one of --json and -w") }
+        if [json, write != nil, journey].filter({ $0 }).count > 1 { throw ValidationError("choose one of --json, --journey and -w") }
     }
 
     func run() throws {
@@ -80,13 +83,18 @@ struct TraceCommand: ParsableCommand {
         let session = try WatchSession(request: watch.request,
                                        events: EventOptions(config: config, ringBufferBytes: UInt32(bufferSize * 1024)))
         defer { session.close() }
-        for line in session.removedStale {
-            writeStandardError("bridgetrace: removed a stale program left by a killed run: \(line)")
+        watch.announce(session)
+        // The bridge's own MACs tell a frame for the host ("local") from one that vanished.
+        let journeyConfiguration = watch.bridge.flatMap { try? BridgeStateReader.read(bridgeName: $0) }
+            .map { JourneyTracker.Configuration(state: $0) } ?? .init()
+        let pipeline = TracePipeline(format: json ? .json : journey ? .journey : .text, filter: packetFilter,
+                                     pcapng: pcapng, limit: count, ports: session.portNames,
+                                     journeyConfiguration: journeyConfiguration)
+        let reader = try RingBufferReader(object: session.object) { pipeline.handle($0) }
+        let drain = DrainThread(reader: reader) {
+            pipeline.flush()
+            return pipeline.limitReached || pipeline.writeFailed
         }
-        let pipeline = TracePipeline(format: json ? .json : .text, filter: packetFilter, pcapng: pcapng,
-                                     limit: count, ports: session.portNames)
-        let reader = try FrameEventReader(object: session.object) { pipeline.handle($0) }
-        let drain = DrainThread(reader: reader, pipeline: pipeline)
         try watch.signalReady()
 
         let end = duration.map { Date().addingTimeInterval($0) }
@@ -107,6 +115,7 @@ struct TraceCommand: ParsableCommand {
             }
         }
         drain.stop()
+        pipeline.flush(final: true)
         let lost = try session.lostEvents()
         if lost > reportedLost {
             writeStandardError("bridgetrace: warning: \(lost - reportedLost) event(s) lost, \(lost) in all: the ring buffer was full (try a larger -B or a narrower filter)")
@@ -115,49 +124,5 @@ struct TraceCommand: ParsableCommand {
         writeStandardError("bridgetrace: \(pipeline.summary), \(lost) lost")
         if let error = drain.error { throw error }
         if pipeline.writeFailed && pcapng != nil { throw UserError("writing \(write ?? "") failed: is the disk full?") }
-    }
-}
-
-/// Drains the ring buffer on a thread of its own until stopped or the --count is reached.
-final class DrainThread: @unchecked Sendable {
-    private let reader: FrameEventReader
-    private let pipeline: TracePipeline
-    private let done = DispatchSemaphore(value: 0)
-    private let stopFlag = Mutex(false)
-    private(set) var error: Error?
-    private let finishedFlag = Mutex(false)
-
-    init(reader: FrameEventReader, pipeline: TracePipeline) {
-        self.reader = reader
-        self.pipeline = pipeline
-        let thread = Thread { [self] in run() }
-        thread.name = "bridgetrace-drain"
-        thread.start()
-    }
-
-    var finished: Bool { finishedFlag.withLock { $0 } }
-
-    private func run() {
-        defer {
-            finishedFlag.withLock { $0 = true }
-            done.signal()
-        }
-        do {
-            while !stopFlag.withLock({ $0 }) {
-                try reader.poll(timeoutMs: 100)
-                pipeline.flush()
-                if pipeline.limitReached || pipeline.writeFailed { return }
-            }
-            // Whatever the kernel queued before the stop still belongs to the trace.
-            try reader.poll(timeoutMs: 0)
-            pipeline.flush()
-        } catch {
-            self.error = error
-        }
-    }
-
-    func stop() {
-        stopFlag.withLock { $0 = true }
-        done.wait()
     }
 }

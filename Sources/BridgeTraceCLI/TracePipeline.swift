@@ -7,7 +7,7 @@ import Synchronization
 /// libpcap filter, render (text, JSON lines or pcapng), count. Output is batched per
 /// poll and written once, so a busy bridge costs one write(2) per batch, not per frame.
 final class TracePipeline: @unchecked Sendable {
-    enum Format { case text, json }
+    enum Format { case text, json, journey }
 
     private let format: Format
     private let filter: PacketFilter?
@@ -15,27 +15,24 @@ final class TracePipeline: @unchecked Sendable {
     private let wallClockOffsetNs: Int64
     private let limit: Int?
     private let portNames: Mutex<[Int32: String]>
-    private var pending = ""
+    private var pending: [UInt8] = []
+    /// `--journey`: frames linked across ports, printed once their window has passed.
+    private var journeys: JourneyTracker
     private(set) var byKind: [String: Int] = [:]
     private(set) var emitted = 0
     private(set) var writeFailed = false
 
-    init(format: Format, filter: PacketFilter?, pcapng: PcapngFile?, limit: Int?, ports: [Int32: String]) {
+    init(format: Format, filter: PacketFilter?, pcapng: PcapngFile?, limit: Int?, ports: [Int32: String],
+         journeyConfiguration: JourneyTracker.Configuration = .init()) {
         self.format = format
+        self.journeys = JourneyTracker(configuration: journeyConfiguration)
         self.filter = filter
         self.pcapng = pcapng
         self.limit = limit
         self.portNames = Mutex(ports)
-        wallClockOffsetNs = TracePipeline.wallClockOffset()
-    }
-
-    /// CLOCK_REALTIME - CLOCK_MONOTONIC: the kernel stamps events with the latter.
-    static func wallClockOffset() -> Int64 {
-        var real = timespec()
-        var mono = timespec()
-        clock_gettime(CLOCK_REALTIME, &real)
-        clock_gettime(CLOCK_MONOTONIC, &mono)
-        return (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec) - Int64(mono.tv_nsec)
+        // The kernel stamps events with CLOCK_MONOTONIC; output shows wall-clock time.
+        wallClockOffsetNs = WallClock.monotonicOffsetNs()
+        pending.reserveCapacity(64 * 1024)
     }
 
     func updatePorts(_ ports: [Int32: String]) {
@@ -49,9 +46,9 @@ final class TracePipeline: @unchecked Sendable {
         if limitReached { return }
         guard let ifindex = FrameEventRecord.ifindex(raw) else { return }
         let port = portNames.withLock { $0[ifindex] } ?? "if\(ifindex)"
-        guard let frame = FrameEventRecord.decode(raw, port: port) else { return }
+        guard let event = FrameEventRecord.event(raw, port: port) else { return }
+        let frame = event.frame
         if let filter, !filter.matches(frame.bytes, wireLength: frame.length) { return }
-        let event = TraceEvent.make(frame)
         emitted += 1
         byKind[event.decoded.kind.rawValue, default: 0] += 1
         if let pcapng {
@@ -63,18 +60,30 @@ final class TracePipeline: @unchecked Sendable {
             return
         }
         switch format {
-        case .text: pending += TraceText.line(event, wallClockOffsetNs: wallClockOffsetNs)
-        case .json: pending += TraceJSON.line(event, wallClockOffsetNs: wallClockOffsetNs)
+        case .text: TraceText.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &pending)
+        case .json: TraceJSON.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &pending)
+        case .journey:
+            journeys.add(event)
+            return
         }
-        pending += "\n"
+        pending.append(UInt8(ascii: "\n"))
     }
 
-    /// Writes what the last poll produced.
-    func flush() {
+    /// Writes what the last poll produced; `final` also closes every open journey.
+    func flush(final: Bool = false) {
         pcapng?.flush()
+        if format == .journey {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let done = final ? journeys.finishAll()
+                : journeys.finish(now: UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec))
+            for journey in done {
+                pending.append(contentsOf: Array((JourneyText.line(journey, wallClockOffsetNs: wallClockOffsetNs) + "\n").utf8))
+            }
+        }
         guard !pending.isEmpty else { return }
-        if !writeStandardOutput(pending) { writeFailed = true }
-        pending = ""
+        if !writeStandardOutput(bytes: pending) { writeFailed = true }
+        pending.removeAll(keepingCapacity: true)
     }
 
     var summary: String {

@@ -41,6 +41,18 @@ struct WatchOptions: ParsableArguments {
         try Preflight.requireBPFFS()
     }
 
+    /// What the operator should know about the attach: stale programs removed, where rx
+    /// is counted when not where asked, drops that cannot be traced.
+    func announce(_ session: WatchSession) {
+        for line in session.removedStale {
+            writeStandardError("bridgetrace: removed a stale program left by a killed run: \(line)")
+        }
+        for port in session.ports {
+            if let note = port.rxHookNote { writeStandardError("bridgetrace: \(port.name): rx counted at tc ingress: \(note)") }
+        }
+        if let note = session.dropNote { writeStandardError("bridgetrace: \(note)") }
+    }
+
     func signalReady() throws {
         guard let readyFile else { return }
         if !FileManager.default.createFile(atPath: readyFile, contents: Data("ready\n".utf8)) {

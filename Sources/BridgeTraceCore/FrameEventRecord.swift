@@ -13,6 +13,7 @@ public enum FrameEventRecord {
     static let kindOffset = MemoryLayout<bt_frame_event>.offset(of: \.kind)!
     static let tciOffset = MemoryLayout<bt_frame_event>.offset(of: \.vlan_offload_tci)!
     static let tpidOffset = MemoryLayout<bt_frame_event>.offset(of: \.vlan_offload_tpid)!
+    static let dhcpTypeOffset = MemoryLayout<bt_frame_event>.offset(of: \.dhcp_msg_type)!
     static let dataOffset = MemoryLayout<bt_frame_event>.offset(of: \.data)!
 
     /// The ifindex of a record, to look up the port name before decoding the rest.
@@ -24,6 +25,13 @@ public enum FrameEventRecord {
     /// The kernel's `enum bt_kind` of the record (0 when unreadable).
     public static func kind(_ raw: UnsafeRawBufferPointer) -> UInt8 {
         raw.count >= dataOffset ? raw.load(fromByteOffset: kindOffset, as: UInt8.self) : 0
+    }
+
+    /// DHCP option 53 as the kernel read it (it lies beyond any snap length), or nil.
+    public static func dhcpMessageType(_ raw: UnsafeRawBufferPointer) -> UInt8? {
+        guard raw.count >= dataOffset else { return nil }
+        let type = raw.load(fromByteOffset: dhcpTypeOffset, as: UInt8.self)
+        return type == 0 ? nil : type
     }
 
     public static func decode(_ raw: UnsafeRawBufferPointer, port: String) -> CapturedFrame? {
@@ -43,5 +51,19 @@ public enum FrameEventRecord {
         }
         return CapturedFrame(monotonicNs: time, ifindex: ifindex, port: port, direction: direction,
                              length: length, bytes: bytes)
+    }
+
+    /// A record as a typed event. The kernel classified the whole frame and the decoder
+    /// only the captured bytes, so the kernel's kind wins (trace then agrees with the
+    /// counters and the kind filter), and the DHCP message type the kernel read fills in
+    /// what the snap cut off.
+    public static func event(_ raw: UnsafeRawBufferPointer, port: String) -> TraceEvent? {
+        guard let frame = decode(raw, port: port) else { return nil }
+        var event = TraceEvent.make(frame)
+        if let kind = EventKind(abiValue: UInt32(kind(raw))) { event.decoded.kind = kind }
+        if event.decoded.dhcp != nil, event.decoded.dhcp?.messageType == nil, let type = dhcpMessageType(raw) {
+            event.decoded.dhcp?.messageType = DHCPMessageType(rawValue: type)
+        }
+        return event
     }
 }

@@ -8,6 +8,8 @@ public enum EmbeddedObject: String, CaseIterable, Sendable {
     case counters
     /// An XDP program that only passes: the zero point for benchmarks.
     case baseline
+    /// Kernel drops on watched ports (tp_btf/kfree_skb, raw_tp fallback).
+    case drops
     /// `bench`: the traffic generator, run with BPF_PROG_TEST_RUN (live frames).
     case benchGen = "bench_gen"
     /// `bench`: the receiver on the sink port (counts, sequence, latency histogram).
@@ -19,6 +21,8 @@ public enum EmbeddedObject: String, CaseIterable, Sendable {
             return UnsafeRawBufferPointer(start: bt_obj_counters_bytes(), count: Int(bt_obj_counters_len()))
         case .baseline:
             return UnsafeRawBufferPointer(start: bt_obj_baseline_bytes(), count: Int(bt_obj_baseline_len()))
+        case .drops:
+            return UnsafeRawBufferPointer(start: bt_obj_drops_bytes(), count: Int(bt_obj_drops_len()))
         case .benchGen:
             return UnsafeRawBufferPointer(start: bt_obj_bench_gen_bytes(), count: Int(bt_obj_bench_gen_len()))
         case .benchSink:

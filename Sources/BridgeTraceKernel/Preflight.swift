@@ -19,6 +19,13 @@ public enum Preflight {
         }
     }
 
+    /// The demo builds namespaces and attaches programs: root, in practice.
+    public static func requirePrivilegesForDemo() throws {
+        if geteuid() != 0 {
+            throw UserError("the demo builds network namespaces and attaches programs: run it as root (sudo bridgetrace demo)")
+        }
+    }
+
     public static func requireBTF(path: String = "/sys/kernel/btf/vmlinux") throws {
         if !FileManager.default.isReadableFile(atPath: path) {
             throw UserError("this kernel exposes no BTF (\(path) is missing): bridgetrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y")

@@ -30,8 +30,15 @@ public final class WatchSession {
     private var attached: [Int32: AttachedPort] = [:]
     /// Stale programs removed at start (a previous run was killed).
     public private(set) var removedStale: [String] = []
+    /// Kernel drops on the watched ports, when asked for and available.
+    public private(set) var drops: DropTracer?
+    /// Why drops are not traced, or on which fallback hook, for the operator.
+    public private(set) var dropNote: String?
 
-    public init(request: WatchRequest, events: EventOptions? = nil) throws {
+    /// - Parameter drops: also trace kernel drops on the watched ports. When
+    ///   `drops.required` is false, a kernel that cannot trace them leaves `drops` nil
+    ///   and says why in `dropNote` instead of failing the session.
+    public init(request: WatchRequest, events: EventOptions? = nil, drops dropOptions: DropOptions? = nil) throws {
         self.request = request
         lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
         let links = try NetlinkLinks.dump()
@@ -46,6 +53,14 @@ public final class WatchSession {
         programs = try PortPrograms(object: object)
         maps = try CounterMaps(object: object)
         lostMap = try object.map("bt_lost")
+        if let dropOptions {
+            do {
+                drops = try DropTracer(netnsInode: NetworkNamespace.currentInode(), options: dropOptions)
+                dropNote = drops?.hookNote
+            } catch let error as UserError where !dropOptions.required {
+                dropNote = "kernel drops are not counted: \(error.message)"
+            }
+        }
         do {
             for port in ports { try attach(port) }
         } catch {
@@ -56,6 +71,7 @@ public final class WatchSession {
 
     private func attach(_ link: NetLink) throws {
         try maps.reset(ifindex: link.ifindex)
+        try drops?.watch(ifindex: link.ifindex)
         attached[link.ifindex] = try AttachedPort(name: link.name, ifindex: link.ifindex, programs: programs,
                                                   rxHook: request.rxHook.preferred(forLinkKind: link.kind))
     }
@@ -74,6 +90,7 @@ public final class WatchSession {
         let wantedIndexes = Set(wanted.map(\.ifindex))
         for (ifindex, port) in attached where !wantedIndexes.contains(ifindex) {
             port.detach()
+            drops?.unwatch(ifindex: ifindex)
             attached[ifindex] = nil
             changes.append("\(port.name): port left, no longer watched")
         }
@@ -105,17 +122,30 @@ public final class WatchSession {
 
     public func snapshot() throws -> CountersSnapshot {
         var portCounters: [PortCounters] = []
+        var dropReasons: [Int32: [String: UInt64]] = [:]
+        for count in try dropCounts() {
+            dropReasons[count.ifindex, default: [:]][count.reason, default: 0] &+= count.count
+        }
         for port in ports {
             let (rx, tx) = try maps.read(ifindex: port.ifindex)
             portCounters.append(PortCounters(port: port.name, ifindex: port.ifindex, rxHook: port.rxHook,
-                                             rxHookNote: port.rxHookNote, rx: rx, tx: tx))
+                                             rxHookNote: port.rxHookNote, rx: rx, tx: tx,
+                                             drops: PortDrops(reasons: dropReasons[port.ifindex] ?? [:])))
         }
         return CountersSnapshot(time: Date().timeIntervalSince1970, bridge: request.bridge ?? "",
                                 netns: request.netns, ports: portCounters, lostEvents: try lostEvents())
     }
 
+    /// Kernel drops on the ports watched now, per (port, reason, location), since attach;
+    /// empty when drops are not traced.
+    public func dropCounts() throws -> [DropCount] {
+        guard let drops else { return [] }
+        return try drops.counts(portNames: portNames)
+    }
+
     /// Detaches everything this session attached. Idempotent.
     public func close() {
+        drops?.close()
         for port in attached.values { port.detach() }
         attached.removeAll()
     }

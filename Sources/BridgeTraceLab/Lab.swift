@@ -7,11 +7,19 @@ public enum Lab {
     /// Builds the lab. Fails, without touching anything, when any namespace of that name exists;
     /// `up` is not idempotent because an existing lab may have another VM count or options, and
     /// silently keeping it would hide that. On a failure midway it removes what it created.
-    public static func up(_ topology: LabTopology, options: LabOptions = LabOptions()) throws {
-        try up(topology, options: options, runner: CommandRunner())
+    /// `isCancelled` is polled while a QEMU guest boots (seconds to a minute): when it turns
+    /// true, `up` stops the guest, removes what it built and throws.
+    public static func up(
+        _ topology: LabTopology, options: LabOptions = LabOptions(),
+        isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws {
+        try up(topology, options: options, runner: CommandRunner(), isCancelled: isCancelled)
     }
 
-    static func up(_ topology: LabTopology, options: LabOptions, runner: any CommandRunning) throws {
+    static func up(
+        _ topology: LabTopology, options: LabOptions, runner: any CommandRunning,
+        isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws {
         try requireRoot("lab up")
         let existing = LabNamespaces.owned(by: topology.name)
         guard existing.isEmpty else {
@@ -19,7 +27,7 @@ public enum Lab {
                 "lab \(topology.name) already exists (netns \(existing.joined(separator: ", "))); "
                     + "run `bridgetrace lab down --name \(topology.name)` first")
         }
-        try LabBuilder(topology: topology, options: options, runner: runner).build()
+        try LabBuilder(topology: topology, options: options, runner: runner, isCancelled: isCancelled).build()
     }
 
     /// Deletes every namespace of lab `name` and returns their names; empty when there was
@@ -28,6 +36,9 @@ public enum Lab {
     public static func down(name: String) throws -> [String] {
         try LabTopology.validate(name: name)
         try requireRoot("lab down")
+        // QEMU first: a namespace whose tap it holds open would outlive `ip netns del`.
+        QEMUGuest.stopAll(lab: name)
+        LabFaults.stopBackground(lab: name)  // fault senders would keep their namespaces alive
         let runner = CommandRunner()
         var removed: [String] = []
         var failures: [String] = []

@@ -1,15 +1,28 @@
 import BridgeTraceCore
 import Foundation
 
-/// How the lab is built, beyond its topology. QEMU guests on tap ports (`--vm-kind`) will be
-/// another field here; the topology's names and addresses stay the same.
+/// How the lab is built, beyond its topology; the topology's names and addresses stay the same.
 public struct LabOptions: Sendable, Equatable {
+    /// What VM 1 is: a namespace behind a veth, or a real QEMU guest behind a tap.
+    public enum VMKind: String, Sendable, Equatable, CaseIterable {
+        case veth, qemu
+    }
+
     /// Keep IPv6 on in the lab namespaces. Off by default: IPv6 sends router solicitations,
     /// MLD reports and DAD probes on its own, and those would show up in every counter.
     public var ipv6: Bool
+    /// With `.qemu`, VM 1 is a QEMU guest on tap port vm1 (no vm1 namespace); the other VMs
+    /// stay veth namespaces.
+    public var vmKind: VMKind
 
-    public init(ipv6: Bool = false) {
+    public init(ipv6: Bool = false, vmKind: VMKind = .veth) {
         self.ipv6 = ipv6
+        self.vmKind = vmKind
+    }
+
+    /// The VMs that are QEMU guests rather than namespaces.
+    public func qemuVMs(in topology: LabTopology) -> [Int] {
+        vmKind == .qemu ? [1] : []
     }
 }
 
@@ -28,22 +41,30 @@ struct LabBuilder {
     let topology: LabTopology
     let options: LabOptions
     let runner: any CommandRunning
+    var isCancelled: @Sendable () -> Bool = { false }
 
     func build() throws {
         var created: [String] = []
+        let guests = options.qemuVMs(in: topology)
         do {
-            for namespace in topology.namespaces {
+            for namespace in topology.namespaces where !guests.map(topology.vmNamespace).contains(namespace) {
                 try ip("netns", "add", namespace)
                 created.append(namespace)
                 try prepare(namespace)
             }
             try addBridge()
-            for i in topology.vmIndices {
+            for i in topology.vmIndices where !guests.contains(i) {
                 try addPort(host: topology.vm(i))
             }
             try addPort(host: topology.gateway)
+            // Last: the guest boots for seconds, and everything else is ready to talk to it.
+            for i in guests {
+                try QEMUGuest.start(
+                    QEMUGuest.Config(topology: topology, vm: i, ipv6: options.ipv6), isCancelled: isCancelled)
+            }
         } catch {
             let failure = (error as? UserError)?.message ?? "\(error)"
+            QEMUGuest.stopAll(lab: topology.name)  // before the namespaces: QEMU holds its tap
             let leftovers = removeQuietly(created)
             var message = "could not bring lab \(topology.name) up: \(failure)."
             if leftovers.isEmpty {

@@ -16,6 +16,8 @@ public struct LabStatus: Sendable, Equatable {
         public var master: String?
         /// The port's STP state ("forwarding", "disabled", ...) when it is a bridge port.
         public var portState: String?
+        /// The link kind: "veth", "bridge", "tun" (a QEMU guest's tap), ...
+        public var kind: String? = nil
     }
 
     public var name: String
@@ -26,6 +28,9 @@ public struct LabStatus: Sendable, Equatable {
     /// Namespaces the topology expects that do not exist: a lab half taken down, or damaged.
     public var missingNamespaces: [String]
     public var interfaces: [Interface]
+    /// VMs that are QEMU guests: their port in the bridge namespace is a tap, and they have
+    /// no namespace of their own (`lab up --vm-kind qemu`).
+    public var qemuVMs: [Int] = []
 
     public var isComplete: Bool { missingNamespaces.isEmpty }
 
@@ -45,10 +50,16 @@ public struct LabStatus: Sendable, Equatable {
         let highestVM = present.compactMap { LabTopology.vmIndex(ofNamespace: $0, labName: name) }.max() ?? 1
         let vms = min(max(recordedVMs ?? highestVM, 1), LabTopology.maxVMCount)
         let topology = try LabTopology(name: name, vms: vms)
+        let guests = topology.vmIndices.filter { i in
+            interfaces.contains {
+                $0.namespace == topology.bridgeNamespace && $0.name == topology.vmPort(i) && $0.kind == "tun"
+            }
+        }
+        let guestNamespaces = guests.map(topology.vmNamespace)
         return LabStatus(
             name: name, topology: topology, presentNamespaces: present,
-            missingNamespaces: topology.namespaces.filter { !present.contains($0) },
-            interfaces: interfaces)
+            missingNamespaces: topology.namespaces.filter { !present.contains($0) && !guestNamespaces.contains($0) },
+            interfaces: interfaces, qemuVMs: guests)
     }
 
     private static let aliasPrefix = "bridgetrace lab, vms="
@@ -83,7 +94,8 @@ public struct LabStatus: Sendable, Equatable {
                     return "\(local)/\(prefix)"
                 },
                 master: link.master,
-                portState: link.linkinfo?.infoSlaveKind == "bridge" ? link.linkinfo?.infoSlaveData?.state : nil)
+                portState: link.linkinfo?.infoSlaveKind == "bridge" ? link.linkinfo?.infoSlaveData?.state : nil,
+                kind: link.linkinfo?.infoKind)
         }
         return (interfaces, alias)
     }

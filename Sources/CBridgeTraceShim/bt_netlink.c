@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "bt_netlink.h"
+#include "bt_netlink_internal.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -22,7 +23,6 @@
 struct dump_state {
 	bt_nl_link_fn cb;
 	void *ctx;
-	bool interrupted;
 };
 
 /* Copy an attribute's string, truncating, always NUL-terminating. */
@@ -102,34 +102,42 @@ static int parse_attr(const struct nlattr *attr, struct bt_nl_link *link)
 	return 0;
 }
 
+int bt_nl_parse_link(const struct nlmsghdr *nlh, struct bt_nl_link *link)
+{
+	const struct ifinfomsg *ifi;
+	const struct nlattr *attr;
+	int err;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return -EBADMSG;
+
+	ifi = mnl_nlmsg_get_payload(nlh);
+	memset(link, 0, sizeof(*link));
+	link->ifindex = ifi->ifi_index;
+	link->flags = ifi->ifi_flags;
+	link->operstate = IF_OPER_UNKNOWN;
+	link->carrier = BT_NL_CARRIER_UNKNOWN;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+		err = parse_attr(attr, link);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 static int on_link(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_state *state = data;
-	const struct ifinfomsg *ifi;
-	const struct nlattr *attr;
 	struct bt_nl_link link;
 	int err;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi)) {
-		errno = EBADMSG;
+	err = bt_nl_parse_link(nlh, &link);
+	if (err < 0) {
+		errno = -err;
 		return MNL_CB_ERROR;
-	}
-
-	ifi = mnl_nlmsg_get_payload(nlh);
-	memset(&link, 0, sizeof(link));
-	link.ifindex = ifi->ifi_index;
-	link.flags = ifi->ifi_flags;
-	link.operstate = IF_OPER_UNKNOWN;
-	link.carrier = BT_NL_CARRIER_UNKNOWN;
-
-	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
-		err = parse_attr(attr, &link);
-		if (err < 0) {
-			errno = -err;
-			return MNL_CB_ERROR;
-		}
 	}
 	state->cb(&link, state->ctx);
 	return MNL_CB_OK;
@@ -150,13 +158,12 @@ static bool dump_interrupted(const void *buf, size_t len)
 	return false;
 }
 
-static int run_dump(struct mnl_socket *nl, struct dump_state *state)
+static int run_dump(struct mnl_socket *nl, struct nlmsghdr *request, mnl_cb_t cb, void *ctx)
 {
 	char *buf;
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifi;
 	unsigned int seq = (unsigned int)time(NULL);
 	unsigned int portid = mnl_socket_get_portid(nl);
+	bool interrupted = false;
 	ssize_t n;
 	int ret;
 
@@ -164,16 +171,9 @@ static int run_dump(struct mnl_socket *nl, struct dump_state *state)
 	if (!buf)
 		return -ENOMEM;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	/* Counters are not needed and make each message several times larger. */
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	request->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	request->nlmsg_seq = seq;
+	if (mnl_socket_sendto(nl, request, request->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -195,9 +195,9 @@ static int run_dump(struct mnl_socket *nl, struct dump_state *state)
 			goto out;
 		}
 		if (dump_interrupted(buf, (size_t)n))
-			state->interrupted = true;
+			interrupted = true;
 		errno = 0;
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, on_link, state);
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, ctx);
 		if (ret == MNL_CB_STOP)
 			break;
 		if (ret < 0) {
@@ -205,19 +205,18 @@ static int run_dump(struct mnl_socket *nl, struct dump_state *state)
 			goto out;
 		}
 	}
-	ret = state->interrupted ? -EINTR : 0;
+	ret = interrupted ? -EINTR : 0;
 out:
 	free(buf);
 	return ret;
 }
 
-int bt_nl_dump_links(bt_nl_link_fn cb, void *ctx)
+int bt_nl_dump(struct nlmsghdr *request, mnl_cb_t cb, void *ctx)
 {
-	struct dump_state state = { .cb = cb, .ctx = ctx, .interrupted = false };
 	struct mnl_socket *nl;
 	int ret;
 
-	if (!cb)
+	if (!request || !cb)
 		return -EINVAL;
 	/* The socket belongs to the netns current at creation: this thread's. */
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
@@ -227,10 +226,28 @@ int bt_nl_dump_links(bt_nl_link_fn cb, void *ctx)
 		ret = -errno;
 		goto out;
 	}
-	ret = run_dump(nl, &state);
+	ret = run_dump(nl, request, cb, ctx);
 out:
 	mnl_socket_close(nl);
 	return ret;
+}
+
+int bt_nl_dump_links(bt_nl_link_fn cb, void *ctx)
+{
+	struct dump_state state = { .cb = cb, .ctx = ctx };
+	char buf[BT_NL_REQUEST_BUF] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (!cb)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	/* Counters are not needed and make each message several times larger. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return bt_nl_dump(nlh, on_link, &state);
 }
 
 int bt_nl_setns_net(int fd)

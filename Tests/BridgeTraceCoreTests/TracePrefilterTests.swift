@@ -25,7 +25,8 @@ import Testing
         Case(expression: "arp or (icmp and host 10.0.0.5)", expected: TracePrefilter(kinds: [.arp, .icmp, .other])),
         Case(expression: "not arp", expected: .none),
         Case(expression: "! arp && icmp", expected: TracePrefilter(kinds: [.icmp, .other])),
-        Case(expression: "vlan 100 and arp", expected: .none),
+        // A kernel that walks fewer tag TPIDs than libpcap must get no VLAN pre-filter.
+        Case(expression: "vlan 100 and arp", expected: .none, tags: [0x8100, 0x88A8]),
         Case(expression: "vlan 100 and arp", expected: TracePrefilter(kinds: [.arp], vlanID: 100), tags: allTags),
         Case(expression: "vlan 0x64 and (arp or icmp)", expected: TracePrefilter(kinds: [.arp, .icmp, .vlan], vlanID: 100), tags: allTags),
         Case(expression: "vlan 0144", expected: TracePrefilter(kinds: K.tagged, vlanID: 100), tags: allTags),

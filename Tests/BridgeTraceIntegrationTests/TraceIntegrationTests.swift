@@ -65,7 +65,16 @@ import Testing
                 #expect(out.filter { ($0["vlan"] as? [Int]) == [100] }.count == 2, "tagged arp tx at \(port)")
                 #expect(events(lines, port: port, dir: "tx", kind: "dhcp").count == 2, "dhcp tx at \(port)")
             }
-            #expect(events(lines, port: "vm1", dir: "rx", kind: "dhcp").count == 2)
+            let discovers = events(lines, port: "vm1", dir: "rx", kind: "dhcp")
+            #expect(discovers.count == 2)
+            for event in discovers {
+                let dhcp = try #require(event["dhcp"] as? [String: Any])
+                // Option 53 lies beyond the 128-byte snap; the kernel reads it for us.
+                #expect(dhcp["message_type"] as? String == "discover")
+                #expect(dhcp["client_mac"] as? String == lab.vmMAC(1))
+                #expect(event["src_ip"] as? String == "0.0.0.0")
+                #expect(event["dst_ip"] as? String == "255.255.255.255")
+            }
             #expect(events(lines, port: "uplink", dir: "rx").isEmpty)
 
             let requestsIn = events(lines, port: "vm1", dir: "rx", kind: "icmp")
@@ -106,12 +115,13 @@ import Testing
         try requireRoot()
         try TestLab.with(vms: 2) { lab in
             try prepare(lab)
-            let tracer = try BackgroundBridgetrace(traceArguments(lab, ["--all", "ether proto 0x88b5 or arp"]))
+            let tracer = try BackgroundBridgetrace(traceArguments(lab, ["--all", "ether proto 0x88b5 or arp or (vlan and arp)"]))
             try tracer.waitUntilReady()
             try sendTraffic(lab)
             #expect(try tracer.stop() == 0)
             let lines = tracer.stdout.split(separator: "\n").map(String.init)
-            // 4 unknown-ethertype + 5 ARP frames, each rx at vm1 and tx at vm2 and uplink.
+            // 4 unknown-ethertype + 3 ARP + 2 tagged ARP frames (libpcap: `arp` alone matches
+            // untagged frames only), each rx at vm1 and tx at vm2 and uplink.
             #expect(lines.count == 27, "\(tracer.stdout)")
             #expect(lines.filter { $0.contains(" vm1 rx ") && $0.contains("ARP who-has 198.18.0.250 tell \(lab.vmIP(1))") }.count == 5)
             #expect(lines.filter { $0.contains(" uplink tx vlan 100 ") }.count == 2)

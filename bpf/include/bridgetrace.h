@@ -124,13 +124,59 @@ struct bt_frame_event {
 	__u8 kind;               /* enum bt_kind */
 	__u16 vlan_offload_tci;  /* tag the stack moved into skb metadata (tc only) */
 	__u16 vlan_offload_tpid; /* its TPID (0x8100/0x88a8), host order; 0 = none */
-	__u8 pad[4];
+	__u8 dhcp_msg_type;      /* DHCP option 53, read in the kernel: it lies past any snaplen */
+	__u8 pad[3];
 	__u8 data[BT_SNAPLEN_MAX];
 };
 
 /* Index of the single slot of the per-CPU bt_lost map: ring buffer reservations that
  * failed (the consumer fell behind). Never silent: shown by trace and counters. */
 #define BT_LOST_SLOT 0
+
+
+/* ---- Kernel drops (bridgetrace drops; tp_btf/kfree_skb, raw_tp fallback) ---- */
+
+/* Bytes of the dropped frame copied into an event, from skb->head + mac_header. */
+#define BT_DROP_SNAPLEN 128
+#define BT_DROP_RINGBUF_BYTES 1048576 /* 1 MiB: drops are rare next to frames */
+#define BT_DROP_KEYS_MAX 4096
+/* Watched ports with ifindex below BT_DIRECT_IFINDEX_MAX sit in an array, the rest in a hash. */
+#define BT_DROP_BIG_PORTS_MAX 1024
+/* How many reason values userspace may declare "not a drop" (SKB_CONSUMED, ...). */
+#define BT_DROP_IGNORED_MAX 4
+
+/*
+ * Read-only config, set in .rodata before load. Reason numbers change between kernels:
+ * userspace reads them from the running kernel's BTF (enum skb_drop_reason).
+ */
+struct bt_drop_config {
+	__u64 netns_inum;                        /* the watched netns (ns.inum); 0 = any */
+	__u32 ignored[BT_DROP_IGNORED_MAX];      /* reasons that are normal frees */
+	__u32 ignored_count;                     /* entries used in ignored */
+	__u32 events;                            /* 0: count only; 1: also emit bt_drop_event */
+};
+
+/* Key of the per-CPU drop counts (value: __u64 drops). */
+struct bt_drop_key {
+	__u64 location; /* the kernel address that freed the skb (symbolised via kallsyms) */
+	__u32 ifindex;  /* skb->dev */
+	__u32 reason;   /* enum skb_drop_reason value, named from BTF in userspace */
+};
+
+/* One dropped skb on a watched port. */
+struct bt_drop_event {
+	__u64 time_ns;      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 location;
+	__u32 ifindex;
+	__u32 reason;
+	__u32 len;          /* skb->len (from skb->data, which may be past the MAC header) */
+	__u16 mac_offset;   /* skb->data - (skb->head + mac_header); 0 when no MAC header */
+	__u16 caplen;       /* bytes valid in data, from the MAC header */
+	__u16 vlan_tci;     /* offloaded tag (skb->vlan_tci) when vlan_proto != 0 */
+	__u16 vlan_proto;   /* its TPID, host order; 0 = none */
+	__u8 pad[4];
+	__u8 data[BT_DROP_SNAPLEN];
+};
 
 /* ---- Benchmark (bridgetrace bench): generator and sink ---- */
 

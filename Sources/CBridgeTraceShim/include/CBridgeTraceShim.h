@@ -2,4 +2,5 @@
 #include "bt_shim.h"
 #include "bt_objects.h"
 #include "bt_netlink.h"
+#include "bt_netlink_bridge.h"
 #include "bt_bench.h"

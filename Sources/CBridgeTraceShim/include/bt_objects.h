@@ -5,6 +5,8 @@ const void *bt_obj_counters_bytes(void);
 unsigned long bt_obj_counters_len(void);
 const void *bt_obj_baseline_bytes(void);
 unsigned long bt_obj_baseline_len(void);
+const void *bt_obj_drops_bytes(void);
+unsigned long bt_obj_drops_len(void);
 const void *bt_obj_bench_gen_bytes(void);
 unsigned long bt_obj_bench_gen_len(void);
 const void *bt_obj_bench_sink_bytes(void);

@@ -2,17 +2,20 @@ import BridgeTraceCore
 import CLibBPF
 import Foundation
 
-/// Drains the `bt_events` ring buffer of a loaded object. `poll` hands every record to the
-/// handler as raw bytes (decoding is BridgeTraceCore's job) on the calling thread; run it
-/// on a thread of its own so a slow terminal never stalls netlink work.
-public final class FrameEventReader {
+/// Drains a BPF ring buffer of a loaded object: frame events (`bt_events`) or drop events
+/// (`bt_drop_events`). `poll` hands every record to the handler as raw bytes (decoding is
+/// BridgeTraceCore's job) on the calling thread; run it on a thread of its own so a slow
+/// terminal never stalls netlink work.
+public final class RingBufferReader {
     public typealias Handler = (UnsafeRawBufferPointer) -> Void
 
     private let ring: OpaquePointer
     private let context: Unmanaged<HandlerBox>
+    private let mapName: String
 
-    public init(object: BPFObject, handler: @escaping Handler) throws {
-        let map = try object.map("bt_events")
+    public init(object: BPFObject, map mapName: String = "bt_events", handler: @escaping Handler) throws {
+        self.mapName = mapName
+        let map = try object.map(mapName)
         let box = HandlerBox(handler)
         context = Unmanaged.passRetained(box)
         let callback: ring_buffer_sample_fn = { context, data, size in
@@ -23,7 +26,7 @@ public final class FrameEventReader {
         }
         guard let ring = ring_buffer__new(map.fd, callback, context.toOpaque(), nil) else {
             context.release()
-            throw UserError.kernel("cannot open the event ring buffer", errno: errno)
+            throw UserError.kernel("cannot open the ring buffer \(mapName)", errno: errno)
         }
         self.ring = ring
     }
@@ -34,7 +37,7 @@ public final class FrameEventReader {
     public func poll(timeoutMs: Int32) throws -> Int {
         let rc = ring_buffer__poll(ring, timeoutMs)
         if rc < 0 && -rc != EINTR {
-            throw UserError.kernel("reading the event ring buffer failed", errno: rc)
+            throw UserError.kernel("reading the ring buffer \(mapName) failed", errno: rc)
         }
         return Int(max(rc, 0))
     }
@@ -46,6 +49,6 @@ public final class FrameEventReader {
 }
 
 private final class HandlerBox {
-    let handler: FrameEventReader.Handler
-    init(_ handler: @escaping FrameEventReader.Handler) { self.handler = handler }
+    let handler: RingBufferReader.Handler
+    init(_ handler: @escaping RingBufferReader.Handler) { self.handler = handler }
 }

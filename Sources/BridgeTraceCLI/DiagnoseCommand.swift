@@ -1,0 +1,150 @@
+import ArgumentParser
+import BridgeTraceCore
+import BridgeTraceKernel
+import BridgeTraceLab
+import CBridgeTraceABI
+import Foundation
+import Synchronization
+
+struct DiagnoseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diagnose",
+        abstract: "Watch a bridge, then say what is wrong, where, the evidence and the fix.",
+        discussion: """
+        Watches every port for --duration seconds (frames, kernel drops, bridge state from \
+        netlink) and explains it: the cause, the port, the evidence, and a command that \
+        fixes it. Exit status 0 when healthy, 1 when something is wrong, 2 on usage errors. \
+        With --probe, it sends ARP who-has and pings from the bridge to --host, so that an \
+        idle VM can be diagnosed too.
+        """
+    )
+
+    @OptionGroup var watch: WatchOptions
+
+    @Option(help: "Seconds to watch.")
+    var duration: Double = 5
+
+    @Option(help: "The IP address the operator cares about (a VM, the gateway).")
+    var host: String?
+
+    @Flag(help: "Send ARP who-has and ping from the bridge to --host while watching.")
+    var probe = false
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if watch.bridge == nil { throw ValidationError("name the bridge to diagnose, e.g. `bridgetrace diagnose br0`") }
+        if !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
+        if probe && host == nil { throw ValidationError("--probe needs --host IP: the address to probe") }
+        if let host, IPv4Address(host) == nil { throw ValidationError("--host must be an IPv4 address, e.g. 198.18.0.1") }
+    }
+
+    func run() throws {
+        let bridge = watch.bridge!
+        try watch.prepare()
+        StopSignals.install()
+        let stateBefore = try BridgeStateReader.read(bridgeName: bridge)
+
+        var config = bt_trace_config()
+        config.events = 1
+        config.snaplen = UInt32(BT_SNAPLEN_DEFAULT)
+        config.kinds = TraceKinds.defaultMask(all: false)
+        // Drops are evidence, not a requirement: a kernel without the drop tracepoint still
+        // gets a diagnosis from frames and state, and is told what it is missing.
+        let session = try WatchSession(request: watch.request, events: EventOptions(config: config),
+                                       drops: DropOptions(events: true, required: false))
+        defer { session.close() }
+        watch.announce(session)
+        let collector = EventCollector(ports: session.portNames)
+        let reader = try RingBufferReader(object: session.object) { collector.add($0) }
+        let drain = DrainThread(reader: reader) { false }
+        let dropDrain = try session.drops.map { tracer in
+            DrainThread(reader: try tracer.eventReader { raw in collector.addDrop(raw, tracer: tracer) }) { false }
+        }
+        try watch.signalReady()
+
+        let start = Date()
+        let end = start.addingTimeInterval(duration)
+        let probes = probe ? host.map { BridgeProbe.start(bridge: bridge, netns: watch.netns, host: $0, duration: duration) } ?? [] : []
+        defer { probes.forEach { $0.stop() } }
+        var nextRefresh = start.addingTimeInterval(1)
+        while !StopSignals.stopRequested && Date() < end {
+            StopSignals.sleep(until: min(nextRefresh, end))
+            if Date() >= nextRefresh {
+                _ = try session.refresh()
+                collector.updatePorts(session.portNames)
+                nextRefresh = nextRefresh.addingTimeInterval(1)
+            }
+        }
+        drain.stop()
+        dropDrain?.stop()
+        if let error = drain.error ?? dropDrain?.error { throw error }
+        let stateAfter = try BridgeStateReader.read(bridgeName: bridge)
+        let elapsed = Date().timeIntervalSince(start)
+        let events = collector.events
+        let drops = collector.drops
+
+        let input = DiagnosisInput(bridge: bridge, durationSeconds: elapsed, events: events, drops: drops,
+                                   stateBefore: stateBefore, stateAfter: stateAfter, probeTarget: host,
+                                   lostEvents: try session.lostEvents() + (session.drops?.lostEvents() ?? 0))
+        let findings = DiagnosisEngine.diagnose(input)
+        if json {
+            _ = writeStandardOutput(DiagnoseJSON.value(bridge: bridge, findings: findings, durationSeconds: elapsed,
+                                                       frames: events.count, drops: drops.count).rendered() + "\n")
+        } else {
+            _ = writeStandardOutput(DiagnoseText.render(bridge: bridge, findings: findings, durationSeconds: elapsed,
+                                                        frames: events.count, drops: drops.count))
+        }
+        session.close()
+        if !findings.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// Collects decoded events from the drain thread, bounded so a flood cannot eat memory.
+final class EventCollector: @unchecked Sendable {
+    static let limit = 1_000_000
+    private let state = Mutex<(events: [TraceEvent], drops: [DropRecord], ports: [Int32: String], overflow: Int)>(([], [], [:], 0))
+
+    init(ports: [Int32: String]) {
+        state.withLock { $0.ports = ports }
+    }
+
+    func updatePorts(_ ports: [Int32: String]) {
+        state.withLock { $0.ports = ports }
+    }
+
+    func add(_ raw: UnsafeRawBufferPointer) {
+        guard let ifindex = FrameEventRecord.ifindex(raw) else { return }
+        let port = state.withLock { $0.ports[ifindex] } ?? "if\(ifindex)"
+        guard let event = FrameEventRecord.event(raw, port: port) else { return }
+        state.withLock {
+            if $0.events.count < EventCollector.limit { $0.events.append(event) } else { $0.overflow += 1 }
+        }
+    }
+
+    func addDrop(_ raw: UnsafeRawBufferPointer, tracer: DropTracer) {
+        let ports = state.withLock { $0.ports }
+        guard let record = tracer.record(from: raw, portName: { ports[$0] ?? "if\($0)" }) else { return }
+        state.withLock {
+            if $0.drops.count < EventCollector.limit { $0.drops.append(record) } else { $0.overflow += 1 }
+        }
+    }
+
+    var events: [TraceEvent] { state.withLock { $0.events } }
+    var drops: [DropRecord] { state.withLock { $0.drops } }
+}
+
+/// `--probe`: ARP who-has and ping from the bridge's own interface to the host, in the
+/// background, for the length of the watch. Their frames leave through the ports like any
+/// other, so the rules see who answers.
+enum BridgeProbe {
+    static func start(bridge: String, netns: String?, host: String, duration: Double) -> [BackgroundProcess] {
+        let count = String(max(2, Int(duration.rounded(.down))))
+        let prefix = netns.map { ["ip", "netns", "exec", $0] } ?? []
+        return [["arping", "-q", "-c", count, "-I", bridge, host],
+                ["ping", "-q", "-c", count, "-i", "1", "-W", "1", "-I", bridge, host]].compactMap {
+            try? BackgroundProcess(prefix + $0)
+        }
+    }
+}

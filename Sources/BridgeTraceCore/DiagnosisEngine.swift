@@ -1,0 +1,31 @@
+/// The diagnosis: a pure, deterministic function from what `diagnose` watched to findings.
+/// No clock, no kernel, no randomness: the same input gives the same findings, in the
+/// same order (errors first, then by port).
+///
+/// The rules run in order, and later rules leave alone what earlier ones explain:
+/// 1. port state: port_down, no_carrier (also a tap's growing tx_dropped), stp_not_forwarding;
+/// 2. drops: netfilter_drop, mtu_mismatch, drop evidence for 1, port_isolated, unknown_drop;
+/// 3. mac_flapping; 4. ip_conflict / arp_spoofing; 5. vlan_mismatch;
+/// 6. journeys that vanished: port_isolated, mtu_mismatch, not_forwarded;
+/// 7. unanswered requests: arp_unanswered, icmp_unanswered, dhcp_unanswered.
+public enum DiagnosisEngine {
+    public static func diagnose(_ input: DiagnosisInput) -> [Finding] {
+        let ctx = DiagnosisContext(input)
+        var findings = DiagnosisFindingSet()
+        DiagnosisPortStateRules.apply(ctx, &findings)
+        DiagnosisDropRules.apply(ctx, &findings)
+        var claims = DiagnosisClaims()
+        claims.flapping = DiagnosisMACFlappingRule.apply(ctx, &findings)
+        claims.misbound = DiagnosisARPBindingRules.apply(ctx, &findings, flapping: claims.flapping)
+        claims.vlans = DiagnosisVLANRule.apply(ctx, &findings)
+        DiagnosisJourneyRules.apply(ctx, &findings)
+        DiagnosisUnansweredRules.apply(ctx, &findings, claims: claims)
+        return findings.sorted
+    }
+
+    /// The journeys the engine builds from the input (for `diagnose --journey`-style output
+    /// and for tests).
+    public static func journeys(_ input: DiagnosisInput) -> [Journey] {
+        DiagnosisContext(input).journeys
+    }
+}

@@ -1,0 +1,65 @@
+/// Everything `diagnose` watched: the frames and drops of S seconds and the bridge state
+/// before and after. `DiagnosisEngine.diagnose` turns it into findings.
+public struct DiagnosisInput: Sendable {
+    /// The bridge's name (findings that are bridge-wide name it as their port).
+    public var bridge: String
+    /// How long the watch lasted, in seconds.
+    public var durationSeconds: Double
+    /// Frames seen at the ports, rx and tx (any order; the engine sorts by time).
+    public var events: [TraceEvent]
+    /// Drops whose skb->dev was a watched port.
+    public var drops: [DropRecord]
+    public var stateBefore: BridgeState
+    public var stateAfter: BridgeState
+    /// The IP the operator asked about (`--host`): flows to it are judged with lower
+    /// thresholds, and the summary says when nothing about it was seen.
+    public var probeTarget: String?
+    /// Ring-buffer records lost during the watch: when nonzero, "vanished" needs more
+    /// evidence.
+    public var lostEvents: UInt64
+    public var thresholds: DiagnosisThresholds
+
+    public init(bridge: String, durationSeconds: Double, events: [TraceEvent], drops: [DropRecord],
+                stateBefore: BridgeState, stateAfter: BridgeState, probeTarget: String? = nil,
+                lostEvents: UInt64 = 0, thresholds: DiagnosisThresholds = DiagnosisThresholds()) {
+        self.bridge = bridge
+        self.durationSeconds = durationSeconds
+        self.events = events
+        self.drops = drops
+        self.stateBefore = stateBefore
+        self.stateAfter = stateAfter
+        self.probeTarget = probeTarget
+        self.lostEvents = lostEvents
+        self.thresholds = thresholds
+    }
+}
+
+/// How much evidence a rule needs before it speaks. Precision first: a healthy bridge with
+/// a few unanswered broadcasts must give no finding.
+public struct DiagnosisThresholds: Sendable, Equatable {
+    /// Journey window (`JourneyTracker.Configuration.windowNs`).
+    public var journeyWindowNs: UInt64 = 100_000_000
+    /// ARP requests for one target, and the seconds they must span, before "unanswered".
+    public var unansweredARPRequests = 3
+    /// Echo requests for one (source, destination), and the seconds they must span.
+    public var unansweredEchoRequests = 3
+    public var unansweredMinSpanSeconds = 2.0
+    /// DHCP requests (DISCOVER, or BOOTREQUEST without options) from one client.
+    public var unansweredDHCPRequests = 2
+    public var unansweredDHCPMinSpanSeconds = 2.0
+    /// With `probeTarget`: requests to that IP needed (any span).
+    public var probeRequests = 2
+    /// Vanished frames from one port before port_isolated / not_forwarded.
+    public var vanishedFrames = 2
+    public var notForwardedFrames = 3
+    /// Tagged frames of one VID entering at one port before vlan_mismatch.
+    public var taggedFrames = 3
+    /// Port changes of one source MAC (A→B→A is 2) before mac_flapping.
+    public var macPortChanges = 2
+    /// Unsolicited ARP replies claiming an IP before arp_spoofing.
+    public var unsolicitedReplies = 3
+    /// tx_dropped growth on a tap before no_carrier.
+    public var tapTxDropped: UInt64 = 3
+
+    public init() {}
+}

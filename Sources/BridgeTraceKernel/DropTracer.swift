@@ -1,0 +1,222 @@
+import BridgeTraceCore
+import CBridgeTraceABI
+import CLibBPF
+import Foundation
+
+/// Which kernel hook the drop program is attached to.
+public enum DropHook: String, Sendable, CaseIterable {
+    /// `tp_btf/kfree_skb`: BTF-typed, the cheapest.
+    case tpBTF = "tp_btf"
+    /// `raw_tp/kfree_skb`: where BTF-typed tracing cannot attach.
+    case rawTP = "raw_tp"
+}
+
+/// What the caller wants from the drop tracer.
+public struct DropOptions: Sendable {
+    /// nil: tp_btf, falling back to raw_tp. Set: only that hook.
+    public var hook: DropHook?
+    /// Also emit one event per drop into the ring buffer (with the frame's first bytes).
+    public var events: Bool
+    /// Fail the session when drops cannot be traced (the `drops` command); otherwise
+    /// carry on without them and say so (`counters`).
+    public var required: Bool
+
+    public init(hook: DropHook? = nil, events: Bool = false, required: Bool = true) {
+        self.hook = hook
+        self.events = events
+        self.required = required
+    }
+}
+
+/// Kernel drops (kfree_skb with a drop reason) on the watched ports of one network
+/// namespace: counts per (port, reason, location), and optionally one event per drop.
+///
+/// The program is attached to a kernel tracepoint through a bpf_link owned by this
+/// process: it is detached when the tracer closes or the process dies, even by SIGKILL,
+/// so nothing can be left behind.
+public final class DropTracer {
+    public let object: BPFObject
+    public let hook: DropHook
+    /// Why the preferred hook was not used, for the operator; nil when it was.
+    public let hookNote: String?
+    public let reasons: DropReasonNames
+    public let symbols: KernelSymbolCache
+    private var link: OpaquePointer?
+    private let portsMap: BPFMap
+    private let bigPortsMap: BPFMap
+    private let countsMap: BPFMap
+    private let lostMap: BPFMap
+    private(set) var watched: Set<Int32> = []
+
+    static let lostEventsSlot: UInt32 = 0
+    static let lostKeysSlot: UInt32 = 1
+
+    /// Loads and attaches. `netnsInode` is the namespace whose devices count (0: any).
+    public init(netnsInode: UInt64, options: DropOptions = DropOptions(),
+                symbols: KernelSymbolCache = KernelSymbolCache()) throws {
+        reasons = try DropReasonNames.loadFromKernel()
+        self.symbols = symbols
+        var config = bt_drop_config()
+        config.netns_inum = netnsInode
+        let ignored = reasons.ignored.prefix(Int(BT_DROP_IGNORED_MAX))
+        withUnsafeMutableBytes(of: &config.ignored) { raw in
+            for (index, value) in ignored.enumerated() { raw.storeBytes(of: value, toByteOffset: index * 4, as: UInt32.self) }
+        }
+        config.ignored_count = UInt32(ignored.count)
+        config.events = options.events ? 1 : 0
+
+        let order: [DropHook] = options.hook.map { [$0] } ?? [.tpBTF, .rawTP]
+        var failures: [String] = []
+        var loaded: (BPFObject, OpaquePointer, DropHook)?
+        for hook in order {
+            do {
+                let object = try BPFObject(embedded: .drops)
+                try object.setReadOnly("bt_drop_cfg", to: config)
+                try Self.selectProgram(object, hook)
+                try object.load()
+                let link = try Self.attach(object, hook)
+                loaded = (object, link, hook)
+                break
+            } catch let error as UserError {
+                failures.append("\(hook.rawValue): \(error.message)")
+            }
+        }
+        guard let (object, link, hook) = loaded else {
+            throw UserError("cannot trace kernel drops (kfree_skb): " + failures.joined(separator: "; "))
+        }
+        self.object = object
+        self.link = link
+        self.hook = hook
+        hookNote = failures.isEmpty ? nil : "drops traced at \(hook.rawValue)/kfree_skb: " + failures.joined(separator: "; ")
+        portsMap = try object.map("bt_drop_ports")
+        bigPortsMap = try object.map("bt_drop_big_ports")
+        countsMap = try object.map("bt_drop_counts")
+        lostMap = try object.map("bt_drop_lost")
+    }
+
+    static func programName(_ hook: DropHook) -> String {
+        hook == .tpBTF ? "bt_drop_btf" : "bt_drop_raw"
+    }
+
+    /// Only the program for `hook` is loaded: a kernel that refuses tp_btf would otherwise
+    /// fail the whole object.
+    private static func selectProgram(_ object: BPFObject, _ hook: DropHook) throws {
+        for candidate in DropHook.allCases {
+            guard let program = bpf_object__find_program_by_name(object.handle, programName(candidate)) else {
+                throw UserError("internal: no program \(programName(candidate)) in \(object.name)")
+            }
+            bpf_program__set_autoload(program, candidate == hook)
+        }
+    }
+
+    private static func attach(_ object: BPFObject, _ hook: DropHook) throws -> OpaquePointer {
+        guard let program = bpf_object__find_program_by_name(object.handle, programName(hook)) else {
+            throw UserError("internal: no program \(programName(hook))")
+        }
+        LibBPFLog.clear()
+        let link = hook == .tpBTF ? bpf_program__attach(program) : bpf_program__attach_raw_tracepoint(program, "kfree_skb")
+        let code = libbpf_get_error(UnsafeRawPointer(link))
+        guard let link, code == 0 else {
+            throw UserError.kernel("cannot attach \(programName(hook)) to \(hook.rawValue)/kfree_skb", errno: Int32(code == 0 ? -Int(EINVAL) : code))
+        }
+        return link
+    }
+
+    /// Starts counting drops on `ifindex` (counts from earlier watches are kept).
+    public func watch(ifindex: Int32) throws {
+        let key = UInt32(bitPattern: ifindex)
+        if key < UInt32(BT_DIRECT_IFINDEX_MAX) {
+            try portsMap.update(key, bytes: [1] + [UInt8](repeating: 0, count: portsMap.lookupSize - 1))
+        } else {
+            try bigPortsMap.update(key, bytes: [1] + [UInt8](repeating: 0, count: bigPortsMap.lookupSize - 1))
+        }
+        watched.insert(ifindex)
+    }
+
+    public func unwatch(ifindex: Int32) {
+        let key = UInt32(bitPattern: ifindex)
+        if key < UInt32(BT_DIRECT_IFINDEX_MAX) {
+            try? portsMap.update(key, bytes: [UInt8](repeating: 0, count: portsMap.lookupSize))
+        } else {
+            bigPortsMap.delete(key)
+        }
+        watched.remove(ifindex)
+    }
+
+    /// Raw totals since attach, summed over CPUs: (ifindex, reason, location) -> drops.
+    public func rawCounts() throws -> [(key: bt_drop_key, count: UInt64)] {
+        var result: [(key: bt_drop_key, count: UInt64)] = []
+        for key in countsMap.keys(as: bt_drop_key.self) {
+            guard let raw = try countsMap.lookup(key) else { continue }
+            result.append((key, Self.sumPerCPU(raw, stride: countsMap.perCPUStride)))
+        }
+        return result
+    }
+
+    /// Totals since attach per (port, reason, location), for the ports named in
+    /// `portNames` (ifindex -> name), sorted by port, then reason, then location. Counts of
+    /// one name at several addresses of one function are merged.
+    public func counts(portNames: [Int32: String]) throws -> [DropCount] {
+        var merged: [DropCountKey: UInt64] = [:]
+        for (key, count) in try rawCounts() where count > 0 {
+            let ifindex = Int32(bitPattern: key.ifindex)
+            guard let port = portNames[ifindex] else { continue }
+            let mergedKey = DropCountKey(port: port, ifindex: ifindex, reason: reasons.name(of: key.reason),
+                                         location: symbols.name(of: key.location))
+            merged[mergedKey, default: 0] &+= count
+        }
+        return merged.map { DropCount(port: $0.key.port, ifindex: $0.key.ifindex, reason: $0.key.reason,
+                                      location: $0.key.location, count: $0.value) }
+            .sorted { ($0.port, $0.reason, $0.location) < ($1.port, $1.reason, $1.location) }
+    }
+
+    /// Drop events the ring buffer had no room for, since load.
+    public func lostEvents() throws -> UInt64 {
+        try lostSlot(Self.lostEventsSlot)
+    }
+
+    /// Drops not counted because the counts hash was full (BT_DROP_KEYS_MAX keys).
+    public func lostCounts() throws -> UInt64 {
+        try lostSlot(Self.lostKeysSlot)
+    }
+
+    private func lostSlot(_ slot: UInt32) throws -> UInt64 {
+        guard let raw = try lostMap.lookup(slot) else { return 0 }
+        return Self.sumPerCPU(raw, stride: lostMap.perCPUStride)
+    }
+
+    static func sumPerCPU(_ raw: [UInt8], stride: Int) -> UInt64 {
+        var total: UInt64 = 0
+        for cpu in 0..<(raw.count / stride) {
+            total &+= raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: cpu * stride, as: UInt64.self) }
+        }
+        return total
+    }
+
+    /// A reader of the drop events (only emitted with `DropOptions.events`).
+    public func eventReader(handler: @escaping RingBufferReader.Handler) throws -> RingBufferReader {
+        try RingBufferReader(object: object, map: "bt_drop_events", handler: handler)
+    }
+
+    /// Decodes one ring-buffer record into a DropRecord. `portName` names the ifindex.
+    public func record(from raw: UnsafeRawBufferPointer, portName: (Int32) -> String) -> DropRecord? {
+        DropEventDecoding.record(from: raw, reasons: reasons, symbols: symbols.name(of:), portName: portName)
+    }
+
+    /// Detaches the program. Idempotent.
+    public func close() {
+        if let link { bpf_link__destroy(link) }
+        link = nil
+    }
+
+    deinit {
+        close()
+    }
+}
+
+private struct DropCountKey: Hashable {
+    var port: String
+    var ifindex: Int32
+    var reason: String
+    var location: String
+}

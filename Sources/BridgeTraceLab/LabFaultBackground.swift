@@ -1,0 +1,167 @@
+import BridgeTraceCore
+import Foundation
+
+/// The two faults that need a sender that keeps running after `lab fault` exits
+/// (arp_spoofing, dhcp_unanswered): a small Python program (standard library only, an
+/// AF_PACKET socket) started inside a lab namespace. Its pid is recorded in
+/// /run/bridgetrace/lab-NAME/FAULT.pid so that `lab fault clear` and `lab down` stop it.
+enum LabFaultBackground {
+    /// Marks our senders' command lines, so a recycled pid is never signalled.
+    static let marker = "bridgetrace-lab-fault"
+    static let stateRoot = "/run/bridgetrace"
+
+    static func stateDirectory(lab: String) -> String { "\(stateRoot)/lab-\(lab)" }
+
+    static func pidFile(lab: String, fault: LabFault) -> String { "\(stateDirectory(lab: lab))/\(fault.rawValue).pid" }
+
+    static var python: String {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
+    }
+
+    /// The command line that starts a sender (for the report; `start` runs the same).
+    static func arguments(namespace: String, mode: String, interface: String, interval: Double, extra: [String])
+        -> [String]
+    {
+        ["ip", "netns", "exec", namespace, python, "-c", script, marker, mode, interface, String(interval)] + extra
+    }
+
+    /// Starts a sender (stopping an earlier one of the same fault first, so injecting twice
+    /// leaves one) and records its pid. Throws when it dies at once, quoting its log.
+    static func start(lab: String, fault: LabFault, namespace: String, mode: String, interface: String,
+                      interval: Double, extra: [String]) throws -> Int32
+    {
+        _ = stop(lab: lab, fault: fault)
+        let directory = stateDirectory(lab: lab)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let logPath = "\(directory)/\(fault.rawValue).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard let log = FileHandle(forWritingAtPath: logPath) else {
+            throw UserError("cannot write \(logPath)")
+        }
+        defer { try? log.close() }
+        let command = arguments(namespace: namespace, mode: mode, interface: interface, interval: interval, extra: extra)
+        guard let ip = CommandRunner.executablePath("ip") else { throw UserError("cannot find 'ip'; install iproute2") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ip)
+        process.arguments = Array(command.dropFirst())
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = log
+        process.standardError = log
+        do {
+            try process.run()
+        } catch {
+            throw UserError("cannot start `\(command.prefix(5).joined(separator: " ")) ...`: \(error.localizedDescription)")
+        }
+        // `ip netns exec` execs the program in place, so this is the sender's pid.
+        let pid = process.processIdentifier
+        try "\(pid)\n".write(toFile: pidFile(lab: lab, fault: fault), atomically: true, encoding: .utf8)
+        // Until the child has exec'd (ip, then python), /proc/PID/cmdline is still ours:
+        // wait for the sender's marker before judging whether it lives.
+        let execDeadline = Date().addingTimeInterval(5)
+        while process.isRunning && !isSender(pid) && Date() < execDeadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        // A sender that cannot open its socket or find its interface exits at once.
+        let deadline = Date().addingTimeInterval(0.5)
+        while Date() < deadline {
+            if !isSender(pid) {
+                try? FileManager.default.removeItem(atPath: pidFile(lab: lab, fault: fault))
+                let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                throw UserError(
+                    "the \(fault.rawValue) sender in \(namespace) exited at once: "
+                        + output.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return pid
+    }
+
+    /// Stops the recorded sender of `fault`, if it runs. Returns its pid when it stopped one.
+    @discardableResult
+    static func stop(lab: String, fault: LabFault) -> Int32? {
+        let path = pidFile(lab: lab, fault: fault)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
+        try? FileManager.default.removeItem(atPath: path)
+        guard isSender(pid) else { return nil }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(2)
+        while isSender(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if isSender(pid) { kill(pid, SIGKILL) }
+        return pid
+    }
+
+    /// Stops every sender of lab `lab` and removes its state directory. For `lab down`.
+    static func stopAll(lab: String) -> [String] {
+        var stopped: [String] = []
+        for fault in LabFault.allCases {
+            if let pid = stop(lab: lab, fault: fault) { stopped.append("\(fault.rawValue) sender (pid \(pid))") }
+        }
+        try? FileManager.default.removeItem(atPath: stateDirectory(lab: lab))
+        return stopped
+    }
+
+    /// The recorded pid of a running sender of `fault`, or nil.
+    static func runningPid(lab: String, fault: LabFault) -> Int32? {
+        guard let text = try? String(contentsOfFile: pidFile(lab: lab, fault: fault), encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), isSender(pid)
+        else { return nil }
+        return pid
+    }
+
+    /// Whether `pid` is alive (not a zombie) and is one of our senders.
+    static func isSender(_ pid: Int32) -> Bool {
+        guard pid > 0,
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        if state == "Z" || state == "X" { return false }
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: cmdline, as: UTF8.self).contains(marker)
+    }
+
+    /// argv: marker, mode ("arp-spoof" IP | "dhcp-discover"), interface, interval seconds.
+    static let script = #"""
+import errno, os, random, signal, socket, struct, sys, time
+mode, iface, interval = sys.argv[2], sys.argv[3], float(sys.argv[4])
+try:
+    os.setsid()
+except OSError:
+    pass
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((iface, 0))
+mac = s.getsockname()[4][:6]
+bcast = b"\xff" * 6
+def csum(data):
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+if mode == "arp-spoof":
+    # A gratuitous ARP reply: "IP is at <my MAC>", to everyone.
+    ip = socket.inet_aton(sys.argv[5])
+    frame = bcast + mac + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + mac + ip + bcast + ip
+elif mode == "dhcp-discover":
+    bootp = struct.pack("!BBBBIHH", 1, 1, 6, 0, random.getrandbits(32), 0, 0x8000)
+    bootp += b"\x00" * 16 + mac + b"\x00" * 10 + b"\x00" * 192
+    bootp += b"\x63\x82\x53\x63" + bytes([53, 1, 1, 55, 3, 1, 3, 6, 255])
+    udp = struct.pack("!HHHH", 68, 67, 8 + len(bootp), 0) + bootp
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, b"\x00" * 4, b"\xff" * 4)
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    frame = bcast + mac + b"\x08\x00" + hdr + udp
+else:
+    sys.exit("unknown mode " + mode)
+frame = frame.ljust(60, b"\x00")
+print("sending %s on %s every %ss" % (mode, iface, interval), flush=True)
+while True:
+    try:
+        s.send(frame)
+    except OSError as e:
+        if e.errno in (errno.ENODEV, errno.ENXIO):
+            sys.exit("interface %s is gone: %s" % (iface, e))
+    time.sleep(interval)
+"""#
+}

@@ -1,0 +1,314 @@
+import BridgeTraceCore
+import BridgeTraceKernel
+import Foundation
+
+/// Injects the faults of FAULTS.md into a running lab and removes them. Every fault is
+/// idempotent (injecting it twice leaves one), and `clear` returns the lab to the state
+/// `lab up` built, whatever was injected.
+public enum LabFaults {
+    /// The nft table both netfilter faults create (family bridge in the bridge namespace,
+    /// family inet in a host's namespace).
+    public static let nftTable = "bridgetrace_fault"
+    /// The VLAN ID vlan_mismatch tags with.
+    public static let vlanID: UInt16 = 100
+
+    /// Injects `fault` into lab `name`, at `port` (a bridge port of the lab) or the fault's
+    /// default port. Throws UserError for an unknown lab or port, or a command that fails.
+    @discardableResult
+    public static func inject(_ fault: LabFault, lab name: String, port: String? = nil) throws -> LabFaultReport {
+        let topology = try labTopology(name)
+        let port = try port.map { try checkPort($0, in: topology) } ?? fault.defaultPort(in: topology)
+        var shell = FaultShell()
+        var undo: [String] = []
+        var notes: [String] = []
+        let br = topology.bridgeNamespace
+        func host(_ port: String?) -> LabTopology.Host { hostBehind(port ?? topology.uplinkPort, in: topology) }
+
+        switch fault {
+        case .netfilterDrop:
+            // Add-then-delete makes a second injection replace the first instead of adding a rule.
+            try shell.run(["ip", "netns", "exec", br, "nft", "add", "table", "bridge", nftTable])
+            try shell.run(["ip", "netns", "exec", br, "nft", "delete", "table", "bridge", nftTable])
+            try shell.run(["ip", "netns", "exec", br, "nft", "add", "table", "bridge", nftTable])
+            try shell.run([
+                "ip", "netns", "exec", br, "nft", "add", "chain", "bridge", nftTable, "forward",
+                "{ type filter hook forward priority 0 ; policy accept ; }",
+            ])
+            try shell.run(
+                ["ip", "netns", "exec", br, "nft", "add", "rule", "bridge", nftTable, "forward"]
+                    + (port.map { ["oifname", $0] } ?? []) + ["icmp", "type", "echo-request", "counter", "drop"])
+            undo = ["ip netns exec \(br) nft delete table bridge \(nftTable)"]
+
+        case .stpNotForwarding:
+            let p = port!
+            try shell.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "state", "0"])
+            undo = ["ip netns exec \(br) bridge link set dev \(p) state 3"]
+
+        case .portDown:
+            let p = port!
+            try shell.run(["ip", "-n", br, "link", "set", p, "down"])
+            undo = ["ip -n \(br) link set \(p) up"]
+
+        case .noCarrier:
+            let h = host(port)
+            if let vm = topology.vms.firstIndex(of: h).map({ $0 + 1 }), isQEMUGuest(h) {
+                // A real VM on a tap: stop it. QEMU's tap fd closes and the port loses carrier.
+                _ = QEMUGuest.stop(lab: topology.name, vm: vm)
+                undo = ["bridgetrace lab fault clear --name \(topology.name)   # boots the guest again"]
+                notes.append("the QEMU guest behind tap \(h.port) is stopped, so \(h.port) has NO-CARRIER")
+            } else {
+                try shell.run(["ip", "-n", h.namespace, "link", "set", h.interface, "down"])
+                undo = ["ip -n \(h.namespace) link set \(h.interface) up"]
+                notes.append("a veth lab has no tap: the host's side is down, so port \(h.port) has NO-CARRIER")
+            }
+
+        case .mtuMismatch:
+            let h = host(port)
+            for other in topology.bridgePorts where other != h.port {
+                try shell.run(["ip", "-n", br, "link", "set", other, "mtu", "1500"])
+            }
+            try shell.run(["ip", "-n", br, "link", "set", h.port, "mtu", "9000"])
+            try shell.run(["ip", "-n", h.namespace, "link", "set", h.interface, "mtu", "9000"])
+            undo = [
+                "ip -n \(h.namespace) link set \(h.interface) mtu 1500",
+                "ip -n \(br) link set \(h.port) mtu 1500",
+            ]
+            notes.append("try: ip netns exec \(h.namespace) ping -c 3 -s 4000 -M do \(pingTarget(for: h, in: topology))")
+
+        case .portIsolated:
+            let ports = port.map { Array(Set([$0, topology.uplinkPort])).sorted() } ?? topology.bridgePorts
+            for p in ports {
+                try shell.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "isolated", "on"])
+            }
+            undo = ports.map { "ip netns exec \(br) bridge link set dev \($0) isolated off" }
+
+        case .arpUnanswered:
+            let h = host(port)
+            try shell.run(["ip", "netns", "exec", h.namespace, "sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=8"])
+            // Forget cached answers, so the next packet to it needs ARP at once.
+            for ns in topology.namespaces where ns != h.namespace {
+                try shell.run(["ip", "-n", ns, "neigh", "flush", "all"])
+            }
+            undo = ["ip netns exec \(h.namespace) sysctl -w net.ipv4.conf.all.arp_ignore=0"]
+
+        case .icmpUnanswered:
+            let h = host(port)
+            let ns = h.namespace
+            try shell.run(["ip", "netns", "exec", ns, "nft", "add", "table", "inet", nftTable])
+            try shell.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", nftTable])
+            try shell.run(["ip", "netns", "exec", ns, "nft", "add", "table", "inet", nftTable])
+            try shell.run([
+                "ip", "netns", "exec", ns, "nft", "add", "chain", "inet", nftTable, "input",
+                "{ type filter hook input priority 0 ; policy accept ; }",
+            ])
+            try shell.run([
+                "ip", "netns", "exec", ns, "nft", "add", "rule", "inet", nftTable, "input",
+                "icmp", "type", "echo-request", "counter", "drop",
+            ])
+            undo = ["ip netns exec \(ns) nft delete table inet \(nftTable)"]
+
+        case .vlanMismatch:
+            let h = host(port)
+            // No 8021q and no tc vlan action here: a tiny cls_bpf program pushes the tag.
+            // `ip netns exec` remounts /sys (hiding bpffs), so tc runs through nsenter.
+            let pin = "/sys/fs/bpf/bridgetrace-lab-\(topology.name)-vlan\(vlanID)"
+            try VLANPushProgram.pin(vid: vlanID, at: pin)
+            defer { unlink(pin) }
+            shell.record("(load a tc program that calls bpf_skb_vlan_push(\(vlanID)) and pin it at \(pin))")
+            let enter = ["nsenter", "--net=/var/run/netns/\(h.namespace)"]
+            try shell.run(enter + ["tc", "qdisc", "replace", "dev", h.interface, "clsact"])
+            try shell.run(enter + ["tc", "filter", "del", "dev", h.interface, "egress"])
+            try shell.run(
+                enter + ["tc", "filter", "add", "dev", h.interface, "egress", "bpf", "direct-action", "pinned", pin])
+            undo = ["ip netns exec \(h.namespace) tc qdisc del dev \(h.interface) clsact"]
+            notes.append("everything \(h.label) sends now carries VLAN \(vlanID); the others expect untagged frames")
+
+        case .ipConflict:
+            let h = host(port)
+            let victim = topology.vm(1)
+            guard h.namespace != victim.namespace else {
+                throw UserError("ip_conflict needs a port other than \(victim.port): that host would conflict with itself")
+            }
+            try shell.run(["ip", "-n", h.namespace, "addr", "replace", topology.cidr(victim.ip), "dev", h.interface])
+            undo = ["ip -n \(h.namespace) addr del \(topology.cidr(victim.ip)) dev \(h.interface)"]
+            notes.append("\(h.label) and \(victim.label) both answer ARP for \(victim.ip)")
+
+        case .macFlapping:
+            let h = host(port)
+            let victim = topology.vm(1)
+            guard h.namespace != victim.namespace else {
+                throw UserError("mac_flapping needs a port other than \(victim.port): it clones \(victim.label)'s MAC")
+            }
+            try shell.run(["ip", "-n", h.namespace, "link", "set", h.interface, "address", victim.mac])
+            undo = ["ip -n \(h.namespace) link set \(h.interface) address \(h.mac)"]
+            notes.append("\(victim.mac) now sits behind \(victim.port) and \(h.port); it flaps when both send")
+
+        case .arpSpoofing:
+            let h = host(port)
+            guard h.namespace != topology.lanNamespace else {
+                throw UserError("arp_spoofing needs a VM port: the gateway cannot spoof its own address")
+            }
+            let extra = [topology.gatewayIP]
+            let command = LabFaultBackground.arguments(
+                namespace: h.namespace, mode: "arp-spoof", interface: h.interface, interval: 0.5, extra: extra)
+            let pid = try LabFaultBackground.start(
+                lab: topology.name, fault: fault, namespace: h.namespace, mode: "arp-spoof",
+                interface: h.interface, interval: 0.5, extra: extra)
+            shell.record(summarize(command) + " &   (pid \(pid))")
+            undo = ["kill \(pid)"]
+            notes.append(
+                "\(h.label) claims \(topology.gatewayIP) is at \(h.mac); pid in "
+                    + LabFaultBackground.pidFile(lab: topology.name, fault: fault))
+
+        case .dhcpUnanswered:
+            let h = host(port)
+            let command = LabFaultBackground.arguments(
+                namespace: h.namespace, mode: "dhcp-discover", interface: h.interface, interval: 1, extra: [])
+            let pid = try LabFaultBackground.start(
+                lab: topology.name, fault: fault, namespace: h.namespace, mode: "dhcp-discover",
+                interface: h.interface, interval: 1, extra: [])
+            shell.record(summarize(command) + " &   (pid \(pid))")
+            undo = ["kill \(pid)"]
+            notes.append("the lab runs no DHCP server, so no DHCPOFFER ever comes back")
+        }
+        return LabFaultReport(
+            lab: topology.name, fault: fault, port: port, commands: shell.log, undo: undo, notes: notes)
+    }
+
+    /// Removes every fault from lab `name`: stops the background senders and puts every
+    /// port, host and namespace back as `lab up` built it.
+    @discardableResult
+    public static func clear(lab name: String) throws -> LabFaultClearReport {
+        let topology = try labTopology(name)
+        let runner = CommandRunner()
+        let br = topology.bridgeNamespace
+        var removed = LabFaultBackground.stopAll(lab: topology.name)
+
+        // Deletions that may find nothing to delete: their success says something was there.
+        func delete(_ arguments: [String], _ what: String) throws {
+            if try runner.result(arguments).succeeded { removed.append(what) }
+        }
+        try delete(["ip", "netns", "exec", br, "nft", "delete", "table", "bridge", nftTable],
+                   "nft table bridge \(nftTable) in \(br)")
+        let victim = topology.vm(1)
+        // A QEMU guest has no namespace to repair; a stopped one is booted again.
+        for (index, h) in topology.vms.enumerated() where isQEMUGuest(h) {
+            if QEMUGuest.runningPid(lab: topology.name, vm: index + 1) == nil {
+                try QEMUGuest.start(QEMUGuest.Config(topology: topology, vm: index + 1))
+                removed.append("stopped QEMU guest vm\(index + 1) (booted again)")
+            }
+        }
+        for h in topology.vms + [topology.gateway] where !isQEMUGuest(h) {
+            let ns = h.namespace
+            try runner.run(["ip", "-n", ns, "link", "set", h.interface, "address", h.mac, "mtu", "1500", "up"])
+            try runner.run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=0"])
+            try delete(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", nftTable],
+                       "nft table inet \(nftTable) in \(ns)")
+            try delete(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", h.interface, "clsact"],
+                       "tc clsact qdisc (VLAN tagger) on \(h.interface) in \(ns)")
+            if ns != victim.namespace {
+                try delete(["ip", "-n", ns, "addr", "del", topology.cidr(victim.ip), "dev", h.interface],
+                           "\(victim.ip) from \(h.interface) in \(ns)")
+            }
+            // A host whose link went down lost its default route with it.
+            if h.ip != topology.gatewayIP {
+                try runner.run(["ip", "-n", ns, "route", "replace", "default", "via", topology.gatewayIP])
+            }
+        }
+        // Ports after hosts: a port without carrier refuses a state change ("Network is
+        // down"); it is disabled then, and the kernel makes it forwarding again (STP off)
+        // when carrier returns, so that failure is harmless.
+        for p in topology.bridgePorts {
+            try runner.run(["ip", "-n", br, "link", "set", p, "mtu", "1500", "up"])
+            try runner.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "isolated", "off"])
+            _ = try runner.result(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "state", "3"])
+        }
+        // Spoofed, conflicting or cloned answers linger in caches; start them afresh.
+        for ns in topology.namespaces {
+            try runner.run(["ip", "-n", ns, "neigh", "flush", "all"])
+        }
+        try runner.run(["ip", "netns", "exec", br, "bridge", "fdb", "flush", "dev", topology.bridgeName, "dynamic"])
+        return LabFaultClearReport(lab: topology.name, removed: removed)
+    }
+
+    /// Stops lab `name`'s background fault senders and removes its state directory; `lab
+    /// down` calls this before deleting the namespaces. Returns what it stopped.
+    @discardableResult
+    public static func stopBackground(lab name: String) -> [String] {
+        LabFaultBackground.stopAll(lab: name)
+    }
+
+    /// The pid of fault's running background sender in lab `name` (arp_spoofing,
+    /// dhcp_unanswered), or nil.
+    public static func backgroundPid(of fault: LabFault, lab name: String) -> Int32? {
+        LabFaultBackground.runningPid(lab: name, fault: fault)
+    }
+
+    // MARK: Helpers
+
+    static func labTopology(_ name: String) throws -> LabTopology {
+        try LabTopology.validate(name: name)
+        guard geteuid() == 0 else {
+            throw UserError("lab fault needs root (it changes links in network namespaces); run it with sudo")
+        }
+        guard let status = try LabStatus.read(name: name, runner: CommandRunner()) else {
+            throw UserError("lab \(name) is not up; start it with `bridgetrace lab up --name \(name)`")
+        }
+        guard status.isComplete else {
+            throw UserError(
+                "lab \(name) is incomplete (netns \(status.missingNamespaces.joined(separator: ", ")) missing); "
+                    + "run `bridgetrace lab down --name \(name)` and bring it up again")
+        }
+        return status.topology
+    }
+
+    private static func checkPort(_ port: String, in topology: LabTopology) throws -> String {
+        guard topology.bridgePorts.contains(port) else {
+            throw UserError(
+                "lab \(topology.name) has no port '\(port)'; ports: \(topology.bridgePorts.joined(separator: ", "))")
+        }
+        return port
+    }
+
+    /// A VM whose port is a tap to a QEMU guest has no namespace of its own.
+    static func isQEMUGuest(_ host: LabTopology.Host) -> Bool {
+        !FileManager.default.fileExists(atPath: "/var/run/netns/\(host.namespace)")
+    }
+
+    private static func hostBehind(_ port: String, in topology: LabTopology) -> LabTopology.Host {
+        (topology.vms + [topology.gateway]).first { $0.port == port } ?? topology.gateway
+    }
+
+    private static func pingTarget(for host: LabTopology.Host, in topology: LabTopology) -> String {
+        host.ip == topology.gatewayIP ? topology.vmIP(1) : topology.gatewayIP
+    }
+
+    /// The sender's command line without the script body, for printing.
+    private static func summarize(_ arguments: [String]) -> String {
+        var shown = arguments
+        if let i = shown.firstIndex(of: "-c"), i + 1 < shown.count { shown[i + 1] = "<sender script>" }
+        return shown.joined(separator: " ")
+    }
+}
+
+/// Runs commands strictly and keeps them, as typed, for the report.
+private struct FaultShell {
+    var log: [String] = []
+    let runner = CommandRunner()
+
+    mutating func run(_ arguments: [String]) throws {
+        log.append(arguments.map(quote).joined(separator: " "))
+        // `tc filter del` with no filter yet fails with ENOENT on some iproute2 versions.
+        if arguments.contains("filter") && arguments.contains("del") {
+            _ = try runner.result(arguments)
+            return
+        }
+        try runner.run(arguments)
+    }
+
+    mutating func record(_ line: String) { log.append(line) }
+
+    private func quote(_ word: String) -> String {
+        word.contains(" ") || word.contains(";") ? "'\(word)'" : word
+    }
+}

@@ -1,0 +1,225 @@
+import BridgeTraceCore
+import BridgeTraceLab
+import Foundation
+import Testing
+
+/// Every lab fault, injected into a real lab and observed with tools bridgetrace did not
+/// write (ping, arping, nft, bridge, ip, tcpdump); then `clear` must bring vm1's ping to the
+/// gateway back. Faults share a few labs (one per group, the groups run in parallel).
+struct LabFaultTests {
+    @Test func faultNamesAreTheCauseCodesOfTheFaultClasses() {
+        let causes = Set(CauseCode.allCases.map(\.rawValue)).subtracting(["not_forwarded", "unknown_drop"])
+        #expect(Set(LabFault.allCases.map(\.rawValue)) == causes)
+        #expect(LabFault.allCases.count == 13)
+        #expect(LabFault.allCases.allSatisfy { $0.cause.rawValue == $0.rawValue })
+        #expect(throws: UserError.self) { try LabFault.named("nope") }
+    }
+
+    @Test func bridgeSideFaults() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            let br = lab.bridgeNamespace
+            try expectHealthy(lab)
+
+            try inject(.netfilterDrop, lab)
+            try inject(.netfilterDrop, lab)  // idempotent: still one rule
+            let rules = try exec(inNetns: br, ["nft", "list", "table", "bridge", LabFaults.nftTable])
+            #expect(rules.components(separatedBy: "echo-request").count == 2, "\(rules)")
+            #expect(!pings(lab))
+            try clearAndExpectHealthy(lab)
+
+            try inject(.stpNotForwarding, lab)
+            #expect(try bridgeLink(br, "uplink").contains("\"state\":\"disabled\""))
+            #expect(!pings(lab))
+            try clearAndExpectHealthy(lab)
+
+            try inject(.portDown, lab)
+            #expect(!(try ipLinkFlags(br, "uplink").contains("UP")))
+            #expect(!pings(lab))
+            try clearAndExpectHealthy(lab)
+
+            try inject(.portIsolated, lab)
+            for port in lab.bridgePorts {
+                #expect(try bridgeLink(br, port).contains("\"isolated\":true"), "\(port)")
+            }
+            #expect(!pings(lab))
+            try clearAndExpectHealthy(lab)
+
+            try inject(.mtuMismatch, lab)
+            #expect(try ipLinkJSON(br, "vm1").contains("\"mtu\":9000"))
+            #expect(try ipLinkJSON(lab.vmNamespace(1), "eth0").contains("\"mtu\":9000"))
+            #expect(try ipLinkJSON(br, "uplink").contains("\"mtu\":1500"))
+            #expect(pings(lab), "small frames still pass")
+            #expect(!pings(lab, size: 4000), "a 4000-byte ping does not fit the uplink")
+            try clearAndExpectHealthy(lab)
+            #expect(pings(lab, size: 1400))
+        }
+    }
+
+    @Test func hostSideFaults() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            let br = lab.bridgeNamespace
+            try expectHealthy(lab)
+
+            try inject(.noCarrier, lab)  // vm1 "stops"
+            let flags = try ipLinkFlags(br, "vm1")
+            #expect(flags.contains("NO-CARRIER") || !flags.contains("LOWER_UP"), "\(flags)")
+            #expect(!pings(lab, from: lab.lanNamespace, to: lab.vmIP(1)))
+            try clearAndExpectHealthy(lab)
+
+            try inject(.arpUnanswered, lab)
+            #expect(!pings(lab))
+            let neigh = try run(["ip", "-n", lab.vmNamespace(1), "neigh", "show", lab.gatewayIP])
+            #expect(!neigh.contains(lab.gatewayMAC), "the gateway never answered ARP: \(neigh)")
+            try clearAndExpectHealthy(lab)
+
+            try inject(.icmpUnanswered, lab)
+            #expect(try exec(inNetns: lab.lanNamespace, ["nft", "list", "table", "inet", LabFaults.nftTable])
+                .contains("echo-request"))
+            #expect(!pings(lab))
+            let answered = try run(["ip", "-n", lab.vmNamespace(1), "neigh", "show", lab.gatewayIP])
+            #expect(answered.contains(lab.gatewayMAC), "ARP still works: \(answered)")
+            try clearAndExpectHealthy(lab)
+
+            try inject(.vlanMismatch, lab)
+            let capture = try capture(br, "uplink", filter: "vlan 100") {
+                _ = pings(lab)
+            }
+            #expect(capture.contains("vlan 100"), "\(capture)")
+            #expect(!pings(lab))
+            try clearAndExpectHealthy(lab)
+        }
+    }
+
+    @Test func identityFaults() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            let br = lab.bridgeNamespace
+            try expectHealthy(lab)
+
+            try inject(.ipConflict, lab)
+            try inject(.ipConflict, lab)
+            let replies = try runResult([
+                "ip", "netns", "exec", lab.lanNamespace, "arping", "-c", "2", "-w", "3", "-I", "eth0", lab.vmIP(1),
+            ]).stdout
+            #expect(replies.contains(lab.vmMAC(1).uppercased()) && replies.contains(lab.vmMAC(2).uppercased()),
+                    "both VMs answer for \(lab.vmIP(1)): \(replies)")
+            try clearAndExpectHealthy(lab)
+
+            try inject(.macFlapping, lab)
+            #expect(try ipLinkJSON(lab.vmNamespace(2), "eth0").contains(lab.vmMAC(1)))
+            _ = pings(lab, from: lab.vmNamespace(2), to: lab.gatewayIP)
+            #expect(try fdbPort(br, lab.vmMAC(1)) == "vm2")
+            _ = pings(lab)
+            #expect(try fdbPort(br, lab.vmMAC(1)) == "vm1", "the entry moved back: it flaps")
+            try clearAndExpectHealthy(lab)
+
+            // vm1 knows the gateway; vm2's gratuitous replies then rebind the gateway's IP.
+            #expect(pings(lab))
+            let spoof = try inject(.arpSpoofing, lab)
+            let pid = try #require(LabFaults.backgroundPid(of: .arpSpoofing, lab: lab.name))
+            #expect(spoof.text.contains("pid \(pid)"))
+            var entry = ""
+            let deadline = Date().addingTimeInterval(4)
+            repeat {
+                Thread.sleep(forTimeInterval: 0.2)
+                entry = try run(["ip", "-n", lab.vmNamespace(1), "neigh", "show", lab.gatewayIP])
+            } while !entry.contains(lab.vmMAC(2)) && Date() < deadline
+            #expect(entry.contains(lab.vmMAC(2)), "vm1 believes the gateway is vm2: \(entry)")
+            try clearAndExpectHealthy(lab)
+            #expect(!isRunning(pid))
+            #expect(LabFaults.backgroundPid(of: .arpSpoofing, lab: lab.name) == nil)
+
+            try inject(.dhcpUnanswered, lab)
+            let dhcpPid = try #require(LabFaults.backgroundPid(of: .dhcpUnanswered, lab: lab.name))
+            let discover = try capture(br, "vm1", filter: "udp dst port 67", seconds: 4) {}
+            #expect(discover.contains("BOOTP/DHCP, Request"), "\(discover)")
+            // `lab down` (here: the end of TestLab.with) must stop the sender too.
+            try Lab.down(name: lab.name)
+            #expect(!isRunning(dhcpPid))
+            try Lab.up(lab)  // for TestLab.with's own `down`
+        }
+    }
+}
+
+// MARK: Helpers
+
+@discardableResult
+private func inject(_ fault: LabFault, _ lab: LabTopology) throws -> LabFaultReport {
+    let report = try LabFaults.inject(fault, lab: lab.name)
+    #expect(report.text.contains("undo:"))
+    return report
+}
+
+/// Whether `from` (vm1 by default) can ping `to` (the gateway by default).
+private func pings(_ lab: LabTopology, from: String? = nil, to: String? = nil, size: Int? = nil) -> Bool {
+    var arguments = ["ip", "netns", "exec", from ?? lab.vmNamespace(1), "ping", "-c", "1", "-W", "1"]
+    if let size { arguments += ["-s", String(size), "-M", "do"] }
+    arguments.append(to ?? lab.gatewayIP)
+    return (try? runResult(arguments).succeeded) ?? false
+}
+
+private func expectHealthy(_ lab: LabTopology, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    // Right after clear, ARP and the bridge relearn: allow a few tries.
+    var ok = false
+    for _ in 0..<4 where !ok { ok = pings(lab) }
+    #expect(ok, "vm1 pings the gateway", sourceLocation: sourceLocation)
+}
+
+private func clearAndExpectHealthy(_ lab: LabTopology, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try LabFaults.clear(lab: lab.name)
+    try expectHealthy(lab, sourceLocation: sourceLocation)
+}
+
+private func bridgeLink(_ ns: String, _ port: String) throws -> String {
+    try exec(inNetns: ns, ["bridge", "-d", "-j", "link", "show", "dev", port])
+}
+
+private func ipLinkJSON(_ ns: String, _ dev: String) throws -> String {
+    try run(["ip", "-n", ns, "-j", "link", "show", "dev", dev])
+}
+
+private func ipLinkFlags(_ ns: String, _ dev: String) throws -> [String] {
+    struct Link: Decodable { var flags: [String] }
+    let links = try JSONDecoder().decode([Link].self, from: Data(ipLinkJSON(ns, dev).utf8))
+    return links.first?.flags ?? []
+}
+
+/// The port a learned (not local) FDB entry for `mac` sits on.
+private func fdbPort(_ ns: String, _ mac: String) throws -> String? {
+    struct Entry: Decodable { var mac: String; var ifname: String; var state: String }
+    let json = try exec(inNetns: ns, ["bridge", "-j", "fdb", "show", "br", "br0"])
+    let entries = try JSONDecoder().decode([Entry].self, from: Data(json.utf8))
+    return entries.first { $0.mac == mac && $0.state != "permanent" }?.ifname
+}
+
+/// tcpdump on `device` in `ns` for at most `seconds`, one matching frame, while `during` runs.
+private func capture(_ ns: String, _ device: String, filter: String, seconds: Int = 5, during: () -> Void)
+    throws -> String
+{
+    let box = CaptureBox()
+    let done = DispatchSemaphore(value: 0)
+    let arguments = ["timeout", String(seconds), "ip", "netns", "exec", ns, "tcpdump", "-nn", "-e", "-l", "-c", "1",
+                     "-i", device] + filter.split(separator: " ").map(String.init)
+    Thread {
+        box.output = (try? runResult(arguments)).map { $0.stdout + $0.stderr } ?? ""
+        done.signal()
+    }.start()
+    Thread.sleep(forTimeInterval: 1)  // tcpdump needs a moment to attach
+    during()
+    done.wait()
+    return box.output
+}
+
+private final class CaptureBox: @unchecked Sendable {
+    var output = ""
+}
+
+private func isRunning(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return false }
+    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    return state != "Z" && state != "X"
+}
