@@ -78,11 +78,25 @@ private final class SessionThread: @unchecked Sendable {
         defer { finished.signal() }
         let session: WatchSession
         var drain: EventDrain?
+        var dropDrain: EventDrain?
         do {
             try NetworkNamespace.enter(named: bridge.namespace)
+            // The full tracer is what `diagnose` runs: every frame an event, and kernel
+            // drops with their events, when this kernel can trace them.
             session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook),
-                                       events: events ? Self.everyFrame : nil)
-            if events { drain = try EventDrain(session: session) }
+                                       events: events ? Self.everyFrame : nil,
+                                       drops: events ? DropOptions(events: true, required: false) : nil)
+            if events {
+                let names = session.portNames
+                let renderer = EventRenderer(ports: names)
+                drain = try EventDrain(reader: try RingBufferReader(object: session.object) { renderer.render($0) },
+                                       count: { renderer.count })
+                if let tracer = session.drops {
+                    let dropCounter = DropRenderer(tracer: tracer, ports: names)
+                    dropDrain = try EventDrain(reader: try tracer.eventReader { dropCounter.render($0) },
+                                               count: { dropCounter.count })
+                }
+            }
         } catch {
             failure = error
             ready.signal()
@@ -91,6 +105,7 @@ private final class SessionThread: @unchecked Sendable {
         ready.signal()
         stopRequest.wait()
         drain?.stop()
+        dropDrain?.stop()
         var parts: [String] = []
         if let snapshot = try? session.snapshot() {
             for port in snapshot.ports {
@@ -98,6 +113,10 @@ private final class SessionThread: @unchecked Sendable {
             }
             if let drain { parts.append("\(drain.events) events rendered, \(snapshot.lostEvents) lost") }
         }
+        if let dropDrain, let hook = session.drops?.hook {
+            parts.append("drops traced at \(hook.rawValue): \(dropDrain.events) drop events")
+        }
+        if let note = session.dropNote { parts.append(note) }
         session.close()
         summary = parts.joined(separator: ", ")
     }
@@ -122,29 +141,48 @@ private final class SessionThread: @unchecked Sendable {
 /// the real command would go to a file or a pipe; the rendering is the CPU it costs).
 private final class EventDrain: @unchecked Sendable {
     private let reader: RingBufferReader
+    private let count: () -> Int
     private let stopFlag = NSLock()
     private var stopping = false
     private let done = DispatchSemaphore(value: 0)
     private(set) var events = 0
 
-    init(session: WatchSession) throws {
-        let renderer = EventRenderer(ports: session.portNames)
-        reader = try RingBufferReader(object: session.object) { renderer.render($0) }
-        let thread = Thread { [self] in
-            while !isStopping { _ = try? reader.poll(timeoutMs: 50) }
-            _ = try? reader.poll(timeoutMs: 0)
-            events = renderer.count
-            done.signal()
-        }
+    init(reader: RingBufferReader, count: @escaping () -> Int) throws {
+        self.reader = reader
+        self.count = count
+        let thread = Thread { [self] in drainUntilStopped() }
         thread.name = "bench-drain"
         thread.start()
     }
 
     private var isStopping: Bool { stopFlag.withLock { stopping } }
 
+    private func drainUntilStopped() {
+        while !isStopping { _ = try? reader.poll(timeoutMs: 50) }
+        _ = try? reader.poll(timeoutMs: 0)
+        events = count()
+        done.signal()
+    }
+
     func stop() {
         stopFlag.withLock { stopping = true }
         done.wait()
+    }
+}
+
+/// Decodes drop records as `diagnose` does; used on its drain thread only.
+private final class DropRenderer: @unchecked Sendable {
+    private let tracer: DropTracer
+    private let ports: [Int32: String]
+    private(set) var count = 0
+
+    init(tracer: DropTracer, ports: [Int32: String]) {
+        self.tracer = tracer
+        self.ports = ports
+    }
+
+    func render(_ raw: UnsafeRawBufferPointer) {
+        if tracer.record(from: raw, portName: { [ports] in ports[$0] ?? "if\($0)" }) != nil { count += 1 }
     }
 }
 

@@ -4,8 +4,9 @@ public enum TracerMode: String, CaseIterable, Codable, Sendable {
     case none
     /// `bridgetrace counters`: per-port, per-direction counters.
     case counters
-    /// `bridgetrace trace --all`: counters, and an event per frame into the ring buffer,
-    /// drained and rendered as JSON in userspace (every frame, the worst case).
+    /// Everything at once, as `diagnose` runs it: counters, an event per frame into the
+    /// ring buffer (`trace --all`, the worst case) drained and rendered as JSON in
+    /// userspace, and the kernel drop tracer with its events.
     case full
     /// `tcpdump -i PORT -w /dev/null` on every port, the tool everyone compares with.
     case tcpdump
