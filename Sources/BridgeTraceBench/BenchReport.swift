@@ -15,6 +15,14 @@ public struct BenchReport: Codable, Sendable {
         case generatorComparison = "generator_comparison"
     }
 
+    /// The report as JSON, keys sorted (what `--json` prints and result.json holds).
+    public func json(pretty: Bool = false) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self)
+    }
+
     public struct HostInfo: Codable, Sendable {
         public var kernel: String
         public var cpus: Int

@@ -26,10 +26,7 @@ public enum HTMLReport {
         let jsonPath = (directory as NSString).appendingPathComponent("result.json")
         do {
             try render(report).write(toFile: path, atomically: true, encoding: .utf8)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try encoder.encode(report).write(to: URL(fileURLWithPath: jsonPath))
+            try report.json(pretty: true).write(to: URL(fileURLWithPath: jsonPath))
         } catch {
             throw UserError("cannot write the report into \(directory): \(error.localizedDescription)")
         }

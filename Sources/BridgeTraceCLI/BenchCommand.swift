@@ -153,10 +153,7 @@ struct BenchCommand: ParsableCommand {
             throw ExitCode(130)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            _ = writeStandardOutput(String(decoding: try encoder.encode(result), as: UTF8.self) + "\n")
+            _ = writeStandardOutput(String(decoding: try result.json(), as: UTF8.self) + "\n")
         } else {
             _ = writeStandardOutput(SummaryTable.render(result) + "\n")
         }
