@@ -118,10 +118,13 @@ public struct BenchReport: Codable, Sendable {
         public var ratio: Spread?
         /// Median rx pps with the tracer ÷ median rx pps without.
         public var ratioOfMedians: Double?
+        /// What the tracer adds per frame, in ns of the pipeline's time: 1/rate with it
+        /// minus 1/rate without, per round. Independent of how fast the rest is.
+        public var addedNsPerFrame: Spread?
 
         enum CodingKeys: String, CodingKey {
             case tracer, ratio
-            case frameSize = "frame_size", ratioOfMedians = "ratio_of_medians"
+            case frameSize = "frame_size", ratioOfMedians = "ratio_of_medians", addedNsPerFrame = "added_ns_per_frame"
         }
     }
 

@@ -91,7 +91,7 @@ public final class BenchRunner {
                 report.tracerOverhead += overhead
             }
         }
-        report.notes = bed.notes
+        report.notes = bed.notes + Self.rateShortfalls(report.measurements)
         if bed.wiring.bridge == nil && plan.tracers != [.none] {
             report.notes.append("no bridge to attach a tracer to: measured without one")
         }
@@ -130,14 +130,29 @@ public final class BenchRunner {
             for mode in tracers where mode != .none {
                 let results = trials[mode] ?? []
                 let ratios = zip(results, reference).compactMap { $1.rxPPS > 0 ? $0.rxPPS / $1.rxPPS : nil }
+                let added = zip(results, reference).compactMap { with, without in
+                    with.rxPPS > 0 && without.rxPPS > 0 ? 1e9 / with.rxPPS - 1e9 / without.rxPPS : nil
+                }
                 let withTracer = Spread(results.map(\.rxPPS))?.median
                 let without = Spread(reference.map(\.rxPPS))?.median
                 overhead.append(BenchReport.TracerOverhead(
                     frameSize: size, tracer: mode, ratio: Spread(ratios),
-                    ratioOfMedians: withTracer.flatMap { w in without.map { $0 > 0 ? w / $0 : 0 } }))
+                    ratioOfMedians: withTracer.flatMap { w in without.map { $0 > 0 ? w / $0 : 0 } },
+                    addedNsPerFrame: Spread(added)))
             }
         }
         return (measurements, overhead)
+    }
+
+    /// The rate asked for is checked, not assumed: say where the generator fell short.
+    static func rateShortfalls(_ measurements: [BenchReport.Measurement]) -> [String] {
+        measurements.compactMap { m in
+            guard let target = m.trials.first?.targetPPS, let achieved = m.txPPS?.median, achieved < target * 0.95 else {
+                return nil
+            }
+            return "\(m.frameSize) B, tracer \(m.tracer.rawValue): asked for \(Formatting.pps(target)), the generator "
+                + "reached \(Formatting.pps(achieved)) (median); the rates above are what was reached"
+        }
     }
 
     private func trial(_ bed: TestBed, _ spec: TrialSpec, _ mode: TracerMode) throws -> TrialResult {
