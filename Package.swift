@@ -60,7 +60,7 @@ let package = Package(
         ),
         .target(
             name: "BridgeTraceLab",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel"]
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim"]
         ),
         .target(
             name: "BridgeTraceCLI",

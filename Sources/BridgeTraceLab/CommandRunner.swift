@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import CBridgeTraceShim
 import Foundation
 
 /// What a finished command left behind.
@@ -41,33 +42,13 @@ public struct CommandRunner: Sendable {
         guard let executable = Self.executablePath(name) else {
             throw UserError("cannot find '\(name)' in PATH, /usr/sbin or /sbin; install it (iproute2, procps)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(arguments.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        // waitUntilExit() polls its run loop every 50 ms, which made building a lab of
-        // ~100 commands take seconds; the termination handler fires as soon as the child exits.
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        do {
-            try process.run()
-        } catch {
-            throw UserError("cannot run `\(arguments.joined(separator: " "))`: \(error.localizedDescription)")
-        }
-        // Drain stderr on another thread while reading stdout here: a child that fills one
-        // pipe while we block on the other would otherwise never exit.
-        let stderrData = PipeDrain(stderrPipe.fileHandleForReading)
-        let stdoutData = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
-        exited.wait()
-        return CommandResult(
-            arguments: arguments,
-            status: process.terminationStatus,
-            stdout: String(decoding: stdoutData, as: UTF8.self),
-            stderr: String(decoding: stderrData.wait(), as: UTF8.self))
+        // posix_spawn directly, not Foundation's Process: Process.run() crashed (a bad read
+        // in its spawn path) about once per full test run, and this runs hundreds of
+        // commands per lab.
+        let output = try SpawnedCommand.run(executable: executable, arguments: Array(arguments.dropFirst()))
+        return CommandResult(arguments: arguments, status: output.status,
+                             stdout: String(decoding: output.stdout, as: UTF8.self),
+                             stderr: String(decoding: output.stderr, as: UTF8.self))
     }
 
     /// Absolute path of `name`, or nil. Names with a slash are taken as paths.
@@ -80,20 +61,81 @@ public struct CommandRunner: Sendable {
     }
 }
 
-/// Reads a pipe to its end on a background thread.
-private final class PipeDrain: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var data = Data()  // written once by the reader, read after `done`
-
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
+/// One child process: spawned with posix_spawn, stdin from /dev/null, stdout and stderr
+/// read together with poll (so a child that fills one pipe never blocks), reaped with
+/// waitpid. Killed by a signal N reads as status 128 + N, as in a shell.
+enum SpawnedCommand {
+    static func run(executable: String, arguments: [String]) throws -> (status: Int32, stdout: [UInt8], stderr: [UInt8]) {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard bt_pipe_cloexec(&outPipe) == 0 else { throw UserError("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        guard bt_pipe_cloexec(&errPipe) == 0 else {
+            close(outPipe[0]); close(outPipe[1])
+            throw UserError("cannot create a pipe: \(String(cString: strerror(errno)))")
         }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // The child starts with default signal handling and nothing blocked, whatever the
+        // caller (a CLI with handlers, a test runner) has set.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard rc == 0 else {
+            close(outPipe[0]); close(errPipe[0])
+            throw UserError("cannot run \(executable): \(String(cString: strerror(rc)))")
+        }
+        let (stdout, stderr) = readBoth(outPipe[0], errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout, stderr)
     }
 
-    func wait() -> Data {
-        done.wait()
-        return data
+    /// Reads two pipes to their ends, then closes them.
+    private static func readBoth(_ out: Int32, _ err: Int32) -> ([UInt8], [UInt8]) {
+        var buffers: [[UInt8]] = [[], []]
+        var fds = [pollfd(fd: out, events: Int16(POLLIN), revents: 0), pollfd(fd: err, events: Int16(POLLIN), revents: 0)]
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var open = 2
+        while open > 0 {
+            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for index in fds.indices where fds[index].fd >= 0 && fds[index].revents != 0 {
+                let count = chunk.withUnsafeMutableBytes { read(fds[index].fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    buffers[index].append(contentsOf: chunk[0..<count])
+                } else if count == 0 || errno != EINTR {
+                    close(fds[index].fd)
+                    fds[index].fd = -1
+                    open -= 1
+                }
+            }
+        }
+        return (buffers[0], buffers[1])
     }
 }

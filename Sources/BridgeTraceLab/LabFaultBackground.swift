@@ -88,7 +88,11 @@ enum LabFaultBackground {
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(2)
         while isSender(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if isSender(pid) { kill(pid, SIGKILL) }
+        if isSender(pid) {
+            kill(pid, SIGKILL)
+            let hard = Date().addingTimeInterval(2)
+            while isSender(pid), Date() < hard { Thread.sleep(forTimeInterval: 0.02) }
+        }
         return pid
     }
 
@@ -131,6 +135,7 @@ try:
 except OSError:
     pass
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # a parent may have blocked it
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((iface, 0))
 mac = s.getsockname()[4][:6]

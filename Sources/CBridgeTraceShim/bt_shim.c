@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "bt_shim.h"
 
 #include <errno.h>
@@ -167,4 +168,12 @@ int bt_object_set_rodata(struct bpf_object *obj, const char *var, const void *va
 		return 0;
 	}
 	return -ENOENT;
+}
+
+#include <fcntl.h>
+#include <unistd.h>
+
+int bt_pipe_cloexec(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
 }
