@@ -58,7 +58,9 @@ struct TrafgenComparison {
             .write(to: config, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: config) }
 
-        let trafgen = try TrafgenProcess(arguments: [
+        // Its own process group: trafgen forks a worker, which a signal to the parent
+        // alone would leave sending.
+        let trafgen = try SpawnedProcess([
             "ip", "netns", "exec", bed.wiring.generator.namespace, Self.trafgenPath,
             "--dev", bed.wiring.generator.interface, "--conf", config.path, "--cpus", "1",
             "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"])
@@ -80,83 +82,4 @@ struct TrafgenComparison {
         let seconds = Double(bt_bench_now_ns() - start) / 1e9
         return Double(frames) / seconds
     }
-}
-
-/// trafgen in a process group of its own: it forks a worker per CPU, and a signal to the
-/// parent alone leaves the worker sending. Spawned directly (posix_spawn) rather than
-/// through Foundation's Process or setsid(1), so that its pid is its group's id, and
-/// stopped by signalling the whole group.
-private final class TrafgenProcess {
-    private let pid: pid_t
-    private let log: String
-    private var status: Int32?
-    private var output = ""
-
-    init(arguments: [String]) throws {
-        log = FileManager.default.temporaryDirectory.appendingPathComponent("bt-bench-trafgen-\(getpid()).log").path
-        guard let path = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first(where: FileManager.default.isExecutableFile) else {
-            throw UserError("cannot find ip(8): apt-get install iproute2")
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A new group, no blocked signals, default handlers for what we catch or ignore.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([path] + arguments.dropFirst()).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
-        if rc != 0 { throw UserError("cannot start trafgen: \(String(cString: strerror(rc)))") }
-        pid = child
-    }
-
-    /// Whether it has exited (reaped here).
-    var exited: Bool {
-        if status != nil { return true }
-        var raw: Int32 = 0
-        if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
-        return status != nil
-    }
-
-    /// Idempotent; returns what trafgen wrote to stderr.
-    @discardableResult
-    func stop() -> String {
-        if !exited {
-            kill(-pid, SIGINT)
-            let deadline = Date().addingTimeInterval(5)
-            while !exited && Date() < deadline { usleep(10_000) }
-            if !exited {
-                kill(-pid, SIGKILL)
-                var raw: Int32 = 0
-                _ = waitpid(pid, &raw, 0)
-                status = raw
-            }
-        }
-        // The worker is not our child: make sure the group is gone too.
-        for _ in 0..<100 where kill(-pid, 0) == 0 {
-            kill(-pid, SIGKILL)
-            usleep(10_000)
-        }
-        if output.isEmpty {
-            output = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            try? FileManager.default.removeItem(atPath: log)
-        }
-        return output
-    }
-
-    deinit { stop() }
 }
