@@ -57,6 +57,9 @@ final class LiveFrameGenerator: TrafficGenerator {
         if -rc == EINVAL && size > 3000 {
             return UserError("live XDP frames must fit one page and \(size)-byte frames do not (the kernel says \(reason))")
         }
+        if -rc == ENODEV {
+            return UserError("the generator's port is gone (\(reason)): was its namespace deleted while the benchmark ran?")
+        }
         return UserError("BPF_PROG_TEST_RUN with live frames failed: \(reason)")
     }
 
