@@ -5,7 +5,7 @@ import Foundation
 struct SVGChart {
     let width: Double
     let height: Double
-    let left = 90.0
+    let left = 110.0
     let top = 20.0
     var right: Double { width - 20 }
     var bottom: Double { height - 60 }
@@ -20,7 +20,7 @@ struct SVGChart {
         self.width = width
         self.height = Double(height)
         if !title.isEmpty {
-            elements.append("<text x=\"14\" y=\"\(f((top + bottom) / 2))\" transform=\"rotate(-90 14 \(f((top + bottom) / 2)))\" text-anchor=\"middle\">\(HTMLReport.escape(title))</text>")
+            elements.append("<text x=\"16\" y=\"\(f((top + bottom) / 2))\" transform=\"rotate(-90 16 \(f((top + bottom) / 2)))\" text-anchor=\"middle\">\(HTMLReport.escape(title))</text>")
         }
     }
 
