@@ -92,7 +92,7 @@ public final class BenchNetwork {
     }
 
     /// The pid in "btb<pid>-<n>-<role>", or nil for any other name.
-    static func ownerPID(of namespace: String) -> pid_t? {
+    public static func ownerPID(of namespace: String) -> pid_t? {
         guard namespace.hasPrefix("btb") else { return nil }
         let parts = namespace.dropFirst(3).split(separator: "-")
         guard parts.count == 3, parts[1].allSatisfy(\.isNumber), let pid = pid_t(parts[0]) else { return nil }

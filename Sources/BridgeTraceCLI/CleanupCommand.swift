@@ -1,4 +1,5 @@
 import ArgumentParser
+import BridgeTraceBench
 import BridgeTraceCore
 import BridgeTraceKernel
 import Foundation
@@ -24,7 +25,15 @@ struct CleanupCommand: ParsableCommand {
             try NetworkNamespace.enter(named: netns)  // throws the "not found" message
         }
         var removedCount = 0
-        for namespace in namespaces {
+        // A bench run killed with SIGKILL leaves its namespaces (btb<pid>-*), with its
+        // generator and sink attached inside; deleting them takes both along.
+        if netns == nil {
+            for name in BenchNetwork.removeStale() {
+                print("removed namespace \(name) of a benchmark run that is gone")
+                removedCount += 1
+            }
+        }
+        for namespace in namespaces where namespace.map({ BenchNetwork.ownerPID(of: $0) == nil }) ?? true {
             let result = try NamespaceThread.run(in: namespace) { @Sendable () throws -> [String] in
                 let lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
                 defer { withExtendedLifetime(lock) {} }

@@ -133,6 +133,20 @@ import Testing
         }
     }
 
+    @Test func cleanupRemovesTheNamespacesOfAKilledBenchRun() throws {
+        try requireRoot()
+        // A pid that no process has: what a bench run killed with SIGKILL leaves behind.
+        var pid: Int32 = 4_000_000
+        while kill(pid, 0) == 0 || errno != ESRCH { pid -= 1 }
+        let stale = "btb\(pid)-1-gen"
+        try run(["ip", "netns", "add", stale])
+        defer { _ = try? runResult(["ip", "netns", "del", stale]) }
+        let cleanup = try BridgeTraceBinary.run(["cleanup"])
+        #expect(cleanup.status == 0, "\(cleanup.stderr)")
+        #expect(cleanup.stdout.contains("removed namespace \(stale) of a benchmark run that is gone"), "\(cleanup.stdout)")
+        #expect(!netnsExists(stale))
+    }
+
     @Test func nextRunRemovesWhatAKilledRunLeft() throws {
         try requireRoot()
         try TestLab.with(vms: 1) { lab in
