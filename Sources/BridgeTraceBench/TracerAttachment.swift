@@ -198,8 +198,8 @@ private final class EventRenderer: @unchecked Sendable {
 
     func render(_ raw: UnsafeRawBufferPointer) {
         guard let ifindex = FrameEventRecord.ifindex(raw),
-              let frame = FrameEventRecord.decode(raw, port: ports[ifindex] ?? "if\(ifindex)") else { return }
-        TraceJSON.append(TraceEvent.make(frame), wallClockOffsetNs: 0, to: &buffer)
+              let event = FrameEventRecord.event(raw, port: ports[ifindex] ?? "if\(ifindex)") else { return }
+        TraceJSON.append(event, wallClockOffsetNs: 0, to: &buffer)
         count += 1
         if buffer.count > 1 << 16 { buffer.removeAll(keepingCapacity: true) }
     }

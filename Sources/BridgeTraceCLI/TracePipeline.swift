@@ -46,9 +46,10 @@ final class TracePipeline: @unchecked Sendable {
         if limitReached { return }
         guard let ifindex = FrameEventRecord.ifindex(raw) else { return }
         let port = portNames.withLock { $0[ifindex] } ?? "if\(ifindex)"
-        guard let event = FrameEventRecord.event(raw, port: port) else { return }
-        let frame = event.frame
+        guard let frame = FrameEventRecord.decode(raw, port: port) else { return }
+        // Filter on the bytes first: a frame the filter rejects is never decoded.
         if let filter, !filter.matches(frame.bytes, wireLength: frame.length) { return }
+        let event = FrameEventRecord.event(from: frame, raw: raw)
         emitted += 1
         byKind[event.decoded.kind.rawValue, default: 0] += 1
         if let pcapng {

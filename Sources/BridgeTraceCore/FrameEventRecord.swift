@@ -58,7 +58,12 @@ public enum FrameEventRecord {
     /// counters and the kind filter), and the DHCP message type the kernel read fills in
     /// what the snap cut off.
     public static func event(_ raw: UnsafeRawBufferPointer, port: String) -> TraceEvent? {
-        guard let frame = decode(raw, port: port) else { return nil }
+        decode(raw, port: port).map { event(from: $0, raw: raw) }
+    }
+
+    /// The same, for a frame already read from `raw` with `decode`: lets a caller filter
+    /// on the captured bytes before paying for the protocol decode.
+    public static func event(from frame: CapturedFrame, raw: UnsafeRawBufferPointer) -> TraceEvent {
         var event = TraceEvent.make(frame)
         if let kind = EventKind(abiValue: UInt32(kind(raw))) { event.decoded.kind = kind }
         if event.decoded.dhcp != nil, event.decoded.dhcp?.messageType == nil, let type = dhcpMessageType(raw) {
