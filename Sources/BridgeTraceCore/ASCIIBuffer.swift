@@ -33,6 +33,9 @@ struct ASCIIBuffer: ~Copyable {
     }
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    /// Empties the buffer, keeping its memory.
+    mutating func removeAll() { count = 0 }
     var string: String { String(decoding: bytes, as: UTF8.self) }
 
     @inline(__always)
