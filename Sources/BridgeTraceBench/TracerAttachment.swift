@@ -83,15 +83,9 @@ private final class SessionThread: @unchecked Sendable {
     /// Empty programs on the same hooks: the floor under `counters` and `full`.
     private func floorBody(bridge: Endpoint, rxHook: RxHookPolicy) {
         defer { finished.signal() }
-        let floor: HookFloor
-        do {
-            try NetworkNamespace.enter(named: bridge.namespace)
-            floor = try HookFloor(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook))
-        } catch {
-            failure = error
-            ready.signal()
-            return
-        }
+        guard let floor = attached(in: bridge, {
+            try HookFloor(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook))
+        }) else { return }
         ready.signal()
         stopRequest.wait()
         summary = "empty programs on " + floor.ports.map {
@@ -100,34 +94,39 @@ private final class SessionThread: @unchecked Sendable {
         floor.close()
     }
 
-    private func body(bridge: Endpoint, events: Bool, rxHook: RxHookPolicy) {
-        defer { finished.signal() }
-        let session: WatchSession
-        var drain: EventDrain?
-        var dropDrain: EventDrain?
+    /// Enters the bridge's namespace and attaches; on failure, hands the error to `init`.
+    private func attached<Value>(in bridge: Endpoint, _ attach: () throws -> Value) -> Value? {
         do {
             try NetworkNamespace.enter(named: bridge.namespace)
-            // The full tracer is what `diagnose` runs: every frame an event, and kernel
-            // drops with their events, when this kernel can trace them.
-            session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook),
-                                       events: events ? Self.everyFrame : nil,
-                                       drops: events ? DropOptions(events: true, required: false) : nil)
-            if events {
-                let names = session.portNames
-                let renderer = EventRenderer(ports: names)
-                drain = try EventDrain(reader: try RingBufferReader(object: session.object) { renderer.render($0) },
-                                       count: { renderer.count })
-                if let tracer = session.drops {
-                    let dropCounter = DropRenderer(tracer: tracer, ports: names)
-                    dropDrain = try EventDrain(reader: try tracer.eventReader { dropCounter.render($0) },
-                                               count: { dropCounter.count })
-                }
-            }
+            return try attach()
         } catch {
             failure = error
             ready.signal()
-            return
+            return nil
         }
+    }
+
+    private func body(bridge: Endpoint, events: Bool, rxHook: RxHookPolicy) {
+        defer { finished.signal() }
+        guard let (session, drain, dropDrain) = attached(in: bridge, { () throws -> (WatchSession, EventDrain?, EventDrain?) in
+            // The full tracer is what `diagnose` runs: every frame an event, and kernel
+            // drops with their events, when this kernel can trace them.
+            let session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook),
+                                           events: events ? Self.everyFrame : nil,
+                                           drops: events ? DropOptions(events: true, required: false) : nil)
+            guard events else { return (session, nil, nil) }
+            let names = session.portNames
+            let renderer = EventRenderer(ports: names)
+            let drain = try EventDrain(reader: try RingBufferReader(object: session.object) { renderer.render($0) },
+                                       count: { renderer.count })
+            var dropDrain: EventDrain?
+            if let tracer = session.drops {
+                let dropCounter = DropRenderer(tracer: tracer, ports: names)
+                dropDrain = try EventDrain(reader: try tracer.eventReader { dropCounter.render($0) },
+                                           count: { dropCounter.count })
+            }
+            return (session, drain, dropDrain)
+        }) else { return }
         ready.signal()
         stopRequest.wait()
         drain?.stop()
