@@ -13,7 +13,8 @@
 # Everything lives in namespaces this script creates and deletes; bpf_stats_enabled is put
 # back to what it was.
 #   BRIDGETRACE_BIN=.build/release/bridgetrace Benchmarks/bpf-stats.sh [counters|trace]
-# Environment: RATE (pps, default 200000), DURATION (s, 4), RX_HOOK (auto|xdp|tc, auto).
+# Environment: RATE (pps, default 200000), DURATION (s, 4), RX_HOOK (auto|xdp|tc, auto),
+# TRACE_ARGS (more trace options, e.g. "-B 1024").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${BRIDGETRACE_BIN:-$here/../.build/release/bridgetrace}
@@ -75,7 +76,7 @@ case $MODE in
             ip netns exec "$NAME-br" tc filter add dev "$port" egress bpf direct-action obj "$obj" sec tc
         done ;;
     counters) args=(counters br0 --netns "$NAME-br" --json --interval 60 --rx-hook "$RX_HOOK") ;;
-    trace) args=(trace br0 --netns "$NAME-br" --all --json --rx-hook "$RX_HOOK") ;;
+    trace) args=(trace br0 --netns "$NAME-br" --all --json --rx-hook "$RX_HOOK" ${TRACE_ARGS:-}) ;;
     *) die "MODE is counters or trace" ;;
 esac
 if [[ $MODE != floor ]]; then

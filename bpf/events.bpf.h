@@ -14,10 +14,13 @@ const volatile struct bt_trace_config bt_config = {
 	.snaplen = BT_SNAPLEN_DEFAULT,
 };
 
-/* Ring-buffer wakeups: 0 wakes the reader on every event (the kernel's default). Else an
- * event wakes it only once this many bytes wait; the reader also polls on a short timer,
- * so a quiet bridge's events are late by at most that timer, never stuck. */
-const volatile __u32 bt_wakeup_bytes = 0;
+/* Ring-buffer wakeups: 0 wakes the reader on every event (the kernel's default). Else
+ * every this many events on a CPU wake it and the rest are submitted with
+ * BPF_RB_NO_WAKEUP; the reader also polls on a short timer, so a quiet bridge's events
+ * are late by at most that timer, never stuck. Counted per CPU rather than asking the ring
+ * how full it is (BPF_RB_AVAIL_DATA): that reads the consumer's position, a cache line
+ * the reader writes after every record, and cost more than the rest of the event. */
+const volatile __u32 bt_wakeup_events = 0;
 /* --sample N: one event in N of those the pre-filter passes (per CPU); 0 or 1 = all. */
 const volatile __u32 bt_sample_every = 0;
 
@@ -133,13 +136,21 @@ static __always_inline __u64 bt_copy_len(__u32 caplen)
 	return n <= bt_event_room() ? n : 0;
 }
 
-/* Submit flags: see bt_wakeup_bytes. */
+/* Submit flags: see bt_wakeup_events. */
 static __always_inline __u64 bt_wakeup_flags(void)
 {
-	if (!bt_wakeup_bytes)
+	__u32 slot = 0;
+	struct bt_trace_stats *st;
+
+	if (!bt_wakeup_events)
 		return 0;
-	return bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) >= bt_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-										  : BPF_RB_NO_WAKEUP;
+	st = bpf_map_lookup_elem(&bt_trace_stats, &slot);
+	if (!st)
+		return 0;
+	if (++st->v[BT_STAT_SINCE_WAKEUP] < bt_wakeup_events)
+		return BPF_RB_NO_WAKEUP;
+	st->v[BT_STAT_SINCE_WAKEUP] = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline void bt_count_lost(void)

@@ -32,7 +32,7 @@ public final class RingBufferReader {
     }
 
     /// Waits up to `timeoutMs` for a wakeup, then consumes everything queued, woken or
-    /// not: producers that submit with BPF_RB_NO_WAKEUP (bt_wakeup_bytes) leave records
+    /// not: producers that submit with BPF_RB_NO_WAKEUP (bt_wakeup_events) leave records
     /// that only a timed poll finds. Returns the number of records handled.
     @discardableResult
     public func poll(timeoutMs: Int32) throws -> Int {

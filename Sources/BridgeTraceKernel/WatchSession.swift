@@ -7,8 +7,8 @@ public struct EventOptions: Sendable {
     public var config: bt_trace_config
     /// Ring buffer size in bytes: a power of two, at least a page.
     public var ringBufferBytes: UInt32
-    /// Wake the reader only once this many bytes wait (0: on every event). The reader
-    /// must then poll on a timer (RingBufferReader.poll does, with its timeout).
+    /// Wake the reader only about once this many bytes wait (0: on every event). The
+    /// reader must then poll on a timer (RingBufferReader.poll does, with its timeout).
     public var wakeupBytes: UInt32
     /// One event in `sampleEvery` (per CPU) of those the kernel pre-filter passes; 1 = all.
     public var sampleEvery: UInt32
@@ -21,6 +21,16 @@ public struct EventOptions: Sendable {
         self.ringBufferBytes = ringBufferBytes
         self.wakeupBytes = wakeupBytes ?? ringBufferBytes / 8
         self.sampleEvery = sampleEvery
+    }
+
+    /// The kernel counts wakeups in events per CPU: the watermark split between the CPUs,
+    /// in records of the configured snap length (header + snap class, as events.bpf.h
+    /// reserves them, + the ring's 8-byte record header).
+    var wakeupEventsPerCPU: UInt32 {
+        guard wakeupBytes > 0 else { return 0 }
+        let room = [64, 96, 128, 192].first { config.snaplen <= $0 } ?? Int(BT_SNAPLEN_MAX)
+        let record = (MemoryLayout<bt_frame_event>.offset(of: \.data)! + room + 8 + 7) & ~7
+        return UInt32(max(1, Int(wakeupBytes) / record / BPFMap.possibleCPUs))
     }
 
     /// How long a reader may sleep without a wakeup: the latency of a quiet bridge's events.
@@ -62,7 +72,7 @@ public final class WatchSession {
         if let events {
             try object.setReadOnly("bt_config", to: events.config)
             try object.setMaxEntries(map: "bt_events", events.ringBufferBytes)
-            try object.setReadOnly("bt_wakeup_bytes", to: events.wakeupBytes)
+            try object.setReadOnly("bt_wakeup_events", to: events.wakeupEventsPerCPU)
             try object.setReadOnly("bt_sample_every", to: events.sampleEvery)
         }
         try object.load()

@@ -275,7 +275,8 @@ struct bt_vlan_slots {
 enum bt_trace_stat {
 	BT_STAT_SAMPLE_SEEN = 0,    /* wanted events seen, for --sample's 1-in-N choice */
 	BT_STAT_SAMPLE_SKIPPED = 1, /* wanted events that --sample left out (shown, never silent) */
-	BT_STAT_MAX = 2,
+	BT_STAT_SINCE_WAKEUP = 2,   /* events submitted without a wakeup since the last one */
+	BT_STAT_MAX = 3,
 };
 
 struct bt_trace_stats {
