@@ -39,10 +39,19 @@ let package = Package(
             path: "ProgTestRun",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The recorded ring-buffer stream both userspace trace benchmarks replay.
+        .target(name: "TraceRecords", dependencies: [.product(name: "BridgeTraceCore", package: "bridgetrace")]),
+        // Plain executable for `valgrind --tool=callgrind`: instructions per event of
+        // trace's drain (record -> event -> JSON line -> batched write), repeatable.
+        .executableTarget(
+            name: "bt-drainbench",
+            dependencies: ["TraceRecords", .product(name: "BridgeTraceCore", package: "bridgetrace")]
+        ),
         // package-benchmark suite: trace's userspace path per event (decode, text, JSON).
         .executableTarget(
             name: "TraceDecode",
             dependencies: [
+                "TraceRecords",
                 .product(name: "BridgeTraceCore", package: "bridgetrace"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],

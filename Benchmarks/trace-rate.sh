@@ -10,7 +10,9 @@
 #
 # Needs root, trafgen (netsniff-ng), python3 and a bridgetrace binary (release is fairer):
 #   swift build -c release && BRIDGETRACE_BIN=.build/release/bridgetrace Benchmarks/trace-rate.sh
-# Environment: RATES (pps list, default "50000 100000 200000 300000 400000"), DURATION (s, 4).
+# Environment: RATES (pps list, default "50000 100000 200000 300000 400000"), DURATION (s, 4),
+# TRACE_ARGS (default "--json"; the issue's case is "--all --json"), TO_FILE=1 (write the
+# output to a file, as `> file` does, and check that every event reached it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${BRIDGETRACE_BIN:-$here/../.build/release/bridgetrace}
@@ -51,7 +53,9 @@ printf '%10s %12s %12s %10s %8s\n' "target" "achieved" "events" "lost" "lost%"
 best=0
 for rate in $RATES; do
     rm -f "$tmp/ready"
-    "$BIN" trace br0 --netns "$NAME-br" --json --ready-file "$tmp/ready" >/dev/null 2>"$tmp/trace.err" &
+    out=/dev/null; [[ ${TO_FILE:-0} == 1 ]] && out=$tmp/trace.out
+    # shellcheck disable=SC2086
+    "$BIN" trace br0 --netns "$NAME-br" ${TRACE_ARGS:---json} --ready-file "$tmp/ready" >"$out" 2>"$tmp/trace.err" &
     trace_pid=$!
     for _ in $(seq 100); do [[ -f $tmp/ready ]] && break; sleep 0.05; done
     [[ -f $tmp/ready ]] || { cat "$tmp/trace.err" >&2; die "trace did not start"; }
@@ -66,7 +70,8 @@ for rate in $RATES; do
     lost=$(sed -E 's/.*, ([0-9]+) lost$/\1/' <<<"$summary")
     achieved=$(( (after - before) * 1000000000 / (t1 - t0) ))
     pct=$(python3 -c "print(f'{100*$lost/max(1,$lost+$events):.2f}')")
-    printf '%10s %12s %12s %10s %8s\n' "$rate" "$achieved" "$events" "$lost" "$pct"
+    written=""; [[ $out != /dev/null ]] && written=" written $(wc -l <"$out")" && rm -f "$out"
+    printf '%10s %12s %12s %10s %8s%s\n' "$rate" "$achieved" "$events" "$lost" "$pct" "$written"
     [[ $lost -eq 0 ]] && (( achieved > best )) && best=$achieved
 done
 echo "highest traced frame rate with 0 lost events: $best frames/s ($((best * 2)) events/s), default ring buffer, --json"

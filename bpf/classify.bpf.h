@@ -88,6 +88,15 @@ struct {
 	__type(value, struct bt_counters);
 } bt_counters_big SEC(".maps");
 
+/* The first VIDs of each (port, direction), inline: tagged frames cost what untagged do. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BT_DIRECT_IFINDEX_MAX * BT_DIR_MAX);
+	__type(key, __u32);
+	__type(value, struct bt_vlan_slots);
+} bt_vlan_slots SEC(".maps");
+
+/* Every other VID, and every VID of ports with large ifindexes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, BT_VLAN_KEYS_MAX);
@@ -249,7 +258,30 @@ static __always_inline struct bt_counters *bt_port_counters(__u32 ifindex, __u32
 static __always_inline void bt_count_vlan(__u32 ifindex, __u32 dir, __u32 vlan_id)
 {
 	struct bt_vlan_key key = { .ifindex = ifindex, .dir = (__u16)dir, .vlan_id = (__u16)vlan_id };
-	__u64 *n = bpf_map_lookup_elem(&bt_vlan_frames, &key);
+	__u64 *n;
+
+	if (ifindex < BT_DIRECT_IFINDEX_MAX) {
+		__u32 idx = ifindex * BT_DIR_MAX + dir;
+		struct bt_vlan_slots *slots = bpf_map_lookup_elem(&bt_vlan_slots, &idx);
+		__u16 tag = (__u16)(vlan_id + 1);
+
+		if (slots) {
+			/* Slots fill in order, so the first free one ends the search. */
+#pragma unroll
+			for (int i = 0; i < BT_VLAN_SLOTS; i++) {
+				if (slots->vid_plus1[i] == tag) {
+					slots->frames[i] += 1;
+					return;
+				}
+				if (slots->vid_plus1[i] == 0) {
+					slots->vid_plus1[i] = tag;
+					slots->frames[i] = 1;
+					return;
+				}
+			}
+		}
+	}
+	n = bpf_map_lookup_elem(&bt_vlan_frames, &key);
 
 	if (n) {
 		*n += 1;

@@ -20,6 +20,7 @@ int bt_xdp_rx(struct xdp_md *ctx)
 	struct bt_frame_event *e;
 	struct bt_class cls;
 	__u32 kind, caplen;
+	__u64 copy;
 
 	bt_count(data, data_end, len, ctx->ingress_ifindex, BT_DIR_RX, 0, 0, bt_config.events, &cls);
 	kind = bt_event_wanted(data, data_end, &cls);
@@ -28,9 +29,10 @@ int bt_xdp_rx(struct xdp_md *ctx)
 	e = bt_event_reserve(&cls, kind, ctx->ingress_ifindex, BT_DIR_RX, len, &caplen);
 	if (!e)
 		return XDP_PASS;
-	if (caplen < 1 || caplen > BT_SNAPLEN_MAX || bpf_xdp_load_bytes(ctx, 0, e->data, caplen))
+	copy = bt_copy_len(caplen);
+	if (!copy || bpf_xdp_load_bytes(ctx, 0, e->data, copy))
 		e->caplen = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, bt_wakeup_flags());
 	return XDP_PASS;
 }
 
@@ -41,6 +43,7 @@ static __always_inline int bt_tc(struct __sk_buff *skb, __u32 dir)
 	struct bt_frame_event *e;
 	struct bt_class cls;
 	__u32 kind, caplen;
+	__u64 copy;
 
 	bt_count(data, data_end, skb->len, skb->ifindex, dir, skb->vlan_present,
 		 (__u16)skb->vlan_tci, bt_config.events, &cls);
@@ -55,9 +58,10 @@ static __always_inline int bt_tc(struct __sk_buff *skb, __u32 dir)
 		e->vlan_offload_tpid = bpf_ntohs((__be16)skb->vlan_proto);
 	}
 	/* skb_load_bytes reads paged data too, so the snap is not cut at the linear part. */
-	if (caplen < 1 || caplen > BT_SNAPLEN_MAX || bpf_skb_load_bytes(skb, 0, e->data, caplen))
+	copy = bt_copy_len(caplen);
+	if (!copy || bpf_skb_load_bytes(skb, 0, e->data, copy))
 		e->caplen = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, bt_wakeup_flags());
 	return TC_ACT_UNSPEC;
 }
 

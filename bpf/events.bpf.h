@@ -14,6 +14,23 @@ const volatile struct bt_trace_config bt_config = {
 	.snaplen = BT_SNAPLEN_DEFAULT,
 };
 
+/* Ring-buffer wakeups: 0 wakes the reader on every event (the kernel's default). Else
+ * every this many events on a CPU wake it and the rest are submitted with
+ * BPF_RB_NO_WAKEUP; the reader also polls on a short timer, so a quiet bridge's events
+ * are late by at most that timer, never stuck. Counted per CPU rather than asking the ring
+ * how full it is (BPF_RB_AVAIL_DATA): that reads the consumer's position, a cache line
+ * the reader writes after every record, and cost more than the rest of the event. */
+const volatile __u32 bt_wakeup_events = 0;
+/* --sample N: one event in N of those the pre-filter passes (per CPU); 0 or 1 = all. */
+const volatile __u32 bt_sample_every = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_trace_stats);
+} bt_trace_stats SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BT_RINGBUF_DEFAULT_BYTES);
@@ -76,7 +93,64 @@ static __always_inline __u32 bt_event_wanted(void *data, void *data_end, const s
 		if (!bt_mac_equal(eth->h_source, bt_config.mac) && !bt_mac_equal(eth->h_dest, bt_config.mac))
 			return 0;
 	}
+	if (bt_sample_every > 1) {
+		__u32 slot = 0;
+		struct bt_trace_stats *st = bpf_map_lookup_elem(&bt_trace_stats, &slot);
+
+		if (st && st->v[BT_STAT_SAMPLE_SEEN]++ % bt_sample_every != 0) {
+			st->v[BT_STAT_SAMPLE_SKIPPED] += 1;
+			return 0;
+		}
+	}
 	return kind;
+}
+
+/* Bytes of frame an event record has room for: the snap length rounded up to a size
+ * class, so that the reservation is a constant (bt_config is .rodata) and a short snap
+ * makes short records: less ring, less memory traffic, fewer bytes for userspace. */
+#define BT_EVENT_HEADER_BYTES __builtin_offsetof(struct bt_frame_event, data)
+
+static __always_inline __u32 bt_event_room(void)
+{
+	__u32 snap = bt_config.snaplen;
+
+	if (snap <= 64)
+		return 64;
+	if (snap <= 96)
+		return 96;
+	if (snap <= 128)
+		return 128;
+	if (snap <= 192)
+		return 192;
+	return BT_SNAPLEN_MAX;
+}
+
+/* How many bytes to copy into the event, as a 64-bit value the verifier can bound:
+ * the mask clears what a 32-bit spill may leave unknown above the snap length, and the
+ * compare against the record's room then bounds the whole register. 0 = copy nothing. */
+static __always_inline __u64 bt_copy_len(__u32 caplen)
+{
+	__u64 n = caplen;
+
+	asm volatile("%0 &= 0xffff" : "+r"(n));
+	return n <= bt_event_room() ? n : 0;
+}
+
+/* Submit flags: see bt_wakeup_events. */
+static __always_inline __u64 bt_wakeup_flags(void)
+{
+	__u32 slot = 0;
+	struct bt_trace_stats *st;
+
+	if (!bt_wakeup_events)
+		return 0;
+	st = bpf_map_lookup_elem(&bt_trace_stats, &slot);
+	if (!st)
+		return 0;
+	if (++st->v[BT_STAT_SINCE_WAKEUP] < bt_wakeup_events)
+		return BPF_RB_NO_WAKEUP;
+	st->v[BT_STAT_SINCE_WAKEUP] = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline void bt_count_lost(void)
@@ -88,21 +162,23 @@ static __always_inline void bt_count_lost(void)
 		*lost += 1;
 }
 
-/* Reserves and fills the header; the caller copies the bytes and submits. NULL when the
- * ring is full, which is counted, never waited for. */
+/* Reserves and fills the header; the caller copies the bytes (at most bt_event_room())
+ * and submits. NULL when the ring is full, which is counted, never waited for. The record
+ * is BT_EVENT_HEADER_BYTES + bt_event_room() long, not sizeof(struct bt_frame_event). */
 static __always_inline struct bt_frame_event *bt_event_reserve(const struct bt_class *cls, __u32 kind,
 							       __u32 ifindex, __u32 dir, __u32 len,
 							       __u32 *caplen)
 {
-	struct bt_frame_event *e = bpf_ringbuf_reserve(&bt_events, sizeof(*e), 0);
+	__u32 room = bt_event_room();
+	struct bt_frame_event *e = bpf_ringbuf_reserve(&bt_events, BT_EVENT_HEADER_BYTES + room, 0);
 	__u32 snap = bt_config.snaplen;
 
 	if (!e) {
 		bt_count_lost();
 		return NULL;
 	}
-	if (snap > BT_SNAPLEN_MAX)
-		snap = BT_SNAPLEN_MAX;
+	if (snap > room)
+		snap = room;
 	*caplen = len < snap ? len : snap;
 	e->time_ns = bpf_ktime_get_ns();
 	e->ifindex = ifindex;

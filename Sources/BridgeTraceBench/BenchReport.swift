@@ -121,10 +121,16 @@ public struct BenchReport: Codable, Sendable {
         /// What the tracer adds per frame, in ns of the pipeline's time: 1/rate with it
         /// minus 1/rate without, per round. Independent of how fast the rest is.
         public var addedNsPerFrame: Spread?
+        /// With `--with-tracer floor` in the run: the median ns per frame that empty
+        /// programs on the same hooks add (the hook floor), and this tracer's median
+        /// minus it (what bridgetrace's programs and drain add on top).
+        public var hookFloorNsPerFrame: Double?
+        public var ownNsPerFrame: Double?
 
         enum CodingKeys: String, CodingKey {
             case tracer, ratio
             case frameSize = "frame_size", ratioOfMedians = "ratio_of_medians", addedNsPerFrame = "added_ns_per_frame"
+            case hookFloorNsPerFrame = "hook_floor_ns_per_frame", ownNsPerFrame = "own_ns_per_frame"
         }
     }
 

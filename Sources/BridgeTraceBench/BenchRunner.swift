@@ -140,6 +140,13 @@ public final class BenchRunner {
                     ratioOfMedians: withTracer.flatMap { w in without.map { $0 > 0 ? w / $0 : 0 } },
                     addedNsPerFrame: Spread(added)))
             }
+            // Each of our tracers as hook floor + our own cost (tcpdump hooks elsewhere).
+            if let floor = overhead.first(where: { $0.tracer == .floor })?.addedNsPerFrame?.median {
+                for index in overhead.indices where [.counters, .full].contains(overhead[index].tracer) {
+                    overhead[index].hookFloorNsPerFrame = floor
+                    overhead[index].ownNsPerFrame = overhead[index].addedNsPerFrame.map { $0.median - floor }
+                }
+            }
         }
         return (measurements, overhead)
     }

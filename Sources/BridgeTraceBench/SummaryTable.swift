@@ -28,10 +28,11 @@ public enum SummaryTable {
         if !overhead.isEmpty {
             lines.append("")
             lines.append("tracer overhead (rx rate with the tracer ÷ without, per round; 1.000 = free; tracer rx hook \(report.settings.tracerRxHook)):")
-            var rows = [["dut", "size", "tracer", "ratio", "ratio of medians", "added per frame"]]
+            var rows = [["dut", "size", "tracer", "ratio", "ratio of medians", "added per frame", "= hook floor", "+ ours"]]
             for (name, o) in overhead {
                 rows.append([name, "\(o.frameSize)", "\(o.tracer.rawValue)/none", Formatting.spread(o.ratio, Formatting.ratio),
-                             o.ratioOfMedians.map(Formatting.ratio) ?? "-", Formatting.spread(o.addedNsPerFrame, Formatting.ns)])
+                             o.ratioOfMedians.map(Formatting.ratio) ?? "-", Formatting.spread(o.addedNsPerFrame, Formatting.ns),
+                             o.hookFloorNsPerFrame.map(Formatting.ns) ?? "-", o.ownNsPerFrame.map(Formatting.ns) ?? "-"])
             }
             lines += Columns.render(rows)
         }

@@ -19,11 +19,11 @@ final class TracerAttachment {
         switch mode {
         case .none:
             return
-        case .counters, .full:
+        case .floor, .counters, .full:
             guard let bridge = wiring.bridge else {
                 throw UserError("--with-tracer \(mode.rawValue) needs a bridge to attach to; this DUT has none")
             }
-            session = try SessionThread(bridge: bridge, events: mode == .full, rxHook: rxHook)
+            session = try SessionThread(bridge: bridge, mode: mode, rxHook: rxHook)
         case .tcpdump:
             guard !wiring.ports.isEmpty else {
                 throw UserError("--with-tracer tcpdump needs DUT ports to listen on; this DUT has none")
@@ -63,8 +63,14 @@ private final class SessionThread: @unchecked Sendable {
     private var failure: Error?
     private var summary = ""
 
-    init(bridge: Endpoint, events: Bool, rxHook: RxHookPolicy) throws {
-        let thread = Thread { [self] in body(bridge: bridge, events: events, rxHook: rxHook) }
+    init(bridge: Endpoint, mode: TracerMode, rxHook: RxHookPolicy) throws {
+        let thread = Thread { [self] in
+            if mode == .floor {
+                floorBody(bridge: bridge, rxHook: rxHook)
+            } else {
+                body(bridge: bridge, events: mode == .full, rxHook: rxHook)
+            }
+        }
         thread.name = "bench-tracer"
         thread.start()
         ready.wait()
@@ -74,34 +80,53 @@ private final class SessionThread: @unchecked Sendable {
         }
     }
 
-    private func body(bridge: Endpoint, events: Bool, rxHook: RxHookPolicy) {
+    /// Empty programs on the same hooks: the floor under `counters` and `full`.
+    private func floorBody(bridge: Endpoint, rxHook: RxHookPolicy) {
         defer { finished.signal() }
-        let session: WatchSession
-        var drain: EventDrain?
-        var dropDrain: EventDrain?
+        guard let floor = attached(in: bridge, {
+            try HookFloor(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook))
+        }) else { return }
+        ready.signal()
+        stopRequest.wait()
+        summary = "empty programs on " + floor.ports.map {
+            "\($0.name) (rx at \($0.rxHook.rawValue), tc via \($0.tcAttachment.rawValue))"
+        }.joined(separator: ", ")
+        floor.close()
+    }
+
+    /// Enters the bridge's namespace and attaches; on failure, hands the error to `init`.
+    private func attached<Value>(in bridge: Endpoint, _ attach: () throws -> Value) -> Value? {
         do {
             try NetworkNamespace.enter(named: bridge.namespace)
-            // The full tracer is what `diagnose` runs: every frame an event, and kernel
-            // drops with their events, when this kernel can trace them.
-            session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook),
-                                       events: events ? Self.everyFrame : nil,
-                                       drops: events ? DropOptions(events: true, required: false) : nil)
-            if events {
-                let names = session.portNames
-                let renderer = EventRenderer(ports: names)
-                drain = try EventDrain(reader: try RingBufferReader(object: session.object) { renderer.render($0) },
-                                       count: { renderer.count })
-                if let tracer = session.drops {
-                    let dropCounter = DropRenderer(tracer: tracer, ports: names)
-                    dropDrain = try EventDrain(reader: try tracer.eventReader { dropCounter.render($0) },
-                                               count: { dropCounter.count })
-                }
-            }
+            return try attach()
         } catch {
             failure = error
             ready.signal()
-            return
+            return nil
         }
+    }
+
+    private func body(bridge: Endpoint, events: Bool, rxHook: RxHookPolicy) {
+        defer { finished.signal() }
+        guard let (session, drain, dropDrain) = attached(in: bridge, { () throws -> (WatchSession, EventDrain?, EventDrain?) in
+            // The full tracer is what `diagnose` runs: every frame an event, and kernel
+            // drops with their events, when this kernel can trace them.
+            let session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook),
+                                           events: events ? Self.everyFrame : nil,
+                                           drops: events ? DropOptions(events: true, required: false) : nil)
+            guard events else { return (session, nil, nil) }
+            let names = session.portNames
+            let renderer = EventRenderer(ports: names)
+            let drain = try EventDrain(reader: try RingBufferReader(object: session.object) { renderer.render($0) },
+                                       count: { renderer.count })
+            var dropDrain: EventDrain?
+            if let tracer = session.drops {
+                let dropCounter = DropRenderer(tracer: tracer, ports: names)
+                dropDrain = try EventDrain(reader: try tracer.eventReader { dropCounter.render($0) },
+                                           count: { dropCounter.count })
+            }
+            return (session, drain, dropDrain)
+        }) else { return }
         ready.signal()
         stopRequest.wait()
         drain?.stop()
@@ -109,7 +134,7 @@ private final class SessionThread: @unchecked Sendable {
         var parts: [String] = []
         if let snapshot = try? session.snapshot() {
             for port in snapshot.ports {
-                parts.append("\(port.port): rx \(port.rx[.frames]) tx \(port.tx[.frames]) (rx at \(port.rxHook.rawValue))")
+                parts.append("\(port.port): rx \(port.rx[.frames]) tx \(port.tx[.frames]) (rx at \(port.rxHook.rawValue), tc via \(port.tcAttachment.rawValue))")
             }
             if let drain { parts.append("\(drain.events) events rendered, \(snapshot.lostEvents) lost") }
         }
@@ -158,7 +183,7 @@ private final class EventDrain: @unchecked Sendable {
     private var isStopping: Bool { stopFlag.withLock { stopping } }
 
     private func drainUntilStopped() {
-        while !isStopping { _ = try? reader.poll(timeoutMs: 50) }
+        while !isStopping { _ = try? reader.poll(timeoutMs: EventOptions.pollIntervalMs) }
         _ = try? reader.poll(timeoutMs: 0)
         events = count()
         done.signal()
@@ -189,7 +214,7 @@ private final class DropRenderer: @unchecked Sendable {
 /// Decodes and renders ring-buffer records; used on the drain thread only.
 private final class EventRenderer: @unchecked Sendable {
     private let ports: [Int32: String]
-    private var buffer: [UInt8] = []
+    private var buffer = TraceLineBuffer()
     private(set) var count = 0
 
     init(ports: [Int32: String]) {
@@ -199,8 +224,8 @@ private final class EventRenderer: @unchecked Sendable {
     func render(_ raw: UnsafeRawBufferPointer) {
         guard let ifindex = FrameEventRecord.ifindex(raw),
               let event = FrameEventRecord.event(raw, port: ports[ifindex] ?? "if\(ifindex)") else { return }
-        TraceJSON.append(event, wallClockOffsetNs: 0, to: &buffer)
+        buffer.appendJSON(event, wallClockOffsetNs: 0)
         count += 1
-        if buffer.count > 1 << 16 { buffer.removeAll(keepingCapacity: true) }
+        if buffer.count > 1 << 16 { buffer.removeAll() }
     }
 }

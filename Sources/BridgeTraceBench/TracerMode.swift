@@ -2,6 +2,9 @@
 public enum TracerMode: String, CaseIterable, Codable, Sendable {
     /// Nothing: the reference.
     case none
+    /// Programs that only return, on the hooks `counters` uses: the hook's own cost, so
+    /// that each tracer's figure reads as hook floor + bridgetrace's programs.
+    case floor
     /// `bridgetrace counters`: per-port, per-direction counters.
     case counters
     /// Everything at once, as `diagnose` runs it: counters, an event per frame into the

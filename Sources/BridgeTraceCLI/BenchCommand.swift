@@ -55,7 +55,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "RFC 2544: throughput (NDR, PDR), latency, frame loss rate and back-to-back.")
     var rfc2544 = false
 
-    @Option(name: .customLong("with-tracer"), help: "none, counters, full, tcpdump or all (repeatable).")
+    @Option(name: .customLong("with-tracer"), help: "none, floor (empty programs on the same hooks), counters, full, tcpdump or all (repeatable).")
     var tracers: [String] = []
 
     @Option(name: .customLong("tracer-rx-hook"), help: "Where counters and full count rx: auto (tc on veth, XDP elsewhere), xdp or tc.")
@@ -89,7 +89,7 @@ struct BenchCommand: ParsableCommand {
         if let dutCPU, DUTPlacement(rawValue: dutCPU) == nil { throw ValidationError("--dut-cpu must be shared or own") }
         if GeneratorChoice(rawValue: generator) == nil { throw ValidationError("--generator must be auto, xdp or af-packet") }
         for tracer in tracers where TracerMode.parse(tracer) == nil {
-            throw ValidationError("--with-tracer \(tracer): use none, counters, full, tcpdump or all")
+            throw ValidationError("--with-tracer \(tracer): use none, floor, counters, full, tcpdump or all")
         }
         for dut in duts where DUTKind(rawValue: dut) == nil {
             throw ValidationError("--dut \(dut): use linux-bridge, direct or afxdp-switch")

@@ -30,7 +30,7 @@ final class DrainThread: @unchecked Sendable {
         }
         do {
             while !stopFlag.withLock({ $0 }) {
-                try reader.poll(timeoutMs: 100)
+                try reader.poll(timeoutMs: EventOptions.pollIntervalMs)
                 if afterPoll() { return }
             }
             // Whatever the kernel queued before the stop still belongs to the run.

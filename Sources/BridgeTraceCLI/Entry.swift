@@ -40,14 +40,19 @@ func writeStandardOutput(_ text: String) -> Bool {
 }
 
 func writeStandardOutput(bytes all: [UInt8]) -> Bool {
-    var bytes = all[...]
-    while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+    all.withUnsafeBufferPointer { writeStandardOutput(buffer: $0) }
+}
+
+/// Writes all of `buffer` (retrying short writes and EINTR); false on an error.
+func writeStandardOutput(buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+    var offset = 0
+    while offset < buffer.count {
+        let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
         if written < 0 {
             if errno == EINTR { continue }
             return false
         }
-        bytes = bytes.dropFirst(written)
+        offset += written
     }
     return true
 }

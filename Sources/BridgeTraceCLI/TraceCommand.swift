@@ -29,8 +29,14 @@ struct TraceCommand: ParsableCommand {
     @Flag(help: "Link each frame's appearances at the ports into one journey: delivered (with per-hop latency), dropped, or vanished. One line per journey.")
     var journey = false
 
-    @Option(name: .customShort("w"), help: "Write the frames to this pcapng file (mode 0600) instead of printing them.")
+    @Option(name: .customShort("w"), help: "Write the frames to this pcapng file (mode 0600) instead of printing them (see --print and --json).")
     var write: String?
+
+    @Flag(help: "With -w: print the events as well (text, or JSON lines with --json), as tcpdump --print does.")
+    var print = false
+
+    @Option(help: "Trace one frame in N of those the filter passes (per CPU); the skipped ones are counted and reported.")
+    var sample: Int?
 
     @Option(name: [.customShort("c"), .long], help: "Stop after this many events.")
     var count: Int?
@@ -55,7 +61,9 @@ struct TraceCommand: ParsableCommand {
         if bufferSize < 4 || bufferSize > 1 << 20 || bufferSize & (bufferSize - 1) != 0 {
             throw ValidationError("--buffer-size must be a power of two between 4 and 1048576 KiB")
         }
-        if [json, write != nil, journey].filter({ $0 }).count > 1 { throw ValidationError("choose one of --json, --journey and -w") }
+        if json && journey { throw ValidationError("choose one of --json and --journey") }
+        if journey && write != nil { throw ValidationError("--journey cannot be combined with -w") }
+        if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
     }
 
     func run() throws {
@@ -81,13 +89,18 @@ struct TraceCommand: ParsableCommand {
         TracePrefilter.derive(from: expression).apply(to: &config, defaultKinds: defaultKinds)
 
         let session = try WatchSession(request: watch.request,
-                                       events: EventOptions(config: config, ringBufferBytes: UInt32(bufferSize * 1024)))
+                                       events: EventOptions(config: config, ringBufferBytes: UInt32(bufferSize * 1024),
+                                                            sampleEvery: UInt32(sample ?? 1)))
         defer { session.close() }
         watch.announce(session)
         // The bridge's own MACs tell a frame for the host ("local") from one that vanished.
         let journeyConfiguration = watch.bridge.flatMap { try? BridgeStateReader.read(bridgeName: $0) }
             .map { JourneyTracker.Configuration(state: $0) } ?? .init()
-        let pipeline = TracePipeline(format: json ? .json : journey ? .journey : .text, filter: packetFilter,
+        // -w writes the file; it prints too with --print, and with --json (JSON lines) too:
+        // an option the operator gave is never ignored.
+        let printed = write == nil || print || json
+        let format: TracePipeline.Format? = printed ? (json ? .json : journey ? .journey : .text) : nil
+        let pipeline = TracePipeline(format: format, filter: packetFilter,
                                      pcapng: pcapng, limit: count, ports: session.portNames,
                                      journeyConfiguration: journeyConfiguration)
         let reader = try RingBufferReader(object: session.object) { pipeline.handle($0) }
@@ -96,6 +109,8 @@ struct TraceCommand: ParsableCommand {
             return pipeline.limitReached || pipeline.writeFailed
         }
         try watch.signalReady()
+
+        if let write, printed { writeStandardError("bridgetrace: writing \(write) and printing \(json ? "JSON lines" : "text")") }
 
         let end = duration.map { Date().addingTimeInterval($0) }
         var reportedLost: UInt64 = 0
@@ -121,7 +136,9 @@ struct TraceCommand: ParsableCommand {
             writeStandardError("bridgetrace: warning: \(lost - reportedLost) event(s) lost, \(lost) in all: the ring buffer was full (try a larger -B or a narrower filter)")
         }
         pcapng?.close()
-        writeStandardError("bridgetrace: \(pipeline.summary), \(lost) lost")
+        let sampled = sample.map { _ in (try? session.sampledOutEvents()) ?? 0 }
+        writeStandardError("bridgetrace: \(pipeline.summary), \(lost) lost"
+                           + (sampled.map { ", \($0) skipped by --sample \(sample ?? 1)" } ?? ""))
         if let error = drain.error { throw error }
         if pipeline.writeFailed && pcapng != nil { throw UserError("writing \(write ?? "") failed: is the disk full?") }
     }

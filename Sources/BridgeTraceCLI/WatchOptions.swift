@@ -50,6 +50,11 @@ struct WatchOptions: ParsableArguments {
         for port in session.ports {
             if let note = port.rxHookNote { writeStandardError("bridgetrace: \(port.name): rx counted at tc ingress: \(note)") }
         }
+        let legacy = session.ports.filter { $0.tcAttachment == .clsact }.map(\.name)
+        if !legacy.isEmpty {
+            let why = AttachMethod.legacyForced ? "BRIDGETRACE_LEGACY_ATTACH=1" : "this kernel has no tcx"
+            writeStandardError("bridgetrace: tc programs on \(legacy.joined(separator: ", ")) are clsact filters (\(why)): if this run is killed, the next run or `bridgetrace cleanup` removes them")
+        }
         if let note = session.dropNote { writeStandardError("bridgetrace: \(note)") }
     }
 

@@ -33,6 +33,9 @@ struct ASCIIBuffer: ~Copyable {
     }
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    /// Empties the buffer, keeping its memory.
+    mutating func removeAll() { count = 0 }
     var string: String { String(decoding: bytes, as: UTF8.self) }
 
     @inline(__always)
@@ -152,6 +155,20 @@ struct ASCIIBuffer: ~Copyable {
     }
 
     @inline(__always)
+    /// `aa:bb:cc:dd:ee:ff`: one capacity check for all 17 bytes (trace writes two to four
+    /// MACs per event; byte-wise appends made this the largest cost of a JSON line).
+    mutating func appendMAC48(_ value: UInt64) {
+        reserve(17)
+        let out = base + count
+        for index in 0..<6 {
+            let byte = UInt8(truncatingIfNeeded: value >> (40 - 8 * UInt64(index)))
+            out[index * 3] = hexDigit(byte >> 4)
+            out[index * 3 + 1] = hexDigit(byte & 0xf)
+            if index < 5 { out[index * 3 + 2] = UInt8(ascii: ":") }
+        }
+        count += 17
+    }
+
     mutating func appendHexByte(_ byte: UInt8) {
         reserve(2)
         base[count] = hexDigit(byte >> 4)

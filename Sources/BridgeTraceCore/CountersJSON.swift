@@ -26,6 +26,7 @@ public enum CountersJSON {
                 ("reasons", .object(port.drops.reasons.sorted { $0.key < $1.key }.map { ($0.key, .uint($0.value)) })),
             ])),
             ("rx_hook", .string(port.rxHook.rawValue)),
+            ("tc_attach", .string(port.tcAttachment.rawValue)),
         ]
         if let note = port.rxHookNote {
             members.append(("rx_hook_note", .string(note)))

@@ -10,6 +10,12 @@ struct JSONByteWriter: JSONSink, ~Copyable {
         buffer = ASCIIBuffer(capacity: capacity)
     }
 
+    /// Before the next of several top-level values written one after the other (lines
+    /// of a batch): no separator in front of it.
+    mutating func startValue() {
+        needsSeparator = false
+    }
+
     @inline(__always)
     private mutating func separate() {
         if needsSeparator { buffer.appendASCII(", ") }

@@ -40,13 +40,6 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
 
 extension ASCIIBuffer {
     mutating func appendMAC(_ address: MACAddress) {
-        appendHexByte(UInt8(truncatingIfNeeded: address.rawValue >> 40))
-        var shift: UInt64 = 32
-        while true {
-            append(UInt8(ascii: ":"))
-            appendHexByte(UInt8(truncatingIfNeeded: address.rawValue >> shift))
-            if shift == 0 { break }
-            shift -= 8
-        }
+        appendMAC48(address.rawValue)
     }
 }

@@ -44,6 +44,13 @@ public enum RxHook: String, Sendable, Equatable {
     case tc
 }
 
+/// How a port's tc programs are attached: tcx links (gone when the tracer exits, even on
+/// SIGKILL) or clsact filters (kernels without tcx; a killed run leaves them behind).
+public enum TCAttachment: String, Sendable, Equatable {
+    case tcx
+    case clsact
+}
+
 /// Which hook counts `rx`, as the operator asked (`--rx-hook`).
 public enum RxHookPolicy: String, Sendable, CaseIterable {
     /// XDP, except on veth: there XDP makes the driver copy every skb it receives
@@ -79,17 +86,21 @@ public struct PortCounters: Equatable, Sendable {
     public var rxHook: RxHook
     /// Why rx is not on XDP, when it is not (shown to the operator).
     public var rxHookNote: String?
+    /// How the tc hooks are attached (`tc_attach` in JSON).
+    public var tcAttachment: TCAttachment
     public var rx: DirectionCounters
     public var tx: DirectionCounters
     public var drops: PortDrops
 
     public init(port: String, ifindex: Int32, rxHook: RxHook = .xdp, rxHookNote: String? = nil,
+                tcAttachment: TCAttachment = .tcx,
                 rx: DirectionCounters = .init(), tx: DirectionCounters = .init(),
                 drops: PortDrops = .init()) {
         self.port = port
         self.ifindex = ifindex
         self.rxHook = rxHook
         self.rxHookNote = rxHookNote
+        self.tcAttachment = tcAttachment
         self.rx = rx
         self.tx = tx
         self.drops = drops

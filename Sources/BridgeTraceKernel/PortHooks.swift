@@ -10,13 +10,31 @@ public struct PortPrograms: Sendable {
     public var tcTx: Int32
 
     public init(object: BPFObject) throws {
-        xdpRx = try object.programFD("bt_xdp_rx")
-        tcRx = try object.programFD("bt_tc_rx")
-        tcTx = try object.programFD("bt_tc_tx")
+        try self.init(object: object, xdpRx: "bt_xdp_rx", tcRx: "bt_tc_rx", tcTx: "bt_tc_tx")
+    }
+
+    /// The same three hooks from another object (the bench's empty programs).
+    public init(object: BPFObject, xdpRx: String, tcRx: String, tcTx: String) throws {
+        self.xdpRx = try object.programFD(xdpRx)
+        self.tcRx = try object.programFD(tcRx)
+        self.tcTx = try object.programFD(tcTx)
     }
 }
 
-/// One port with bridgetrace's hooks on it: rx on XDP (or tc ingress), tx on tc egress.
+/// How programs are attached on this kernel. Links (tcx for tc, BPF_XDP for XDP) belong
+/// to the process: they go away when it exits, even on SIGKILL. The legacy attachments
+/// (clsact filters, netlink XDP) outlive it and need StaleProgramCleanup.
+public enum AttachMethod: Sendable {
+    /// `BRIDGETRACE_LEGACY_ATTACH=1` forces clsact and netlink XDP, as on a kernel without
+    /// tcx, so the fallback can be tested (and used, should links misbehave somewhere).
+    public static let legacyForced = ProcessInfo.processInfo.environment["BRIDGETRACE_LEGACY_ATTACH"] == "1"
+
+    /// The kernel takes tcx links (probed once; not by version, backports exist).
+    public static let tcxAvailable: Bool = !legacyForced && bt_tcx_supported() == 1
+}
+
+/// One port with bridgetrace's hooks on it: rx on XDP (or tc ingress), tx on tc egress,
+/// through links where the kernel has them (see AttachMethod).
 /// `detach()` removes exactly what was attached here, and nothing else.
 public final class AttachedPort {
     public let name: String
@@ -24,8 +42,14 @@ public final class AttachedPort {
     public private(set) var rxHook: RxHook = .xdp
     /// Why rx went to tc ingress instead of XDP.
     public private(set) var rxHookNote: String?
+    /// How the tc programs are attached: tcx links, or clsact filters (no tcx).
+    public private(set) var tcAttachment: TCAttachment = .clsact
+    /// rx on XDP through a bpf_link (gone with the process) rather than netlink/libxdp.
+    public private(set) var xdpLinked = false
 
     private var xdpProgram: OpaquePointer?
+    private var xdpLink: Int32 = -1
+    private var tcLinks: [Int32] = []
     private var tcIngress = false
     private var tcEgress = false
     private var createdClsact = false
@@ -53,6 +77,8 @@ public final class AttachedPort {
     private func attachRx(_ programs: PortPrograms) throws {
         if let holder = foreignXDPHolder() {
             rxHookNote = "XDP is held by \(holder), which libxdp cannot share on this kernel"
+        } else if !AttachMethod.legacyForced, !portHasDispatcher(), tryXDPLink(programs.xdpRx) {
+            return
         } else {
             let program = xdp_program__from_fd(programs.xdpRx)
             if libxdp_get_error(UnsafeRawPointer(program)) == 0, let program {
@@ -73,6 +99,25 @@ public final class AttachedPort {
         rxHook = .tc
     }
 
+    /// A BPF_XDP link; false (and the libxdp path follows) when the kernel or driver will
+    /// not take one for a reason libxdp may get around.
+    private func tryXDPLink(_ fd: Int32) -> Bool {
+        let link = bt_xdp_link(fd, ifindex)
+        guard link >= 0 else { return false }
+        xdpLink = link
+        xdpLinked = true
+        rxHook = .xdp
+        return true
+    }
+
+    /// A libxdp dispatcher already on the port: ours joins it through libxdp.
+    private func portHasDispatcher() -> Bool {
+        guard let multiprog = xdp_multiprog__get_from_ifindex(ifindex),
+              libxdp_get_error(UnsafeRawPointer(multiprog)) == 0 else { return false }
+        defer { xdp_multiprog__close(multiprog) }
+        return !xdp_multiprog__is_legacy(multiprog)
+    }
+
     private func xdpHint(_ rc: Int32) -> String {
         -rc == ERANGE || -rc == EINVAL ? " (MTU too large for XDP on this device?)" : ""
     }
@@ -90,6 +135,16 @@ public final class AttachedPort {
     }
 
     private func attachTC(egress: Bool, fd: Int32) throws {
+        if AttachMethod.tcxAvailable {
+            let link = bt_tcx_link(fd, ifindex, egress)
+            if link >= 0 {
+                tcLinks.append(link)
+                tcAttachment = .tcx
+                return
+            }
+            throw UserError.kernel("cannot attach tcx \(egress ? "egress" : "ingress") program to \(name)", errno: link,
+                                   hint: -link == ENODEV ? "the port disappeared" : nil)
+        }
         var created = false
         let rc = bt_tc_attach(ifindex, egress, fd, &created)
         if created { createdClsact = true }
@@ -101,6 +156,12 @@ public final class AttachedPort {
 
     /// Idempotent; a port that vanished has taken its hooks with it, which is fine.
     public func detach() {
+        if xdpLink >= 0 {
+            close(xdpLink)
+            xdpLink = -1
+        }
+        for link in tcLinks { close(link) }
+        tcLinks = []
         if let program = xdpProgram {
             _ = xdp_program__detach(program, ifindex, XDP_MODE_NATIVE, 0)
             xdp_program__close(program)
@@ -123,4 +184,38 @@ public final class AttachedPort {
     deinit {
         detach()
     }
+}
+
+/// The cost of the hooks alone: programs that only return (bpf/baseline.bpf.c), attached
+/// to the ports of `request` exactly as `counters` attaches its own (same AttachedPort,
+/// same rx hook policy, links or clsact). A benchmark subtracts it to split a tracer's
+/// cost into the hook's and the program's. Netns-bound like WatchSession.
+public final class HookFloor {
+    private let object: BPFObject
+    public private(set) var ports: [AttachedPort] = []
+
+    public init(request: WatchRequest) throws {
+        let ports = try request.resolve(in: try NetlinkLinks.dump())
+        object = try BPFObject(embedded: .baseline)
+        try object.load()
+        let programs = try PortPrograms(object: object, xdpRx: "bt_bench_pass", tcRx: "bt_floor_tc_rx",
+                                        tcTx: "bt_floor_tc_tx")
+        do {
+            for link in ports {
+                self.ports.append(try AttachedPort(name: link.name, ifindex: link.ifindex, programs: programs,
+                                                   rxHook: request.rxHook.preferred(forLinkKind: link.kind)))
+            }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Idempotent.
+    public func close() {
+        for port in ports { port.detach() }
+        ports = []
+    }
+
+    deinit { close() }
 }

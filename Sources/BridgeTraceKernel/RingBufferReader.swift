@@ -31,15 +31,20 @@ public final class RingBufferReader {
         self.ring = ring
     }
 
-    /// Consumes what is queued, waiting up to `timeoutMs` for the first record. Returns
-    /// the number of records handled.
+    /// Waits up to `timeoutMs` for a wakeup, then consumes everything queued, woken or
+    /// not: producers that submit with BPF_RB_NO_WAKEUP (bt_wakeup_events) leave records
+    /// that only a timed poll finds. Returns the number of records handled.
     @discardableResult
     public func poll(timeoutMs: Int32) throws -> Int {
         let rc = ring_buffer__poll(ring, timeoutMs)
         if rc < 0 && -rc != EINTR {
             throw UserError.kernel("reading the ring buffer \(mapName) failed", errno: rc)
         }
-        return Int(max(rc, 0))
+        let more = ring_buffer__consume(ring)
+        if more < 0 && -more != EINTR {
+            throw UserError.kernel("reading the ring buffer \(mapName) failed", errno: more)
+        }
+        return Int(max(rc, 0)) + Int(max(more, 0))
     }
 
     deinit {

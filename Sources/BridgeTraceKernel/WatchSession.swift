@@ -7,11 +7,34 @@ public struct EventOptions: Sendable {
     public var config: bt_trace_config
     /// Ring buffer size in bytes: a power of two, at least a page.
     public var ringBufferBytes: UInt32
+    /// Wake the reader only about once this many bytes wait (0: on every event). The
+    /// reader must then poll on a timer (RingBufferReader.poll does, with its timeout).
+    public var wakeupBytes: UInt32
+    /// One event in `sampleEvery` (per CPU) of those the kernel pre-filter passes; 1 = all.
+    public var sampleEvery: UInt32
 
-    public init(config: bt_trace_config, ringBufferBytes: UInt32 = UInt32(BT_RINGBUF_DEFAULT_BYTES)) {
+    /// The default watermark is an eighth of the ring: a busy bridge wakes the reader
+    /// rarely, and the ring still has 7/8 free to absorb the time it takes to run.
+    public init(config: bt_trace_config, ringBufferBytes: UInt32 = UInt32(BT_RINGBUF_DEFAULT_BYTES),
+                wakeupBytes: UInt32? = nil, sampleEvery: UInt32 = 1) {
         self.config = config
         self.ringBufferBytes = ringBufferBytes
+        self.wakeupBytes = wakeupBytes ?? ringBufferBytes / 8
+        self.sampleEvery = sampleEvery
     }
+
+    /// The kernel counts wakeups in events per CPU: the watermark split between the CPUs,
+    /// in records of the configured snap length (header + snap class, as events.bpf.h
+    /// reserves them, + the ring's 8-byte record header).
+    var wakeupEventsPerCPU: UInt32 {
+        guard wakeupBytes > 0 else { return 0 }
+        let room = [64, 96, 128, 192].first { config.snaplen <= $0 } ?? Int(BT_SNAPLEN_MAX)
+        let record = (MemoryLayout<bt_frame_event>.offset(of: \.data)! + room + 8 + 7) & ~7
+        return UInt32(max(1, Int(wakeupBytes) / record / BPFMap.possibleCPUs))
+    }
+
+    /// How long a reader may sleep without a wakeup: the latency of a quiet bridge's events.
+    public static let pollIntervalMs: Int32 = 10
 }
 
 /// The counting (and, for `trace`, event) programs on every watched port, kept in step
@@ -27,6 +50,7 @@ public final class WatchSession {
     private let programs: PortPrograms
     private let maps: CounterMaps
     private let lostMap: BPFMap
+    private let traceStats: BPFMap
     private var attached: [Int32: AttachedPort] = [:]
     /// Stale programs removed at start (a previous run was killed).
     public private(set) var removedStale: [String] = []
@@ -48,11 +72,14 @@ public final class WatchSession {
         if let events {
             try object.setReadOnly("bt_config", to: events.config)
             try object.setMaxEntries(map: "bt_events", events.ringBufferBytes)
+            try object.setReadOnly("bt_wakeup_events", to: events.wakeupEventsPerCPU)
+            try object.setReadOnly("bt_sample_every", to: events.sampleEvery)
         }
         try object.load()
         programs = try PortPrograms(object: object)
         maps = try CounterMaps(object: object)
         lostMap = try object.map("bt_lost")
+        traceStats = try object.map("bt_trace_stats")
         if let dropOptions {
             do {
                 drops = try DropTracer(netnsInode: NetworkNamespace.currentInode(), options: dropOptions)
@@ -115,6 +142,17 @@ public final class WatchSession {
         return total
     }
 
+    /// Events that `--sample` left out, since load (counted in the kernel, per CPU).
+    public func sampledOutEvents() throws -> UInt64 {
+        guard let raw = try traceStats.lookup(UInt32(0)) else { return 0 }
+        let offset = Int(BT_STAT_SAMPLE_SKIPPED.rawValue) * 8
+        var total: UInt64 = 0
+        for cpu in 0..<BPFMap.possibleCPUs {
+            total &+= raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: cpu * traceStats.perCPUStride + offset, as: UInt64.self) }
+        }
+        return total
+    }
+
     /// ifindex -> port name of what is watched now.
     public var portNames: [Int32: String] {
         attached.mapValues(\.name)
@@ -129,7 +167,7 @@ public final class WatchSession {
         for port in ports {
             let (rx, tx) = try maps.read(ifindex: port.ifindex)
             portCounters.append(PortCounters(port: port.name, ifindex: port.ifindex, rxHook: port.rxHook,
-                                             rxHookNote: port.rxHookNote, rx: rx, tx: tx,
+                                             rxHookNote: port.rxHookNote, tcAttachment: port.tcAttachment, rx: rx, tx: tx,
                                              drops: PortDrops(reasons: dropReasons[port.ifindex] ?? [:])))
         }
         return CountersSnapshot(time: Date().timeIntervalSince1970, bridge: request.bridge ?? "",

@@ -41,6 +41,13 @@ import Testing
         #expect(object["netns"] as? String == "lab")
     }
 
+    @Test func saysHowTheTCHooksAreAttached() {
+        var snapshot = sample()
+        #expect(CountersJSON.line(for: snapshot).contains(#""rx_hook": "xdp", "tc_attach": "tcx""#))
+        snapshot.ports[0].tcAttachment = .clsact
+        #expect(CountersJSON.line(for: snapshot).contains(#""tc_attach": "clsact""#))
+    }
+
     @Test func nullNetnsAndEscaping() {
         var snapshot = sample()
         snapshot.netns = nil

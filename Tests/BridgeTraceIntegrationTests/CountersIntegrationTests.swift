@@ -14,15 +14,21 @@ import Testing
         try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "1", "-W", "2", lab.vmIP(2)])
     }
 
+    /// What BRIDGETRACE_LEGACY_ATTACH=1 does: clsact and netlink XDP, as on a kernel
+    /// without tcx, so the fallback is tested on this one.
+    static let legacyAttach = ["BRIDGETRACE_LEGACY_ATTACH": "1"]
+
     /// Both rx hooks must count the same: XDP (what taps and NICs get) and tc ingress
-    /// (what veths get by default).
-    @Test(arguments: ["xdp", "tc"])
-    func exactCountsPerPortAndDirectionMatchTheKernel(rxHook: String) throws {
+    /// (what veths get by default), attached through links (tcx, XDP link) and through
+    /// the legacy fallback (clsact, netlink XDP).
+    @Test(arguments: ["xdp", "tc"], ["links", "legacy"])
+    func exactCountsPerPortAndDirectionMatchTheKernel(rxHook: String, attach: String) throws {
         try requireRoot()
         try TestLab.with(vms: 2) { lab in
             try pinNeighbours(lab)
             let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json",
-                                                    "--interval", "0.5", "--rx-hook", rxHook])
+                                                    "--interval", "0.5", "--rx-hook", rxHook],
+                                                   environment: attach == "legacy" ? Self.legacyAttach : [:])
             try tracer.waitUntilReady()
             let ports = lab.bridgePorts
             let before = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: lab.bridgeNamespace)) })
@@ -78,6 +84,7 @@ import Testing
                 #expect(reading.value("rx", "frames") == delta.rxPackets, "rx on \(port)")
                 #expect(reading.value("tx", "frames") == delta.txPackets, "tx on \(port)")
                 #expect(reading.rxHook == rxHook)
+                #expect(reading.object["tc_attach"] as? String == (attach == "legacy" ? "clsact" : "tcx"))
             }
         }
     }
@@ -113,10 +120,56 @@ import Testing
         }
     }
 
+    /// tcx and XDP links belong to the process: SIGKILL takes them, and the programs, away.
+    @Test(arguments: ["counters", "trace"])
+    func sigkillLeavesNothingAttachedWithLinks(command: String) throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            // veth ports: rx at tcx ingress (--rx-hook auto), tx at tcx egress.
+            let tracer = try BackgroundBridgetrace([command, lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"])
+            try tracer.waitUntilReady()
+            let links = HeldLink.held(by: tracer.process.processIdentifier).filter { $0.type == "tcx" || $0.type == "xdp" }
+            #expect(links.filter { $0.type == "tcx" }.count == 6, "\(links)")  // 3 ports x (rx + tx)
+            #expect(Set(links.compactMap(\.attachType)) == ["46 (ingress)", "47 (egress)"], "\(links)")
+            // Nothing went the legacy way: no clsact filter, no netlink XDP.
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
+            #expect(!tracer.stderr.contains("clsact"))
+            let programIDs = Set(links.map(\.programID))
+            #expect(try tracer.stop(signal: SIGKILL) == SIGKILL)
+
+            let deadline = Date().addingTimeInterval(5)
+            while links.contains(where: { HeldLink.exists(id: $0.linkID) }) && Date() < deadline { usleep(50_000) }
+            #expect(!links.contains { HeldLink.exists(id: $0.linkID) }, "links outlived the SIGKILL")
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
+            #expect(BridgetracePrograms.waitUntilUnloaded(programIDs), "programs still loaded after the SIGKILL")
+        }
+    }
+
+    /// The same with XDP on a link: rx on every port at XDP.
+    @Test func sigkillLeavesNoXDPLinkBehind() throws {
+        try requireRoot()
+        try TestLab.with(vms: 1) { lab in
+            let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json",
+                                                    "--rx-hook", "xdp"])
+            try tracer.waitUntilReady()
+            let links = HeldLink.held(by: tracer.process.processIdentifier).filter { $0.type == "tcx" || $0.type == "xdp" }
+            #expect(links.filter { $0.type == "xdp" }.count == 2, "\(links)")
+            #expect(links.filter { $0.type == "tcx" }.count == 2, "\(links)")
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 2)  // ip link shows XDP links
+            let programIDs = Set(links.map(\.programID))
+            #expect(try tracer.stop(signal: SIGKILL) == SIGKILL)
+            #expect(BridgetracePrograms.waitUntilUnloaded(programIDs), "programs still loaded after the SIGKILL")
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
+        }
+    }
+
+    /// Without links (BRIDGETRACE_LEGACY_ATTACH=1, or a kernel without tcx) a SIGKILL
+    /// leaves clsact filters behind; `cleanup` removes them.
     @Test func sigkillLeavesProgramsThatCleanupRemoves() throws {
         try requireRoot()
         try TestLab.with(vms: 2) { lab in
-            let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"])
+            let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"],
+                                                   environment: Self.legacyAttach)
             try tracer.waitUntilReady()
             #expect(try tracer.stop(signal: SIGKILL) == SIGKILL)
             // The kill really left them behind: 3 ports x (XDP rx + tc tx).
@@ -150,7 +203,8 @@ import Testing
     @Test func nextRunRemovesWhatAKilledRunLeft() throws {
         try requireRoot()
         try TestLab.with(vms: 1) { lab in
-            let killed = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace])
+            let killed = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace],
+                                                   environment: Self.legacyAttach)
             try killed.waitUntilReady()
             try killed.stop(signal: SIGKILL)
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 4)

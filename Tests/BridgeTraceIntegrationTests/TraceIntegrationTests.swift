@@ -166,6 +166,46 @@ import Testing
         }
     }
 
+    /// -w with --print or --json writes the file and prints too (tcpdump's --print);
+    /// --sample N reports exactly the events it skipped.
+    @Test func writeAlsoPrintsWhenAskedAndSampleCountsWhatItSkips() throws {
+        try requireRoot()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bt-print-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TestLab.with(vms: 2) { lab in
+            try prepare(lab)
+            for (option, file) in [("--json", directory + "/json.pcapng"), ("--print", directory + "/text.pcapng")] {
+                let tracer = try BackgroundBridgetrace(traceArguments(lab, ["-w", file, option, "ether proto 0x88b5"]))
+                try tracer.waitUntilReady()
+                try Injector.send(in: lab.vmNamespace(1), ethertypes: [(type: 0x88b5, count: 4)])
+                usleep(300_000)
+                #expect(try tracer.stop() == 0)
+                // 4 frames, each rx at vm1 and tx at vm2 and uplink: printed and written.
+                let printed = tracer.stdout.split(separator: "\n")
+                #expect(printed.count == 12, "\(option): \(tracer.stdout)")
+                if option == "--json" { #expect(try tracer.jsonLines().count == 12) }
+                let frames = try run(["tshark", "-r", file, "-T", "fields", "-e", "frame.number"])
+                #expect(frames.split(separator: "\n").count == 12, "\(option)")
+                #expect(tracer.stderr.contains("writing \(file) and printing"), "\(tracer.stderr)")
+            }
+
+            // vlan 300 is decided in the kernel, so every wanted event is either emitted or
+            // counted as skipped: 30 frames x 3 ports.
+            let sampled = try BackgroundBridgetrace(traceArguments(lab, ["--json", "--sample", "3", "vlan 300"]))
+            try sampled.waitUntilReady()
+            try Injector.send(in: lab.vmNamespace(1), vlanARP: [(vid: 300, count: 30)])
+            usleep(300_000)
+            #expect(try sampled.stop() == 0)
+            let emitted = try sampled.jsonLines().count
+            let summary = try #require(sampled.stderr.split(separator: "\n").last.map(String.init))
+            let skipped = Int(summary.components(separatedBy: ", ").last?.split(separator: " ").first ?? "") ?? -1
+            #expect(summary.hasSuffix("skipped by --sample 3"), "\(summary)")
+            #expect(emitted + skipped == 90, "emitted \(emitted), skipped \(skipped): \(summary)")
+            #expect(emitted >= 30 && emitted <= 32, "\(emitted)")  // one in three per CPU
+        }
+    }
+
     @Test func aStalledConsumerLosesEventsVisiblyAndTheBridgeKeepsForwarding() throws {
         try requireRoot()
         try TestLab.with(vms: 2) { lab in

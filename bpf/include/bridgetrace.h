@@ -77,7 +77,7 @@ struct bt_vlan_key {
 
 /* ---- Per-frame events (bridgetrace trace) ---- */
 
-#define BT_SNAPLEN_DEFAULT 128
+#define BT_SNAPLEN_DEFAULT 96 /* QinQ + IPv6 + ICMPv6 ND target; events are 128 B in the ring */
 #define BT_SNAPLEN_MAX 256
 #define BT_RINGBUF_DEFAULT_BYTES 8388608 /* 8 MiB; a literal so that Swift imports it */
 
@@ -261,6 +261,31 @@ struct bt_bench_sink_stats {
 	__u64 latency_max_ns;
 	__u64 clock_skew;  /* stamps from the future (should stay 0: one clock) */
 	__u64 hist[BT_BENCH_HIST_BUCKETS];
+};
+
+/* ---- Line rate (issue 9): per-port VLAN slots, event wakeups, sampling ---- */
+
+/* The first BT_VLAN_SLOTS distinct VIDs a (port, direction) sees on a CPU are counted in
+ * a per-CPU array next to the port's counters (one inlined lookup, no hash); any further
+ * VID goes to bt_vlan_frames as before. Userspace sums both by VID. */
+#define BT_VLAN_SLOTS 8
+
+/* Value of bt_vlan_slots, indexed like bt_counters (ifindex * 2 + dir). */
+struct bt_vlan_slots {
+	__u16 vid_plus1[BT_VLAN_SLOTS]; /* VID + 1, so that VID 0 (priority tag) counts; 0 = free */
+	__u64 frames[BT_VLAN_SLOTS];
+};
+
+/* Slots of the per-CPU bt_trace_stats map (values __u64). */
+enum bt_trace_stat {
+	BT_STAT_SAMPLE_SEEN = 0,    /* wanted events seen, for --sample's 1-in-N choice */
+	BT_STAT_SAMPLE_SKIPPED = 1, /* wanted events that --sample left out (shown, never silent) */
+	BT_STAT_SINCE_WAKEUP = 2,   /* events submitted without a wakeup since the last one */
+	BT_STAT_MAX = 3,
+};
+
+struct bt_trace_stats {
+	__u64 v[BT_STAT_MAX];
 };
 
 #endif /* BRIDGETRACE_H */

@@ -29,6 +29,15 @@ int bt_tc_query(int ifindex, bool egress, uint32_t *prog_id);
 /* Remove the clsact qdisc (both directions). Call only for a qdisc we created. */
 int bt_tc_hook_destroy(int ifindex);
 
+/* 1 when the kernel has tcx (BPF_TCX_INGRESS/EGRESS links), 0 when not, or -errno. */
+int bt_tcx_supported(void);
+/* A tcx link for prog_fd at ingress or egress of ifindex: the link fd, or -errno. The
+ * program is detached when the last fd of the link closes (also on SIGKILL). */
+int bt_tcx_link(int prog_fd, int ifindex, bool egress);
+/* A native-mode XDP link (BPF_XDP): the link fd, or -errno (-EBUSY: another program
+ * holds the port without a link). */
+int bt_xdp_link(int prog_fd, int ifindex);
+
 /* statfs(2) f_type of path (sys/vfs.h is not in Swift's Glibc module). 0 or -errno. */
 int bt_fs_magic(const char *path, unsigned long *magic);
 

@@ -9,7 +9,9 @@ final class BackgroundBridgetrace {
     private let stdoutPath: String
     private let stderrPath: String
 
-    init(_ arguments: [String]) throws {
+    /// - Parameter environment: added to this process's environment (e.g.
+    ///   BRIDGETRACE_LEGACY_ATTACH=1 for the clsact fallback).
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bt-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -20,6 +22,9 @@ final class BackgroundBridgetrace {
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: try BridgeTraceBinary.path())
         process.arguments = arguments + ["--ready-file", readyFile]
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         try process.run()

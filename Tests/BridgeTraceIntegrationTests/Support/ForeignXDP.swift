@@ -95,3 +95,35 @@ enum BridgetracePrograms {
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["name"] as? String ?? ""
     }
 }
+
+/// The bpf_links a process holds, read from /proc/PID/fdinfo (the kernel's own account,
+/// not bridgetrace's): what dies with the process.
+struct HeldLink: Hashable {
+    var type: String
+    var linkID: Int
+    var programID: Int
+    var ifindex: Int?
+    var attachType: String?
+
+    static func held(by pid: Int32) -> [HeldLink] {
+        let directory = "/proc/\(pid)/fdinfo"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return entries.compactMap { entry in
+            guard let text = try? String(contentsOfFile: directory + "/" + entry, encoding: .utf8) else { return nil }
+            var fields: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2 { fields[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+            }
+            guard let type = fields["link_type"], let link = fields["link_id"].flatMap({ Int($0) }),
+                  let program = fields["prog_id"].flatMap({ Int($0) }) else { return nil }
+            return HeldLink(type: type, linkID: link, programID: program, ifindex: fields["ifindex"].flatMap { Int($0) },
+                            attachType: fields["attach_type"])
+        }
+    }
+
+    /// True while the kernel still knows the link.
+    static func exists(id: Int) -> Bool {
+        (try? runResult(["bpftool", "link", "show", "id", String(id)]))?.status == 0
+    }
+}
