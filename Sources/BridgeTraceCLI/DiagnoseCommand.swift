@@ -33,6 +33,10 @@ struct DiagnoseCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: ArgumentHelp("Also write what was watched (state, frames, drops) to FILE as JSON lines.",
+                               discussion: "A recording replays into the rule engine without root (test fixtures)."))
+    var record: String?
+
     func validate() throws {
         if watch.bridge == nil { throw ValidationError("name the bridge to diagnose, e.g. `bridgetrace diagnose br0`") }
         if !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
@@ -85,19 +89,42 @@ struct DiagnoseCommand: ParsableCommand {
         let events = collector.events
         let drops = collector.drops
 
+        let lost = try session.lostEvents() + (session.drops?.lostEvents() ?? 0)
         let input = DiagnosisInput(bridge: bridge, durationSeconds: elapsed, events: events, drops: drops,
                                    stateBefore: stateBefore, stateAfter: stateAfter, probeTarget: host,
-                                   lostEvents: try session.lostEvents() + (session.drops?.lostEvents() ?? 0))
+                                   lostEvents: lost, collectorOverflow: collector.overflow)
+        if let record { try writeRecording(input, to: record) }
         let findings = DiagnosisEngine.diagnose(input)
         if json {
             _ = writeStandardOutput(DiagnoseJSON.value(bridge: bridge, findings: findings, durationSeconds: elapsed,
-                                                       frames: events.count, drops: drops.count).rendered() + "\n")
+                                                       frames: events.count, drops: drops.count, lostEvents: lost,
+                                                       collectorOverflow: input.collectorOverflow).rendered() + "\n")
         } else {
             _ = writeStandardOutput(DiagnoseText.render(bridge: bridge, findings: findings, durationSeconds: elapsed,
-                                                        frames: events.count, drops: drops.count))
+                                                        frames: events.count, drops: drops.count, lostEvents: lost,
+                                                        collectorOverflow: input.collectorOverflow))
         }
         session.close()
         if !findings.isEmpty { throw ExitCode(1) }
+    }
+}
+
+extension DiagnoseCommand {
+    func writeRecording(_ input: DiagnosisInput, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw UserError("cannot write the recording \(path): check the directory exists and is writable")
+        }
+        defer { try? handle.close() }
+        var chunk = ""
+        for line in DiagnosisRecording.lines(input) {
+            chunk += line + "\n"
+            if chunk.utf8.count > 1 << 20 {
+                try handle.write(contentsOf: Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        try handle.write(contentsOf: Data(chunk.utf8))
     }
 }
 
@@ -133,6 +160,8 @@ final class EventCollector: @unchecked Sendable {
 
     var events: [TraceEvent] { state.withLock { $0.events } }
     var drops: [DropRecord] { state.withLock { $0.drops } }
+    /// Events and drops received past the limit, and not kept.
+    var overflow: UInt64 { UInt64(state.withLock { $0.overflow }) }
 }
 
 /// `--probe`: ARP who-has and ping from the bridge's own interface to the host, in the

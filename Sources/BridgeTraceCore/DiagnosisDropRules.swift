@@ -203,7 +203,7 @@ enum DiagnosisDropRules {
         return Finding(
             cause: .portIsolated, port: port, severity: .error,
             summary: "Port \(port) is isolated\(peers): frames entering at \(port) may not leave through another "
-                + "isolated port, so they vanish without a drop event",
+                + "isolated port, so they never get there, without a drop event",
             evidence: ["\(port): isolated on" + (isolatedPeers.isEmpty ? "" : "; also isolated: \(isolatedPeers.joined(separator: ", "))")]
                 + evidence,
             fix: "bridge link set dev \(port) isolated off")
