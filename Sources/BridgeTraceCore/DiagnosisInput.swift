@@ -20,11 +20,19 @@ public struct DiagnosisInput: Sendable {
     /// Events the collector received and did not keep (past its limit): like lostEvents,
     /// events the rules never saw.
     public var collectorOverflow: UInt64
+    /// Drops the kernel counted that are not in `drops` (past the collector's budget per
+    /// (port, reason, location) for frames the rules do not follow, or lost in the ring
+    /// buffer): they add to the counts of the kept drops with the same key.
+    public var countedDrops: [DropCount]
     public var thresholds: DiagnosisThresholds
+
+    /// Every drop seen: the kept ones and the counted ones.
+    public var dropTotal: Int { drops.count + countedDrops.reduce(0) { $0 + Int($1.count) } }
 
     public init(bridge: String, durationSeconds: Double, events: [TraceEvent], drops: [DropRecord],
                 stateBefore: BridgeState, stateAfter: BridgeState, probeTarget: String? = nil,
-                lostEvents: UInt64 = 0, collectorOverflow: UInt64 = 0, thresholds: DiagnosisThresholds = DiagnosisThresholds()) {
+                lostEvents: UInt64 = 0, collectorOverflow: UInt64 = 0, countedDrops: [DropCount] = [],
+                thresholds: DiagnosisThresholds = DiagnosisThresholds()) {
         self.bridge = bridge
         self.durationSeconds = durationSeconds
         self.events = events
@@ -34,6 +42,7 @@ public struct DiagnosisInput: Sendable {
         self.probeTarget = probeTarget
         self.lostEvents = lostEvents
         self.collectorOverflow = collectorOverflow
+        self.countedDrops = countedDrops
         self.thresholds = thresholds
     }
 }

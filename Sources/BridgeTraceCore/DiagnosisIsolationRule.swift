@@ -45,7 +45,7 @@ enum DiagnosisIsolationRule {
                 evidence.append("\(target) lives behind \(ctx.ipHome[target]!.port), an isolated port")
             }
             findings.add(DiagnosisDropRules.isolatedFinding(
-                ctx, port: port, isolatedPeers: peers, evidence: evidence + DiagnosisTraffic.examples(unanswered)))
+                ctx, port: port, isolatedPeers: peers, evidence: evidence + DiagnosisTraffic.examples(unanswered, limit: 1)))
         }
     }
 }

@@ -67,10 +67,10 @@ enum DiagnosisMACFilterRule {
             let targets = Array(Set(cases.map(\.key.target))).sorted().map(\.description)
             findings.add(Finding(
                 cause: .upstreamMACFilter, port: port, severity: .error,
-                summary: "\(targets.joinedAsList) behind \(port) answers some MACs and not \(filteredMACs.joinedAsList): "
+                summary: "\(targets.joinedAsList) behind \(port) answers other hosts but not \(filteredMACs.joinedAsList): "
                     + "something past \(port) filters by source MAC (port security on the switch behind it?)",
                 evidence: evidence + ["nothing on the bridge dropped these requests (no drop event); they left at \(port)"]
-                    + DiagnosisTraffic.examples(cases.flatMap(\.journeys)),
+                    + DiagnosisTraffic.examples(cases.flatMap(\.journeys), limit: 1),
                 fix: "on the switch behind \(port): check port security / MAC limits for \(filteredMACs.joinedAsList) "
                     + "(e.g. show port-security address; raise the maximum or add the MAC); on a Linux peer: "
                     + "nft list ruleset netdev; ebtables -L"))

@@ -2,7 +2,8 @@
 /// can be replayed into `DiagnosisEngine` without root (the unit tests' recorded fixtures).
 ///
 ///     {"bridgetrace_recording": 1, "bridge": "br0", "duration_s": 8.0, "probe_target": null,
-///      "lost_events": 0, "collector_overflow": 0, "state_before": {...}, "state_after": {...}}
+///      "lost_events": 0, "collector_overflow": 0, "counted_drops": [...],
+///      "state_before": {...}, "state_after": {...}}
 ///     {"f": [monotonic_ns, ifindex, "vm1", "rx", length, "ffffffffffff5254...", dhcp_type|null]}
 ///     {"d": [monotonic_ns, ifindex, "uplink", "NETFILTER_DROP", "nft_do_chain", length, "5254..."]}
 ///
@@ -19,6 +20,11 @@ public enum DiagnosisRecording {
             ("probe_target", input.probeTarget.map { .string($0) } ?? .null),
             ("lost_events", .uint(input.lostEvents)),
             ("collector_overflow", .uint(input.collectorOverflow)),
+            ("counted_drops", .array(input.countedDrops.map { count in
+                .object([("port", .string(count.port)), ("ifindex", .int(Int64(count.ifindex))),
+                         ("reason", .string(count.reason)), ("location", .string(count.location)),
+                         ("count", .uint(count.count))])
+            })),
             ("state_before", state(input.stateBefore)),
             ("state_after", state(input.stateAfter)),
         ]).rendered()

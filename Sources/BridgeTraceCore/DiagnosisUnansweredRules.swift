@@ -131,7 +131,7 @@ enum DiagnosisUnansweredRules {
                 "\(DiagnosisTraffic.count(journeys.count, "echo request")) from \(flow.source) to \(flow.destination) "
                     + "\(DiagnosisTraffic.span(journeys.first!.startNs, journeys.last!.startNs)), "
                     + (asker == ctx.bridge ? "sent by the bridge host" : "entering at \(asker)")
-                    + ", sent out of \(outPorts.joined(separator: ", "))",
+                    + (flooded ? ", flooded out of " : ", sent out of ") + outPorts.joined(separator: ", "),
                 "no echo reply from \(flow.destination) was seen",
             ]
             if let errors = unreachable[flow.destination] {
