@@ -33,6 +33,10 @@ struct DiagnoseCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: ArgumentHelp("Also write what was watched (state, frames, drops) to FILE as JSON lines.",
+                               discussion: "A recording replays into the rule engine without root (test fixtures)."))
+    var record: String?
+
     func validate() throws {
         if watch.bridge == nil { throw ValidationError("name the bridge to diagnose, e.g. `bridgetrace diagnose br0`") }
         if !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
@@ -77,6 +81,10 @@ struct DiagnoseCommand: ParsableCommand {
                 nextRefresh = nextRefresh.addingTimeInterval(1)
             }
         }
+        // The kernel's exact drop counts, then stop the drop events: under a flood the
+        // reader may never catch up with a producer that keeps going.
+        let kernelDropCounts = (try? session.dropCounts()) ?? []
+        for ifindex in session.portNames.keys { session.drops?.unwatch(ifindex: ifindex) }
         drain.stop()
         dropDrain?.stop()
         if let error = drain.error ?? dropDrain?.error { throw error }
@@ -85,26 +93,67 @@ struct DiagnoseCommand: ParsableCommand {
         let events = collector.events
         let drops = collector.drops
 
+        let lost = try session.lostEvents() + (session.drops?.lostEvents() ?? 0)
         let input = DiagnosisInput(bridge: bridge, durationSeconds: elapsed, events: events, drops: drops,
                                    stateBefore: stateBefore, stateAfter: stateAfter, probeTarget: host,
-                                   lostEvents: try session.lostEvents() + (session.drops?.lostEvents() ?? 0))
+                                   lostEvents: lost, collectorOverflow: collector.overflow,
+                                   countedDrops: EventCollector.notKept(kernelDropCounts, kept: drops))
+        if let record { try writeRecording(input, to: record) }
         let findings = DiagnosisEngine.diagnose(input)
         if json {
             _ = writeStandardOutput(DiagnoseJSON.value(bridge: bridge, findings: findings, durationSeconds: elapsed,
-                                                       frames: events.count, drops: drops.count).rendered() + "\n")
+                                                       frames: events.count, drops: input.dropTotal, lostEvents: lost,
+                                                       collectorOverflow: input.collectorOverflow).rendered() + "\n")
         } else {
             _ = writeStandardOutput(DiagnoseText.render(bridge: bridge, findings: findings, durationSeconds: elapsed,
-                                                        frames: events.count, drops: drops.count))
+                                                        frames: events.count, drops: input.dropTotal, lostEvents: lost,
+                                                        collectorOverflow: input.collectorOverflow))
         }
         session.close()
         if !findings.isEmpty { throw ExitCode(1) }
     }
 }
 
-/// Collects decoded events from the drain thread, bounded so a flood cannot eat memory.
+extension DiagnoseCommand {
+    func writeRecording(_ input: DiagnosisInput, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw UserError("cannot write the recording \(path): check the directory exists and is writable")
+        }
+        defer { try? handle.close() }
+        var chunk = ""
+        for line in DiagnosisRecording.lines(input) {
+            chunk += line + "\n"
+            if chunk.utf8.count > 1 << 20 {
+                try handle.write(contentsOf: Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        try handle.write(contentsOf: Data(chunk.utf8))
+    }
+}
+
+/// Collects decoded events from the drain threads, bounded so a flood cannot eat memory
+/// or outrun the reader. Drops of frames the rules do not follow (not ARP, ICMP, DHCP or
+/// tagged: background UDP dropped by a fault, often hundreds of thousands a second) are
+/// kept one by one only up to `perKeyBudget` per (port, reason, location); past that they
+/// are skipped before any decoding, so the reader keeps up with the kernel. The kernel's
+/// drop counts (exact, lost events included) say how many there were.
 final class EventCollector: @unchecked Sendable {
     static let limit = 1_000_000
-    private let state = Mutex<(events: [TraceEvent], drops: [DropRecord], ports: [Int32: String], overflow: Int)>(([], [], [:], 0))
+    static let perKeyBudget = 1_000
+
+    struct DropKey: Hashable { var ifindex: UInt32; var reason: UInt32; var location: UInt64 }
+
+    private struct State {
+        var events: [TraceEvent] = []
+        var drops: [DropRecord] = []
+        var ports: [Int32: String] = [:]
+        var overflow = 0
+        var kept: [DropKey: Int] = [:]
+    }
+
+    private let state = Mutex<State>(State())
 
     init(ports: [Int32: String]) {
         state.withLock { $0.ports = ports }
@@ -124,6 +173,16 @@ final class EventCollector: @unchecked Sendable {
     }
 
     func addDrop(_ raw: UnsafeRawBufferPointer, tracer: DropTracer) {
+        guard raw.count >= MemoryLayout<bt_drop_event>.size else { return }
+        let event = raw.loadUnaligned(as: bt_drop_event.self)
+        let key = DropKey(ifindex: event.ifindex, reason: event.reason, location: event.location)
+        let followed = Self.isFollowedKind(raw, caplen: Int(event.caplen))
+        let keep: Bool = state.withLock {
+            if !followed, $0.kept[key, default: 0] >= EventCollector.perKeyBudget { return false }
+            $0.kept[key, default: 0] += 1
+            return true
+        }
+        guard keep else { return }
         let ports = state.withLock { $0.ports }
         guard let record = tracer.record(from: raw, portName: { ports[$0] ?? "if\($0)" }) else { return }
         state.withLock {
@@ -131,8 +190,41 @@ final class EventCollector: @unchecked Sendable {
         }
     }
 
+    /// ARP, 802.1Q/802.1ad, ICMP and DHCP (UDP 67/68): what the rules follow frame by frame.
+    static func isFollowedKind(_ raw: UnsafeRawBufferPointer, caplen: Int) -> Bool {
+        let data = MemoryLayout<bt_drop_event>.offset(of: \bt_drop_event.data)!
+        let length = min(caplen, Int(BT_DROP_SNAPLEN), raw.count - data)
+        guard length >= 14 else { return true }
+        let byte = { (offset: Int) -> Int in Int(raw[data + offset]) }
+        let etherType = byte(12) << 8 | byte(13)
+        guard etherType == 0x0800 else { return etherType != 0x86dd }
+        guard length >= 14 + 20 else { return true }
+        let proto = byte(23)
+        if proto == 1 { return true }
+        guard proto == 17 else { return false }
+        let ihl = (byte(14) & 0x0f) * 4
+        guard length >= 14 + ihl + 4 else { return true }
+        let sport = byte(14 + ihl) << 8 | byte(15 + ihl), dport = byte(16 + ihl) << 8 | byte(17 + ihl)
+        return [67, 68].contains(sport) || [67, 68].contains(dport)
+    }
+
     var events: [TraceEvent] { state.withLock { $0.events } }
     var drops: [DropRecord] { state.withLock { $0.drops } }
+    /// Events and drops received past the limit, and not kept.
+    var overflow: UInt64 { UInt64(state.withLock { $0.overflow }) }
+    /// The kernel's drop counts less the drops kept one by one, per (port, reason,
+    /// location): drops past the budget and drop events the ring buffer lost.
+    static func notKept(_ counts: [DropCount], kept: [DropRecord]) -> [DropCount] {
+        var keptCounts: [String: UInt64] = [:]
+        for drop in kept { keptCounts[drop.port + "\u{0}" + drop.reason + "\u{0}" + drop.location, default: 0] += 1 }
+        return counts.compactMap { count in
+            let have = keptCounts[count.port + "\u{0}" + count.reason + "\u{0}" + count.location] ?? 0
+            guard count.count > have else { return nil }
+            var rest = count
+            rest.count -= have
+            return rest
+        }
+    }
 }
 
 /// `--probe`: ARP who-has and ping from the bridge's own interface to the host, in the

@@ -8,6 +8,8 @@ enum DiagnosisDropRules {
         var location: String
         var drops: [DropRecord] = []
         var journeys: [Journey] = []
+        /// Drops with this key that were counted, not kept (`DiagnosisInput.countedDrops`).
+        var counted: UInt64 = 0
     }
 
     /// Reasons that are no fault on a bridge port: frames the bridge passed up to the port
@@ -31,6 +33,10 @@ enum DiagnosisDropRules {
                 groups[key]!.drops.append(drop)
                 if groups[key]!.journeys.last != journey { groups[key]!.journeys.append(journey) }
             }
+        }
+        for count in ctx.input.countedDrops {
+            let key = count.port + "\u{0}" + count.reason + "\u{0}" + count.location
+            groups[key]?.counted += count.count
         }
         return order.map { groups[$0]! }
     }
@@ -63,8 +69,10 @@ enum DiagnosisDropRules {
 
     static func countLine(_ group: Group) -> String {
         let first = group.drops.first!.monotonicNs, last = group.drops.last!.monotonicNs
-        return "\(DiagnosisTraffic.count(group.drops.count, "drop")) \(group.reason) in \(group.location) on \(group.port) "
-            + "(skb->dev) \(DiagnosisTraffic.span(first, last))"
+        let total = group.drops.count + Int(group.counted)
+        let span = group.counted > 0 ? "during the watch (\(group.drops.count) kept one by one)" : DiagnosisTraffic.span(first, last)
+        return "\(DiagnosisTraffic.count(total, "drop")) \(group.reason) in \(group.location) on \(group.port) "
+            + "(skb->dev) \(span)"
     }
 
     /// The ports where the dropped frames entered, most frequent first.
@@ -203,7 +211,7 @@ enum DiagnosisDropRules {
         return Finding(
             cause: .portIsolated, port: port, severity: .error,
             summary: "Port \(port) is isolated\(peers): frames entering at \(port) may not leave through another "
-                + "isolated port, so they vanish without a drop event",
+                + "isolated port, so they never get there, without a drop event",
             evidence: ["\(port): isolated on" + (isolatedPeers.isEmpty ? "" : "; also isolated: \(isolatedPeers.joined(separator: ", "))")]
                 + evidence,
             fix: "bridge link set dev \(port) isolated off")

@@ -7,7 +7,11 @@
 /// 2. drops: netfilter_drop, mtu_mismatch, drop evidence for 1, port_isolated, unknown_drop;
 /// 3. mac_flapping; 4. ip_conflict / arp_spoofing; 5. vlan_mismatch;
 /// 6. journeys that vanished: port_isolated, mtu_mismatch, not_forwarded;
-/// 7. unanswered requests: arp_unanswered, icmp_unanswered, dhcp_unanswered.
+/// 7. broadcasts from an isolated port that reached no isolated port: port_isolated;
+/// 8. dhcp_multiple_servers; 9. upstream_mac_filter (some MACs answered, others not);
+/// 10. unanswered requests: arp_unanswered, icmp_unanswered, dhcp_unanswered.
+///
+/// Pure and cheap enough to call again and again over a sliding window (the exporter does).
 public enum DiagnosisEngine {
     public static func diagnose(_ input: DiagnosisInput) -> [Finding] {
         let ctx = DiagnosisContext(input)
@@ -19,6 +23,9 @@ public enum DiagnosisEngine {
         claims.misbound = DiagnosisARPBindingRules.apply(ctx, &findings, flapping: claims.flapping)
         claims.vlans = DiagnosisVLANRule.apply(ctx, &findings)
         DiagnosisJourneyRules.apply(ctx, &findings)
+        DiagnosisIsolationRule.apply(ctx, &findings)
+        DiagnosisDHCPServersRule.apply(ctx, &findings)
+        claims.filtered = DiagnosisMACFilterRule.apply(ctx, &findings, claims: claims)
         DiagnosisUnansweredRules.apply(ctx, &findings, claims: claims)
         return findings.sorted
     }

@@ -7,6 +7,13 @@ struct DiagnosisClaims {
     var flapping: Set<MACAddress> = []
     /// MACs reported as arp_spoofing or ip_conflict claimants.
     var misbound: Set<MACAddress> = []
+    /// (source MAC, target IP) pairs reported as upstream_mac_filter.
+    var filtered: Set<DiagnosisMACFilterRule.Key> = []
+
+    func isFiltered(_ mac: MACAddress?, _ target: IPv4Address) -> Bool {
+        guard let mac else { return false }
+        return filtered.contains(DiagnosisMACFilterRule.Key(mac: mac, target: target))
+    }
 
     enum Verdict { case report, explained, isolated(askerPort: String, peers: [String]) }
 

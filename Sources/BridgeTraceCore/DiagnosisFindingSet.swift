@@ -47,7 +47,7 @@ struct DiagnosisFindingSet {
     var sorted: [Finding] {
         items.sorted { a, b in
             if a.severity != b.severity { return a.severity > b.severity }
-            if a.port != b.port { return a.port < b.port }
+            if a.port != b.port { return (a.port ?? "") < (b.port ?? "") }
             if a.cause != b.cause { return a.cause.rawValue < b.cause.rawValue }
             return a.summary < b.summary
         }

@@ -14,14 +14,25 @@ public struct DiagnosisInput: Sendable {
     /// The IP the operator asked about (`--host`): flows to it are judged with lower
     /// thresholds, and the summary says when nothing about it was seen.
     public var probeTarget: String?
-    /// Ring-buffer records lost during the watch: when nonzero, "vanished" needs more
-    /// evidence.
+    /// Ring-buffer records lost during the watch (the kernel could not reserve room):
+    /// when nonzero, "vanished" needs more evidence.
     public var lostEvents: UInt64
+    /// Events the collector received and did not keep (past its limit): like lostEvents,
+    /// events the rules never saw.
+    public var collectorOverflow: UInt64
+    /// Drops the kernel counted that are not in `drops` (past the collector's budget per
+    /// (port, reason, location) for frames the rules do not follow, or lost in the ring
+    /// buffer): they add to the counts of the kept drops with the same key.
+    public var countedDrops: [DropCount]
     public var thresholds: DiagnosisThresholds
+
+    /// Every drop seen: the kept ones and the counted ones.
+    public var dropTotal: Int { drops.count + countedDrops.reduce(0) { $0 + Int($1.count) } }
 
     public init(bridge: String, durationSeconds: Double, events: [TraceEvent], drops: [DropRecord],
                 stateBefore: BridgeState, stateAfter: BridgeState, probeTarget: String? = nil,
-                lostEvents: UInt64 = 0, thresholds: DiagnosisThresholds = DiagnosisThresholds()) {
+                lostEvents: UInt64 = 0, collectorOverflow: UInt64 = 0, countedDrops: [DropCount] = [],
+                thresholds: DiagnosisThresholds = DiagnosisThresholds()) {
         self.bridge = bridge
         self.durationSeconds = durationSeconds
         self.events = events
@@ -30,6 +41,8 @@ public struct DiagnosisInput: Sendable {
         self.stateAfter = stateAfter
         self.probeTarget = probeTarget
         self.lostEvents = lostEvents
+        self.collectorOverflow = collectorOverflow
+        self.countedDrops = countedDrops
         self.thresholds = thresholds
     }
 }
@@ -40,7 +53,10 @@ public struct DiagnosisThresholds: Sendable, Equatable {
     /// Journey window (`JourneyTracker.Configuration.windowNs`).
     public var journeyWindowNs: UInt64 = 100_000_000
     /// ARP requests for one target, and the seconds they must span, before "unanswered".
-    public var unansweredARPRequests = 3
+    /// Linux asks 3 times, 1 s apart, per resolution, then backs off: a watch of a few
+    /// seconds sees 2 or 3; two that are a retransmission apart are already unambiguous.
+    public var unansweredARPRequests = 2
+    public var unansweredARPMinSpanSeconds = 0.9
     /// Echo requests for one (source, destination), and the seconds they must span.
     public var unansweredEchoRequests = 3
     public var unansweredMinSpanSeconds = 2.0
@@ -49,6 +65,11 @@ public struct DiagnosisThresholds: Sendable, Equatable {
     public var unansweredDHCPMinSpanSeconds = 2.0
     /// With `probeTarget`: requests to that IP needed (any span).
     public var probeRequests = 2
+    /// Unanswered broadcasts from an isolated port that reached no isolated port, before
+    /// port_isolated when the target's port is not known (one is enough when it is).
+    public var isolatedUnanswered = 2
+    /// upstream_mac_filter: requests from the filtered MAC, and replies to another MAC.
+    public var filteredRequests = 2
     /// Vanished frames from one port before port_isolated / not_forwarded.
     public var vanishedFrames = 2
     public var notForwardedFrames = 3

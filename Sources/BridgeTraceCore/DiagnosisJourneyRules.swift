@@ -10,7 +10,7 @@ enum DiagnosisJourneyRules {
             if let dst = journey.decoded.dstMAC, !dst.isMulticast, ctx.macHome[dst] == ingress.port { continue }
             vanished[ingress.port, default: []].append(journey)
         }
-        let lossy = ctx.input.lostEvents > 0 ? 2 : 1
+        let lossy = ctx.input.lostEvents + ctx.input.collectorOverflow > 0 ? 2 : 1
         for port in vanished.keys.sorted() {
             let journeys = vanished[port]!
             let traffic = DiagnosisTraffic.phrase(of: journeys.map(\.decoded))

@@ -42,13 +42,14 @@ enum DiagnosisUnansweredRules {
         var requests: [IPv4Address: [Journey]] = [:]
         for journey in ctx.journeys where !journey.egress.isEmpty {
             guard let arp = journey.decoded.arp, arp.isEthernetIPv4, arp.op == .request, let target = arp.targetIP,
-                  let sender = arp.senderIP, sender != .any, sender != target, !answered.contains(target) else { continue }
+                  let sender = arp.senderIP, sender != .any, sender != target, !answered.contains(target),
+                  !claims.isFiltered(journey.decoded.srcMAC, target) else { continue }
             requests[target, default: []].append(journey)
         }
         for target in requests.keys.sorted() {
             let journeys = requests[target]!
             guard enough(ctx, journeys, target: target, count: ctx.thresholds.unansweredARPRequests,
-                         span: ctx.thresholds.unansweredMinSpanSeconds) else { continue }
+                         span: ctx.thresholds.unansweredARPMinSpanSeconds) else { continue }
             let asker = counted(journeys.map { $0.ingress?.port ?? ctx.bridge })[0]
             // Asked from a LAN segment: the answer may stay on the LAN.
             if ctx.isSegment(asker), target != ctx.probeTarget { continue }
@@ -102,6 +103,7 @@ enum DiagnosisUnansweredRules {
                   let src = journey.decoded.sourceIP, let dst = journey.decoded.destinationIP,
                   let dstMAC = journey.decoded.dstMAC, !dstMAC.isMulticast else { continue }
             let flow = Flow(source: src, destination: dst)
+            if case .v4(let target) = dst, claims.isFiltered(journey.decoded.srcMAC, target) { continue }
             if !replied.contains(flow) { requests[flow, default: []].append(journey) }
         }
         for flow in requests.keys.sorted() {
@@ -115,35 +117,65 @@ enum DiagnosisUnansweredRules {
                 continue
             }
             var outPorts = counted(journeys.flatMap { $0.egress.map(\.port) })
-            if let home = journeys.first!.decoded.dstMAC.flatMap({ ctx.macHome[$0] }), outPorts.contains(home) {
+            let dstMAC = journeys.first!.decoded.dstMAC!
+            let home = ctx.macHome[dstMAC]
+            if let home, outPorts.contains(home) {
                 outPorts = [home] + outPorts.filter { $0 != home }
             }
-            let port = outPorts[0]
+            // Unicast sent out of several ports was flooded: the bridge does not know where
+            // the MAC is, and neither do we. Name the candidates, not a guess.
+            let flooded = home == nil && journeys.contains { $0.egress.count > 1 }
+            let port: String? = flooded ? nil : outPorts[0]
             let asker = counted(journeys.map { $0.ingress?.port ?? ctx.bridge })[0]
             var evidence = [
                 "\(DiagnosisTraffic.count(journeys.count, "echo request")) from \(flow.source) to \(flow.destination) "
                     + "\(DiagnosisTraffic.span(journeys.first!.startNs, journeys.last!.startNs)), "
                     + (asker == ctx.bridge ? "sent by the bridge host" : "entering at \(asker)")
-                    + ", sent out of \(outPorts.joined(separator: ", "))",
+                    + (flooded ? ", flooded out of " : ", sent out of ") + outPorts.joined(separator: ", "),
                 "no echo reply from \(flow.destination) was seen",
             ]
             if let errors = unreachable[flow.destination] {
                 evidence.append("\(flow.destination) sent \(DiagnosisTraffic.count(errors, "ICMP error")) instead")
             }
+            if flooded { evidence += floodEvidence(ctx, dstMAC, candidates: outPorts) }
             let verdict: DiagnosisClaims.Verdict = target4.map {
                 claims.judge(ctx, findings, asker: asker, target: $0, vlan: journeys.first!.ingress?.vlans.first,
                              outPorts: outPorts, dstMAC: journeys.first!.decoded.dstMAC)
             } ?? (outPorts.contains(where: findings.isBlocking) ? .explained : .report)
             report(verdict, ctx, &findings, evidence: evidence) {
-                Finding(
-                    cause: .icmpUnanswered, port: port, severity: target4 != nil && target4 == ctx.probeTarget ? .error : .warning,
-                    summary: "Echo requests from \(flow.source) to \(flow.destination) leave the bridge at \(port) "
-                        + "and get no reply: the host behind \(port) does not answer (a firewall in it?)",
+                if flooded {
+                    return Finding(
+                        cause: .icmpUnanswered, port: nil,
+                        severity: target4 != nil && target4 == ctx.probeTarget ? .error : .warning,
+                        summary: "Echo requests from \(flow.source) to \(flow.destination) get no reply; the bridge has not "
+                            + "learned \(dstMAC), so it floods them out of \(outPorts.joinedAsList): the host is behind one "
+                            + "of these ports (which one is unknown) and does not answer",
+                        evidence: evidence,
+                        fix: "find the host's port: bridge fdb show br \(ctx.bridge) | grep -i \(dstMAC) (empty: it has sent "
+                            + "nothing the bridge could learn from; check learning on its port with bridge -d link show); "
+                            + "then, in that host, check its firewall (nft list ruleset) and that it has \(flow.destination)")
+                }
+                return Finding(
+                    cause: .icmpUnanswered, port: port!, severity: target4 != nil && target4 == ctx.probeTarget ? .error : .warning,
+                    summary: "Echo requests from \(flow.source) to \(flow.destination) leave the bridge at \(port!) "
+                        + "and get no reply: the host behind \(port!) does not answer (a firewall in it?)",
                     evidence: evidence,
-                    fix: "in the host behind \(port): check its firewall (nft list ruleset; iptables -L INPUT -v) "
+                    fix: "in the host behind \(port!): check its firewall (nft list ruleset; iptables -L INPUT -v) "
                         + "and sysctl net.ipv4.icmp_echo_ignore_all (should be 0)")
             }
         }
+    }
+
+    /// Why frames to `mac` were flooded, from the FDB snapshots and the ports' flags.
+    static func floodEvidence(_ ctx: DiagnosisContext, _ mac: MACAddress, candidates: [String]) -> [String] {
+        var lines = ["\(mac) is in neither FDB snapshot (before or after the watch) and sent nothing the bridge "
+                     + "saw: the host's port is unknown; candidates: \(candidates.joined(separator: ", "))"]
+        let notLearning = candidates.filter { port in ctx.snapshots(port).contains { !$0.learning } }
+        if !notLearning.isEmpty {
+            lines.append("learning is off on \(notLearning.joined(separator: ", ")): the bridge never learns the MACs behind "
+                         + (notLearning.count == 1 ? "it" : "them"))
+        }
+        return lines
     }
 
     // MARK: DHCP

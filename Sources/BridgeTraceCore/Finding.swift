@@ -14,6 +14,8 @@ public enum CauseCode: String, Sendable, CaseIterable, Equatable {
     case arpSpoofing = "arp_spoofing"
     case portIsolated = "port_isolated"
     case dhcpUnanswered = "dhcp_unanswered"
+    case upstreamMACFilter = "upstream_mac_filter"
+    case dhcpMultipleServers = "dhcp_multiple_servers"
     case notForwarded = "not_forwarded"
     case unknownDrop = "unknown_drop"
 }
@@ -31,14 +33,15 @@ public enum Severity: String, Sendable, Equatable, Comparable {
 /// fixes it.
 public struct Finding: Sendable, Equatable {
     public var cause: CauseCode
-    /// The port the cause sits at (the bridge's name when it is bridge-wide).
-    public var port: String
+    /// The port the cause sits at (the bridge's name when it is bridge-wide); nil when the
+    /// evidence does not place it at one port (the evidence then names the candidates).
+    public var port: String?
     public var severity: Severity
     public var summary: String
     public var evidence: [String]
     public var fix: String
 
-    public init(cause: CauseCode, port: String, severity: Severity, summary: String, evidence: [String], fix: String) {
+    public init(cause: CauseCode, port: String?, severity: Severity, summary: String, evidence: [String], fix: String) {
         self.cause = cause
         self.port = port
         self.severity = severity

@@ -19,8 +19,19 @@ public enum JourneyText {
     /// `vm1 rx -> uplink tx (+12.3us), vm2 tx (+13.0us) delivered`, and the like.
     public static func path(_ journey: Journey) -> String {
         var out = journey.ingress.map { "\($0.port) rx" } ?? "(not seen entering)"
-        let drops = journey.drops.map { drop in
-            "dropped at \(drop.port): \(drop.reason) in \(drop.location)" + latency(journey.latencyNs(of: drop))
+        // Identical frames (a flood of one template) can pile many drops onto one
+        // journey: each (port, reason, location) once, with how many more there were.
+        var order: [String] = []
+        var first: [String: DropRecord] = [:]
+        var copies: [String: Int] = [:]
+        for drop in journey.drops {
+            let key = "dropped at \(drop.port): \(drop.reason) in \(drop.location)"
+            if first[key] == nil { first[key] = drop; order.append(key) }
+            copies[key, default: 0] += 1
+        }
+        let drops = order.map { key in
+            key + latency(journey.latencyNs(of: first[key]!))
+                + (copies[key]! > 1 ? " (and \(copies[key]! - 1) more of identical frames)" : "")
         }
         switch journey.outcome {
         case .delivered, .unseenIngress where !journey.egress.isEmpty:

@@ -16,6 +16,8 @@ public enum LabFault: String, CaseIterable, Sendable, Equatable {
     case macFlapping = "mac_flapping"
     case arpSpoofing = "arp_spoofing"
     case dhcpUnanswered = "dhcp_unanswered"
+    case upstreamMACFilter = "upstream_mac_filter"
+    case dhcpMultipleServers = "dhcp_multiple_servers"
 
     /// The cause `diagnose` should report for this fault.
     public var cause: CauseCode { CauseCode(rawValue: rawValue)! }
@@ -37,6 +39,10 @@ public enum LabFault: String, CaseIterable, Sendable, Equatable {
         case .macFlapping: return "the host behind PORT takes vm1's MAC address (a cloned VM)"
         case .arpSpoofing: return "the host behind PORT sends gratuitous ARP replies claiming the gateway's IP every 0.5 s"
         case .dhcpUnanswered: return "the host behind PORT sends a DHCPDISCOVER every second; the lab runs no DHCP server"
+        case .upstreamMACFilter:
+            return "the gateway drops every frame from PORT's host's MAC (nft netdev ingress: port security upstream)"
+        case .dhcpMultipleServers:
+            return "DHCP servers on the gateway and (rogue) in the host behind PORT; vm1 sends a DHCPDISCOVER every second"
         }
     }
 
@@ -45,7 +51,8 @@ public enum LabFault: String, CaseIterable, Sendable, Equatable {
         switch self {
         case .netfilterDrop, .portIsolated: return nil
         case .stpNotForwarding, .portDown, .arpUnanswered, .icmpUnanswered: return topology.uplinkPort
-        case .noCarrier, .mtuMismatch, .vlanMismatch, .dhcpUnanswered: return topology.vmPort(1)
+        case .noCarrier, .mtuMismatch, .vlanMismatch, .dhcpUnanswered, .upstreamMACFilter: return topology.vmPort(1)
+        case .dhcpMultipleServers: return topology.vmCount >= 2 ? topology.vmPort(2) : topology.vmPort(1)
         case .ipConflict, .macFlapping, .arpSpoofing:
             // Someone other than vm1 (the victim) and, for spoofing, other than the gateway.
             return topology.vmCount >= 2 ? topology.vmPort(2) : (self == .arpSpoofing ? topology.vmPort(1) : topology.uplinkPort)
@@ -58,7 +65,8 @@ public enum LabFault: String, CaseIterable, Sendable, Equatable {
         case .netfilterDrop: return "all ports"
         case .portIsolated: return "all ports"
         case .stpNotForwarding, .portDown, .arpUnanswered, .icmpUnanswered: return "uplink"
-        case .noCarrier, .mtuMismatch, .vlanMismatch, .dhcpUnanswered: return "vm1"
+        case .noCarrier, .mtuMismatch, .vlanMismatch, .dhcpUnanswered, .upstreamMACFilter: return "vm1"
+        case .dhcpMultipleServers: return "vm2 (needs 2 VMs)"
         case .ipConflict, .macFlapping: return "vm2 (uplink in a 1-VM lab)"
         case .arpSpoofing: return "vm2 (vm1 in a 1-VM lab)"
         }

@@ -170,6 +170,61 @@ public enum LabFaults {
             shell.record(summarize(command) + " &   (pid \(pid))")
             undo = ["kill \(pid)"]
             notes.append("the lab runs no DHCP server, so no DHCPOFFER ever comes back")
+
+        case .upstreamMACFilter:
+            let h = host(port)
+            guard h.namespace != topology.lanNamespace else {
+                throw UserError("upstream_mac_filter needs a VM port: the gateway would filter its own MAC")
+            }
+            // The gateway plays the physical switch with port security: a netdev ingress
+            // hook on its interface sees frames before anything else on that side.
+            let lan = topology.gateway
+            let ns = lan.namespace
+            try shell.run(["ip", "netns", "exec", ns, "nft", "add", "table", "netdev", nftTable])
+            try shell.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "netdev", nftTable])
+            try shell.run(["ip", "netns", "exec", ns, "nft", "add", "table", "netdev", nftTable])
+            try shell.run([
+                "ip", "netns", "exec", ns, "nft", "add", "chain", "netdev", nftTable, "ingress",
+                "{ type filter hook ingress device \(lan.interface) priority 0 ; policy accept ; }",
+            ])
+            try shell.run([
+                "ip", "netns", "exec", ns, "nft", "add", "rule", "netdev", nftTable, "ingress",
+                "ether", "saddr", h.mac, "counter", "drop",
+            ])
+            undo = ["ip netns exec \(ns) nft delete table netdev \(nftTable)"]
+            notes.append("frames from \(h.label) (\(h.mac)) die on the gateway side; the other hosts still reach it")
+
+        case .dhcpMultipleServers:
+            let rogue = host(port)
+            let client = topology.vm(1)
+            guard rogue.namespace != topology.lanNamespace, rogue.namespace != client.namespace else {
+                throw UserError(
+                    "dhcp_multiple_servers needs a VM port other than the client's (\(client.port)) for the rogue server "
+                        + "(a lab with 2 VMs or more)")
+            }
+            let servers: [(role: String, host: LabTopology.Host, offered: String)] = [
+                ("server", topology.gateway, "198.18.0.100"), ("rogue", rogue, "198.18.0.200"),
+            ]
+            for server in servers {
+                let extra = [server.host.ip, server.offered]
+                let command = LabFaultBackground.arguments(
+                    namespace: server.host.namespace, mode: "dhcp-server", interface: server.host.interface,
+                    interval: 0, extra: extra)
+                let pid = try LabFaultBackground.start(
+                    lab: topology.name, fault: fault, role: server.role, namespace: server.host.namespace,
+                    mode: "dhcp-server", interface: server.host.interface, interval: 0, extra: extra)
+                shell.record(summarize(command) + " &   (pid \(pid))")
+                undo.append("kill \(pid)")
+            }
+            let command = LabFaultBackground.arguments(
+                namespace: client.namespace, mode: "dhcp-discover", interface: client.interface, interval: 1, extra: [])
+            let pid = try LabFaultBackground.start(
+                lab: topology.name, fault: fault, role: "client", namespace: client.namespace, mode: "dhcp-discover",
+                interface: client.interface, interval: 1, extra: [])
+            shell.record(summarize(command) + " &   (pid \(pid))")
+            undo.append("kill \(pid)")
+            notes.append("\(client.label)'s DISCOVERs get two OFFERs: 198.18.0.100 from \(topology.gatewayIP) (behind "
+                         + "\(topology.uplinkPort)) and 198.18.0.200 from \(rogue.ip) (behind \(rogue.port))")
         }
         return LabFaultReport(
             lab: topology.name, fault: fault, port: port, commands: shell.log, undo: undo, notes: notes)
@@ -204,6 +259,8 @@ public enum LabFaults {
             try runner.run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=0"])
             try delete(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", nftTable],
                        "nft table inet \(nftTable) in \(ns)")
+            try delete(["ip", "netns", "exec", ns, "nft", "delete", "table", "netdev", nftTable],
+                       "nft table netdev \(nftTable) in \(ns)")
             try delete(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", h.interface, "clsact"],
                        "tc clsact qdisc (VLAN tagger) on \(h.interface) in \(ns)")
             if ns != victim.namespace {
@@ -239,9 +296,9 @@ public enum LabFaults {
     }
 
     /// The pid of fault's running background sender in lab `name` (arp_spoofing,
-    /// dhcp_unanswered), or nil.
-    public static func backgroundPid(of fault: LabFault, lab name: String) -> Int32? {
-        LabFaultBackground.runningPid(lab: name, fault: fault)
+    /// dhcp_unanswered; dhcp_multiple_servers has roles server, rogue, client), or nil.
+    public static func backgroundPid(of fault: LabFault, lab name: String, role: String = "") -> Int32? {
+        LabFaultBackground.runningPid(lab: name, fault: fault, role: role)
     }
 
     // MARK: Helpers

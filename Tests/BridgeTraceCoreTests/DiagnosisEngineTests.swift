@@ -35,9 +35,10 @@ import Testing
         r.forward(R.dhcp(vm2, type: 2, xid: 42, server: gw), from: "uplink", to: ["vm2"], at: 1.01)
         r.forward(R.dhcp(vm2, type: 3, xid: 42), from: "vm2", to: ["uplink", "vm1", "vm3"], at: 1.02)
         r.forward(R.dhcp(vm2, type: 5, xid: 42, server: gw), from: "uplink", to: ["vm2"], at: 1.03)
-        // A couple of ARP requests for a host that does not exist, over a short time.
+        // One ARP request for a host that does not exist (a scan, a typo): not yet a fault;
+        // two a retransmission apart would be (Linux asks 3 times, 1 s apart).
         r.forward(R.arpRequest(vm1, for: "198.18.0.99"), from: "vm1", to: ["uplink", "vm2", "vm3"], at: 5)
-        r.forward(R.arpRequest(vm1, for: "198.18.0.99"), from: "vm1", to: ["uplink", "vm2", "vm3"], at: 6)
+        r.forward(R.arpRequest(vm1, for: "198.18.0.98"), from: "vm1", to: ["uplink", "vm2", "vm3"], at: 6)
         // A ping to the bridge host itself: to its MAC, answered by the host (tx only).
         let bridgeHost = R.Host(mac: [0x02, 0, 0, 0, 0, 0xb0], ip: "198.18.0.254", port: "br0")
         r.see(R.echo(vm1, bridgeHost, seq: 1), "vm1", .rx, at: 7)

@@ -21,6 +21,20 @@ import Testing
         #expect(object["drops"] as? Int == 5)
     }
 
+    @Test func aFindingWithNoPortIsJSONNullAndSaysSoInText() {
+        var flooded = finding
+        flooded.cause = .icmpUnanswered
+        flooded.port = nil
+        let json = DiagnoseJSON.value(bridge: "br0", findings: [flooded], lostEvents: 7, collectorOverflow: 5).rendered()
+        #expect(json.contains("\"cause\": \"icmp_unanswered\", \"port\": null, "))
+        #expect(json.hasSuffix("\"lost_events\": 7, \"collector_overflow\": 5, \"events_not_examined\": 12}"))
+        let text = DiagnoseText.render(bridge: "br0", findings: [flooded], durationSeconds: 8, frames: 3, drops: 0,
+                                       lostEvents: 7, collectorOverflow: 5)
+        #expect(text.contains("ERROR icmp_unanswered at an unknown port\n"))
+        #expect(text.contains("\n12 events not examined: 7 lost in the ring buffers (the reader fell behind), "
+            + "5 over the collector's limit; findings that rest on a missing frame are less certain\n"))
+    }
+
     @Test func healthyJSON() {
         #expect(DiagnoseJSON.value(bridge: "br0", findings: []).rendered()
             == "{\"bridge\": \"br0\", \"healthy\": true, \"findings\": []}")

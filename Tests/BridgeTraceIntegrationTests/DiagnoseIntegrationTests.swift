@@ -37,6 +37,10 @@ import Testing
                  traffic: [pingGateway, ("vm2", ["ping", "-i", "0.4", "-W", "1", "198.18.0.1"])]),
         Scenario(fault: .arpSpoofing, cause: "arp_spoofing", ports: ["vm2"], traffic: [pingGateway]),
         Scenario(fault: .dhcpUnanswered, cause: "dhcp_unanswered", ports: ["vm1"], traffic: []),
+        Scenario(fault: .upstreamMACFilter, cause: "upstream_mac_filter", ports: ["uplink"],
+                 traffic: [pingGateway, ("vm2", ["ping", "-i", "0.4", "-W", "1", "198.18.0.1"])]),
+        // Which of two servers is the rogue is not in the frames: port null ("" here).
+        Scenario(fault: .dhcpMultipleServers, cause: "dhcp_multiple_servers", ports: [""], traffic: []),
     ]
 
     @Test(arguments: scenarios)

@@ -10,7 +10,7 @@ struct LabFaultTests {
     @Test func faultNamesAreTheCauseCodesOfTheFaultClasses() {
         let causes = Set(CauseCode.allCases.map(\.rawValue)).subtracting(["not_forwarded", "unknown_drop"])
         #expect(Set(LabFault.allCases.map(\.rawValue)) == causes)
-        #expect(LabFault.allCases.count == 13)
+        #expect(LabFault.allCases.count == 15)
         #expect(LabFault.allCases.allSatisfy { $0.cause.rawValue == $0.rawValue })
         #expect(throws: UserError.self) { try LabFault.named("nope") }
     }
@@ -143,6 +143,36 @@ struct LabFaultTests {
     }
 }
 
+extension LabFaultTests {
+    @Test func upstreamAndDHCPServerFaults() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            try expectHealthy(lab)
+
+            try inject(.upstreamMACFilter, lab)
+            try inject(.upstreamMACFilter, lab)  // idempotent: still one rule
+            let rules = try exec(inNetns: lab.lanNamespace, ["nft", "list", "table", "netdev", LabFaults.nftTable])
+            #expect(rules.components(separatedBy: "ether saddr \(lab.vmMAC(1))").count == 2, "\(rules)")
+            #expect(!pings(lab), "vm1's MAC is filtered")
+            #expect(pings(lab, from: lab.vmNamespace(2), to: lab.gatewayIP), "vm2 still reaches the gateway")
+            try clearAndExpectHealthy(lab)
+
+            try inject(.dhcpMultipleServers, lab)
+            for role in ["server", "rogue", "client"] {
+                #expect(LabFaults.backgroundPid(of: .dhcpMultipleServers, lab: lab.name, role: role) != nil, "\(role)")
+            }
+            // tcpdump sees OFFERs from both servers' MACs going to vm1.
+            let offers = try capture(lab.bridgeNamespace, "vm1", filter: "udp src port 67", seconds: 4, count: 4) {}
+            #expect(offers.contains(lab.gatewayMAC) && offers.contains(lab.vmMAC(2)), "\(offers)")
+            let pids = ["server", "rogue", "client"].compactMap {
+                LabFaults.backgroundPid(of: .dhcpMultipleServers, lab: lab.name, role: $0)
+            }
+            try clearAndExpectHealthy(lab)
+            #expect(pids.allSatisfy { !isRunning($0) })
+        }
+    }
+}
+
 // MARK: Helpers
 
 @discardableResult
@@ -195,12 +225,13 @@ private func fdbPort(_ ns: String, _ mac: String) throws -> String? {
 }
 
 /// tcpdump on `device` in `ns` for at most `seconds`, one matching frame, while `during` runs.
-private func capture(_ ns: String, _ device: String, filter: String, seconds: Int = 5, during: () -> Void)
+private func capture(_ ns: String, _ device: String, filter: String, seconds: Int = 5, count: Int = 1,
+                     during: () -> Void)
     throws -> String
 {
     let box = CaptureBox()
     let done = DispatchSemaphore(value: 0)
-    let arguments = ["timeout", String(seconds), "ip", "netns", "exec", ns, "tcpdump", "-nn", "-e", "-l", "-c", "1",
+    let arguments = ["timeout", String(seconds), "ip", "netns", "exec", ns, "tcpdump", "-nn", "-e", "-l", "-c", String(count),
                      "-i", device] + filter.split(separator: " ").map(String.init)
     Thread {
         box.output = (try? runResult(arguments)).map { $0.stdout + $0.stderr } ?? ""
