@@ -67,8 +67,10 @@ struct ExporterCommand: ParsableCommand {
             collector: CollectorSettings(interval: interval, window: window, rxHook: rxHook))
         let exporter = try Exporter(settings: settings) { writeStandardError("bridgetrace: \($0)") }
         defer { exporter.stop() }
-        writeStandardError("bridgetrace: serving http://\(exporter.server.address)/metrics")
-        if let readyFile, !FileManager.default.createFile(atPath: readyFile, contents: Data("ready\n".utf8)) {
+        let url = "http://\(exporter.server.address)/metrics"
+        writeStandardError("bridgetrace: serving \(url)")
+        // The URL, so that a script that asked for port 0 learns the port.
+        if let readyFile, !FileManager.default.createFile(atPath: readyFile, contents: Data((url + "\n").utf8)) {
             throw UserError("cannot write the ready file \(readyFile): check the directory exists and is writable")
         }
         var nextRescan = Date().addingTimeInterval(5)

@@ -32,10 +32,15 @@ public struct BuildInfo: Sendable, Equatable {
     /// libxdp has no version call: the version is the suffix of the shared object this
     /// process mapped ("libxdp.so.1.3.0" -> "1.3.0"), read from /proc/self/maps.
     static func loadedLibraryVersion(of library: String) -> String? {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
-        for line in maps.split(separator: "\n") {
-            guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last,
-                  let name = path.split(separator: "/").last, name.hasPrefix(library + ".so.") else { continue }
+        // procfs files report size 0, so read them line by line, not in one go.
+        guard let file = fopen("/proc/self/maps", "r") else { return nil }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0, let line {
+            let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let name = text.split(separator: "/").last, name.hasPrefix(library + ".so.") else { continue }
             return String(name.dropFirst(library.count + 4))
         }
         return nil

@@ -45,7 +45,7 @@ public final class ExporterMetrics: Sendable {
 
     /// Removes every series of a namespace (its collector stopped).
     public func remove(netns: String) {
-        apply(NamespaceReading(netns: netns, devices: []))
+        state.withLock { update(netns: netns, wanted: Wanted(), state: &$0) }
     }
 
     /// Number of live series (counters and gauges, build_info excluded).

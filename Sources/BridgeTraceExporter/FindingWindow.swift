@@ -82,9 +82,15 @@ public struct FindingWindow: Sendable {
         let ports = Set(after.state.ports.map(\.name)).union(before.state.ports.map(\.name))
         let lost = (lostSamples.last?.lost ?? 0) &- (lostSamples.first?.lost ?? 0)
         let duration = max(Double(after.timeNs &- before.timeNs) / 1e9, 0.001)
+        // A state fault holds while the state does: "before" carries the port states of
+        // now, and from the window's start only what is compared over time (device
+        // counters such as a tap's tx_dropped, and the FDB as evidence of where MACs were).
+        // Otherwise a port brought back up would stay a finding for a whole window.
+        let stateBefore = BridgeState(bridge: after.state.bridge, ports: after.state.ports, fdb: before.state.fdb,
+                                      deviceCounters: before.state.deviceCounters)
         return DiagnosisInput(bridge: bridge, durationSeconds: duration,
                               events: events.filter { ports.contains($0.frame.port) },
                               drops: drops.filter { ports.contains($0.port) },
-                              stateBefore: before.state, stateAfter: after.state, lostEvents: lost)
+                              stateBefore: stateBefore, stateAfter: after.state, lostEvents: lost)
     }
 }

@@ -34,8 +34,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
             portText = text[text.index(after: colon)...]
             if host.contains(":") { throw UserError("--listen \(text): put an IPv6 address in brackets; \(usage)") }
         }
-        guard let port = Int(portText), (1...65535).contains(port) else {
-            throw UserError("--listen \(text): the port must be a number from 1 to 65535; \(usage)")
+        // 0 lets the kernel pick a free port; the ready file then tells which.
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw UserError("--listen \(text): the port must be a number from 0 to 65535; \(usage)")
         }
         if host.isEmpty { host = "::" }
         guard Self.isIPAddress(String(host)) else {
