@@ -30,7 +30,7 @@ struct ExporterCommand: ParsableCommand {
     @Flag(help: "Watch this namespace and every named one, including ones created later.")
     var allNetns = false
 
-    @Option(help: "Address and port to serve /metrics on: ADDR:PORT, [IPv6]:PORT or :PORT for every address.")
+    @Option(help: "Address and port to serve /metrics on: ADDR:PORT, [IPv6]:PORT, :PORT for every address; port 0 picks a free one (the ready file tells the URL).")
     var listen: String = ListenAddress.default.description
 
     @Option(help: "Seconds between collections (netlink state, counters, diagnosis).")
@@ -60,6 +60,9 @@ struct ExporterCommand: ParsableCommand {
         try Preflight.requireBPFFS()
         for name in netns where !NetworkNamespace.available().contains(name) {
             throw UserError("netns \"\(name)\" not found (see ip netns list)")
+        }
+        if !Preflight.kernelSymbolsReadable() {
+            writeStandardError("bridgetrace: drop locations are exported as kernel addresses: naming them needs CAP_SYSLOG (to read /proc/kallsyms)")
         }
         StopSignals.install()
         let settings = ExporterSettings(

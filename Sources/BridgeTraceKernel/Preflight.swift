@@ -19,7 +19,7 @@ public enum Preflight {
         let missing = missingCapabilities(effective: effectiveCapabilities(), enteringNamespaces: enteringNamespaces)
         if missing.isEmpty { return }
         let names = missing.map(\.name).joined(separator: ", ")
-        let reasons = missing.map { "\($0.name) \($0.why)" }.joined(separator: "; ")
+        let reasons = missing.count == 1 ? "needed \(missing[0].why)" : missing.map { "\($0.name) \($0.why)" }.joined(separator: "; ")
         throw UserError("missing capabilit\(missing.count == 1 ? "y" : "ies") \(names) (\(reasons)): run as root, "
             + "or grant \(missing.count == 1 ? "it" : "them") (systemd: AmbientCapabilities=, see contrib/bridgetrace-exporter.service)")
     }
@@ -33,6 +33,18 @@ public enum Preflight {
         if !(has(capPerfmon) || has(capSysAdmin)) { missing.append(("CAP_PERFMON", "to trace kernel drops")) }
         if enteringNamespaces && !has(capSysAdmin) { missing.append(("CAP_SYS_ADMIN", "to enter other network namespaces")) }
         return missing
+    }
+
+    /// Whether /proc/kallsyms shows addresses to this process (CAP_SYSLOG, or
+    /// kernel.kptr_restrict and perf_event_paranoid that allow it): without them drop
+    /// locations can only be shown as addresses.
+    public static func kernelSymbolsReadable(path: String = "/proc/kallsyms") -> Bool {
+        guard let file = fopen(path, "r") else { return false }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 128)
+        guard fgets(&line, Int32(line.count), file) != nil else { return false }
+        let address = String(cString: line).prefix { $0 != " " }
+        return UInt64(address, radix: 16).map { $0 != 0 } ?? false
     }
 
     /// The demo builds namespaces and attaches programs: root, in practice.

@@ -9,7 +9,9 @@ final class BackgroundBridgetrace {
     private let stdoutPath: String
     private let stderrPath: String
 
-    init(_ arguments: [String]) throws {
+    /// - Parameter prefix: a command that runs bridgetrace (nsenter, setpriv...), looked up
+    ///   in PATH; the output directory is then writable by any user, for a dropped uid.
+    init(_ arguments: [String], prefix: [String] = []) throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bt-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -18,8 +20,14 @@ final class BackgroundBridgetrace {
         stderrPath = directory + "/stderr"
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: try BridgeTraceBinary.path())
-        process.arguments = arguments + ["--ready-file", readyFile]
+        if prefix.isEmpty {
+            process.executableURL = URL(fileURLWithPath: try BridgeTraceBinary.path())
+            process.arguments = arguments + ["--ready-file", readyFile]
+        } else {
+            try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: directory)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = prefix + [try BridgeTraceBinary.path()] + arguments + ["--ready-file", readyFile]
+        }
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         try process.run()
