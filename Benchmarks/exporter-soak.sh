@@ -57,12 +57,14 @@ for _ in $(seq 100); do [[ -s $work/ready ]] && break; sleep 0.1; done
 [[ -s $work/ready ]] || die "exporter not ready: $(cat "$work/exporter.log")"
 url=$(cat "$work/ready")
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$exporter/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$exporter/stat"; }
 links() { ip -n "$br" -s -j link show | python3 -c '
 import json, sys
 for l in json.load(sys.stdin):
     if l.get("master") == "br0": print(l["ifname"], l["stats64"]["rx"]["packets"], l["stats64"]["tx"]["packets"])'; }
 links >"$work/links.before"
 rss_ready=$(rss)
+ticks_start=$(cpu_ticks)
 
 interval=$(python3 -c "print(1/$PING_RATE)")
 ip netns exec "$vm1" ping -q -i "$interval" $ip2 >/dev/null 2>&1 & pids+=($!)
@@ -95,6 +97,7 @@ while (( $(date +%s) - start < DURATION )); do
     (( rest > 0 )) && sleep "0.$(printf %09d "$rest")"
 done
 rss_end=$(rss)
+cpu_percent=$(( ($(cpu_ticks) - ticks_start) * 100 / $(getconf CLK_TCK) / DURATION ))
 [[ -n $rss_warm ]] || rss_warm=$rss_ready
 
 for pid in "${loads[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
@@ -103,9 +106,9 @@ links >"$work/links.after"
 curl -sf "$url" >"$work/final.prom"
 kill -TERM "$exporter"; wait "$exporter"; status=$?
 
-python3 - "$work" "$rss_ready" "$rss_warm" "$rss_end" "$status" "$DURATION" <<'PY'
+python3 - "$work" "$rss_ready" "$rss_warm" "$rss_end" "$status" "$DURATION" "$cpu_percent" <<'PY'
 import re, sys
-work, rss_ready, rss_warm, rss_end, status, duration = sys.argv[1], *map(int, sys.argv[2:])
+work, rss_ready, rss_warm, rss_end, status, duration, cpu = sys.argv[1], *map(int, sys.argv[2:])
 lat = [l.strip() for l in open(f"{work}/latency")]
 fails = lat.count("fail"); ms = sorted(float(x) * 1000 for x in lat if x != "fail")
 pct = lambda p: ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))]
@@ -126,6 +129,7 @@ for port in sorted(after):
         kernel = after[port][i] - before[port][i]; ours = frames.get((port, d))
         equal &= ours == kernel
         print(f"                    {port:6} {d}  {ours!s:>9}  {kernel:>9}{'' if ours == kernel else '   MISMATCH'}")
+print(f"exporter CPU        {cpu} % of one core over the run (collection every 1 s, diagnosis over the window)")
 print(f"exporter exit       {status}")
 ok = growth < 5 and pct(99) < 50 and equal and fails == 0 and status == 0
 print("result              " + ("all goals met" if ok else "GOALS NOT MET"))

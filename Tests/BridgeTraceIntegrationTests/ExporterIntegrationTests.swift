@@ -10,12 +10,6 @@ import Testing
 @Suite(.serialized) struct ExporterIntegrationTests {
     static let packageRoot = BridgeTraceBinary.packageRoot
 
-    func pinNeighbours(_ lab: LabTopology) throws {
-        try exec(inNetns: lab.vmNamespace(1), ["ip", "neigh", "replace", lab.vmIP(2), "lladdr", lab.vmMAC(2), "dev", "eth0", "nud", "permanent"])
-        try exec(inNetns: lab.vmNamespace(2), ["ip", "neigh", "replace", lab.vmIP(1), "lladdr", lab.vmMAC(1), "dev", "eth0", "nud", "permanent"])
-        try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "1", "-W", "2", lab.vmIP(2)])
-    }
-
     /// The URL the exporter wrote into its ready file.
     func metricsURL(_ exporter: BackgroundBridgetrace) throws -> String {
         try String(contentsOfFile: exporter.readyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -30,7 +24,7 @@ import Testing
     @Test func prometheusGetsExactCountsFindingsAndPortChanges() throws {
         try requireRoot()
         try TestLab.with(vms: 2) { lab in
-            try pinNeighbours(lab)
+            try lab.pinVMNeighbours()
             let ns = lab.bridgeNamespace
             let exporter = try BackgroundBridgetrace(["exporter", lab.bridgeName, "--netns", ns, "--listen", "127.0.0.1:0",
                                                       "--window", "4"])
@@ -153,7 +147,7 @@ import Testing
     @Test func runsAsAnUnprivilegedUserWithOnlyItsCapabilities() throws {
         try requireRoot()
         try TestLab.with(vms: 2) { lab in
-            try pinNeighbours(lab)
+            try lab.pinVMNeighbours()
             let ns = lab.bridgeNamespace
             let runtime = FileManager.default.temporaryDirectory.appendingPathComponent("bt-rt-\(UUID().uuidString.prefix(8))").path
             defer { try? FileManager.default.removeItem(atPath: runtime) }
