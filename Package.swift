@@ -14,6 +14,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // `bridgetrace exporter`: the Prometheus text exposition, and NIO's HTTP/1 server
+        // (far lighter to build than a web framework; CI builds from a fresh clone).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libbpf, libxdp and libmnl from Debian, found through pkg-config.
@@ -62,15 +66,29 @@ let package = Package(
             name: "BridgeTraceLab",
             dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim"]
         ),
+        // `bridgetrace exporter`: per-namespace collectors, the sliding diagnosis window, the
+        // metric series (swift-prometheus) and the /metrics HTTP server (NIOHTTP1).
+        .target(
+            name: "BridgeTraceExporter",
+            dependencies: [
+                "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "BridgeTraceCLI",
             dependencies: [
                 "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap", "BridgeTraceBench",
+                "BridgeTraceExporter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "bridgetrace", dependencies: ["BridgeTraceCLI"]),
         .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"], exclude: ["DiagnosisRecordings"]),
+        .testTarget(name: "BridgeTraceExporterTests", dependencies: ["BridgeTraceExporter", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceCore"]),
         .testTarget(

@@ -35,7 +35,7 @@ struct WatchOptions: ParsableArguments {
     /// Privileges first, then the namespace (entered on this thread), then kernel
     /// features: the order in which a person would fix them.
     func prepare() throws {
-        try Preflight.requirePrivileges()
+        try Preflight.requirePrivileges(enteringNamespaces: netns != nil)
         if let netns { try NetworkNamespace.enter(named: netns) }
         try Preflight.requireBTF()
         try Preflight.requireBPFFS()

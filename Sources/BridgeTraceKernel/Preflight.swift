@@ -7,16 +7,44 @@ import Foundation
 public enum Preflight {
     static let capNetAdmin = 12
     static let capSysAdmin = 21
+    static let capPerfmon = 38
     static let capBPF = 39
     static let bpffsMagic: UInt = 0xCAFE_4A11
 
-    public static func requirePrivileges() throws {
-        let effective = effectiveCapabilities()
-        let hasBPF = effective & (1 << capBPF) != 0 || effective & (1 << capSysAdmin) != 0
-        let hasNetAdmin = effective & (1 << capNetAdmin) != 0
-        if !(hasBPF && hasNetAdmin) {
-            throw UserError("need CAP_BPF and CAP_NET_ADMIN to attach programs: run as root (sudo bridgetrace ...)")
-        }
+    /// Throws naming every missing capability: CAP_BPF (load programs and maps),
+    /// CAP_NET_ADMIN (attach XDP and tc), CAP_PERFMON (the kfree_skb tracepoint, reading
+    /// kernel memory in the programs) and, to enter other network namespaces, CAP_SYS_ADMIN.
+    /// CAP_SYS_ADMIN also stands in for CAP_BPF and CAP_PERFMON, as the kernel lets it.
+    public static func requirePrivileges(enteringNamespaces: Bool = false) throws {
+        let missing = missingCapabilities(effective: effectiveCapabilities(), enteringNamespaces: enteringNamespaces)
+        if missing.isEmpty { return }
+        let names = missing.map(\.name).joined(separator: ", ")
+        let reasons = missing.count == 1 ? "needed \(missing[0].why)" : missing.map { "\($0.name) \($0.why)" }.joined(separator: "; ")
+        throw UserError("missing capabilit\(missing.count == 1 ? "y" : "ies") \(names) (\(reasons)): run as root, "
+            + "or grant \(missing.count == 1 ? "it" : "them") (systemd: AmbientCapabilities=, see contrib/bridgetrace-exporter.service)")
+    }
+
+    /// The capabilities of `requirePrivileges` that `effective` (a CapEff mask) lacks. Pure.
+    public static func missingCapabilities(effective: UInt64, enteringNamespaces: Bool) -> [(name: String, why: String)] {
+        func has(_ cap: Int) -> Bool { effective & (1 << UInt64(cap)) != 0 }
+        var missing: [(name: String, why: String)] = []
+        if !(has(capBPF) || has(capSysAdmin)) { missing.append(("CAP_BPF", "to load BPF programs")) }
+        if !has(capNetAdmin) { missing.append(("CAP_NET_ADMIN", "to attach them to interfaces")) }
+        if !(has(capPerfmon) || has(capSysAdmin)) { missing.append(("CAP_PERFMON", "to trace kernel drops")) }
+        if enteringNamespaces && !has(capSysAdmin) { missing.append(("CAP_SYS_ADMIN", "to enter other network namespaces")) }
+        return missing
+    }
+
+    /// Whether /proc/kallsyms shows addresses to this process (CAP_SYSLOG, or
+    /// kernel.kptr_restrict and perf_event_paranoid that allow it): without them drop
+    /// locations can only be shown as addresses.
+    public static func kernelSymbolsReadable(path: String = "/proc/kallsyms") -> Bool {
+        guard let file = fopen(path, "r") else { return false }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 128)
+        guard fgets(&line, Int32(line.count), file) != nil else { return false }
+        let address = String(cString: line).prefix { $0 != " " }
+        return UInt64(address, radix: 16).map { $0 != 0 } ?? false
     }
 
     /// The demo builds namespaces and attaches programs: root, in practice.

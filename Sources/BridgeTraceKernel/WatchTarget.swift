@@ -6,12 +6,18 @@ public struct WatchRequest: Sendable, Equatable {
     public var ports: [String]
     public var netns: String?
     public var rxHook: RxHookPolicy
+    /// The exporter's selection: the ports of these bridges as well, whichever of them
+    /// exist at each refresh. A bridge that is missing or vanishes is skipped, not an
+    /// error: the exporter runs for months while bridges come and go.
+    public var optionalBridges: BridgeSet?
 
-    public init(bridge: String?, ports: [String] = [], netns: String? = nil, rxHook: RxHookPolicy = .auto) {
+    public init(bridge: String?, ports: [String] = [], netns: String? = nil, rxHook: RxHookPolicy = .auto,
+                optionalBridges: BridgeSet? = nil) {
         self.bridge = bridge
         self.ports = ports
         self.netns = netns
         self.rxHook = rxHook
+        self.optionalBridges = optionalBridges
     }
 
     /// The interfaces to hook right now, from a netlink dump. Pure: errors name what
@@ -29,6 +35,11 @@ public struct WatchRequest: Sendable, Equatable {
             }
             selected = NetlinkLinks.bridgePorts(ofBridgeIndex: link.ifindex, in: links)
         }
+        if let optionalBridges {
+            for link in links where link.isBridge && optionalBridges.contains(link.name) && link.name != bridge {
+                selected += NetlinkLinks.bridgePorts(ofBridgeIndex: link.ifindex, in: links)
+            }
+        }
         for name in ports where !selected.contains(where: { $0.name == name }) {
             guard let link = links.first(where: { $0.name == name }) else {
                 throw UserError("\(name): no such interface\(netnsSuffix); see `ip link`")
@@ -44,5 +55,19 @@ public struct WatchRequest: Sendable, Equatable {
         let bridges = links.filter { $0.isBridge }.map { $0.name }.sorted()
         let place = netns.map { "in netns \($0)" } ?? "here"
         return bridges.isEmpty ? "(no bridges \(place))" : "(bridges \(place): \(bridges.joined(separator: ", ")))"
+    }
+}
+
+/// Which bridges of a namespace a request covers beyond `bridge`.
+public enum BridgeSet: Sendable, Equatable {
+    /// Every bridge, including those created later.
+    case every
+    case named([String])
+
+    public func contains(_ bridge: String) -> Bool {
+        switch self {
+        case .every: return true
+        case .named(let names): return names.contains(bridge)
+        }
     }
 }

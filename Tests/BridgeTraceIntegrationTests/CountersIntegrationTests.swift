@@ -9,9 +9,7 @@ import Testing
     /// Static neighbours and a warm-up ping before attaching: no ARP resolution and no
     /// flooding of unknown unicast while counting, so the expected numbers are exact.
     func pinNeighbours(_ lab: LabTopology) throws {
-        try exec(inNetns: lab.vmNamespace(1), ["ip", "neigh", "replace", lab.vmIP(2), "lladdr", lab.vmMAC(2), "dev", "eth0", "nud", "permanent"])
-        try exec(inNetns: lab.vmNamespace(2), ["ip", "neigh", "replace", lab.vmIP(1), "lladdr", lab.vmMAC(1), "dev", "eth0", "nud", "permanent"])
-        try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "1", "-W", "2", lab.vmIP(2)])
+        try lab.pinVMNeighbours()
     }
 
     /// What BRIDGETRACE_LEGACY_ATTACH=1 does: clsact and netlink XDP, as on a kernel

@@ -57,7 +57,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: copy) }
         let result = try runResult(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
                                     copy, "counters", "br0"])
-        expectUserError(result, contains: "need CAP_BPF and CAP_NET_ADMIN to attach programs: run as root")
+        expectUserError(result, contains: "missing capabilities CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON (CAP_BPF to load BPF programs; CAP_NET_ADMIN to attach them to interfaces; CAP_PERFMON to trace kernel drops): run as root")
     }
 
     @Test func noBTF() throws {

@@ -11,7 +11,9 @@ final class BackgroundBridgetrace {
 
     /// - Parameter environment: added to this process's environment (e.g.
     ///   BRIDGETRACE_LEGACY_ATTACH=1 for the clsact fallback).
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// - Parameter prefix: a command that runs bridgetrace (nsenter, setpriv...), looked up
+    ///   in PATH; the output directory is then writable by any user, for a dropped uid.
+    init(_ arguments: [String], environment: [String: String] = [:], prefix: [String] = []) throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bt-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -20,8 +22,14 @@ final class BackgroundBridgetrace {
         stderrPath = directory + "/stderr"
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: try BridgeTraceBinary.path())
-        process.arguments = arguments + ["--ready-file", readyFile]
+        if prefix.isEmpty {
+            process.executableURL = URL(fileURLWithPath: try BridgeTraceBinary.path())
+            process.arguments = arguments + ["--ready-file", readyFile]
+        } else {
+            try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: directory)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = prefix + [try BridgeTraceBinary.path()] + arguments + ["--ready-file", readyFile]
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

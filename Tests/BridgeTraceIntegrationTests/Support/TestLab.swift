@@ -55,3 +55,13 @@ enum TestLab {
         return topology
     }
 }
+
+extension LabTopology {
+    /// Static neighbours between vm1 and vm2 and a warm-up ping, before attaching: no ARP
+    /// resolution and no flooding of unknown unicast while counting, so counts are exact.
+    func pinVMNeighbours() throws {
+        try exec(inNetns: vmNamespace(1), ["ip", "neigh", "replace", vmIP(2), "lladdr", vmMAC(2), "dev", "eth0", "nud", "permanent"])
+        try exec(inNetns: vmNamespace(2), ["ip", "neigh", "replace", vmIP(1), "lladdr", vmMAC(1), "dev", "eth0", "nud", "permanent"])
+        try exec(inNetns: vmNamespace(1), ["ping", "-c", "1", "-W", "2", vmIP(2)])
+    }
+}

@@ -1,0 +1,182 @@
+import BridgeTraceCore
+import BridgeTraceKernel
+import CBridgeTraceABI
+import Foundation
+import Synchronization
+
+/// How the collectors read and judge.
+public struct CollectorSettings: Sendable {
+    /// Seconds between collections (netlink, maps, diagnosis).
+    public var interval: Double
+    /// Seconds of frames, drops and states the diagnosis looks back over.
+    public var window: Double
+    public var rxHook: RxHookPolicy
+
+    public init(interval: Double = 1, window: Double = 30, rxHook: RxHookPolicy = .auto) {
+        self.interval = interval
+        self.window = window
+        self.rxHook = rxHook
+    }
+}
+
+/// One network namespace, watched from a thread of its own that entered it (setns is per
+/// thread, and netlink and attach work must stay on that thread). The thread owns the
+/// watch session; each interval it refreshes the ports, reads counters, drops and netlink
+/// state, runs the diagnosis over the window and hands the reading to `ExporterMetrics`.
+/// Between collections it drains the frame and drop ring buffers into the window.
+public final class NamespaceCollector: @unchecked Sendable {
+    public let scope: ExporterScope
+    private let metrics: ExporterMetrics
+    private let settings: CollectorSettings
+    private let log: @Sendable (String) -> Void
+    private let stopFlag = Mutex(false)
+    private let started = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let failure = Mutex<String?>(nil)
+
+    /// Enters the namespace, attaches and makes the first reading; throws what stopped it.
+    public init(scope: ExporterScope, metrics: ExporterMetrics, settings: CollectorSettings,
+                log: @escaping @Sendable (String) -> Void) throws {
+        self.scope = scope
+        self.metrics = metrics
+        self.settings = settings
+        self.log = log
+        let startError = Mutex<Error?>(nil)
+        let running = Mutex(false)
+        let thread = Thread { [self] in
+            defer { finished.signal() }
+            do {
+                try run {
+                    running.withLock { $0 = true }
+                    started.signal()
+                }
+            } catch {
+                if running.withLock({ $0 }) {
+                    failure.withLock { $0 = "\(error)" }
+                    log("\(place): stopped watching: \(error)")
+                } else {
+                    startError.withLock { $0 = error }
+                    started.signal()
+                }
+            }
+            metrics.remove(netns: scope.netnsLabel)
+        }
+        thread.name = "bridgetrace-ns"
+        thread.start()
+        started.wait()
+        if let error = startError.withLock({ $0 }) {
+            finished.wait()
+            throw error
+        }
+    }
+
+    /// Why the collector stopped on its own, if it did.
+    public var failed: String? { failure.withLock { $0 } }
+
+    /// Stops, detaches (on the collector's thread) and removes this namespace's series.
+    public func stop() {
+        stopFlag.withLock { $0 = true }
+        finished.wait()
+        finished.signal()  // idempotent
+    }
+
+    private var stopping: Bool { stopFlag.withLock { $0 } }
+
+    var place: String { scope.netns.map { "netns \($0)" } ?? "this netns" }
+
+    private func run(ready: () -> Void) throws {
+        if let netns = scope.netns { try NetworkNamespace.enter(named: netns) }
+        var config = bt_trace_config()
+        config.events = 1
+        config.snaplen = UInt32(BT_SNAPLEN_DEFAULT)
+        config.kinds = TraceKinds.defaultMask(all: false)
+        let request = WatchRequest(bridge: nil, netns: scope.netns, rxHook: settings.rxHook,
+                                   optionalBridges: scope.bridges.isEmpty ? .every : .named(scope.bridges))
+        let session = try WatchSession(request: request, events: EventOptions(config: config),
+                                       drops: DropOptions(events: true, required: false))
+        defer { session.close() }
+        for line in session.removedStale { log("\(place): removed a stale program left by a killed run: \(line)") }
+        if let note = session.dropNote { log("\(place): \(note)") }
+
+        let state = WindowState(window: FindingWindow(seconds: settings.window), ports: session.portNames)
+        let frames = try RingBufferReader(object: session.object) { raw in state.addFrame(raw) }
+        let dropEvents = try session.drops.map { tracer in
+            try tracer.eventReader { raw in state.addDrop(raw, tracer: tracer) }
+        }
+        try collect(session, state)
+        ready()
+
+        var next = monotonicNow() + UInt64(settings.interval * 1e9)
+        while !stopping {
+            try frames.poll(timeoutMs: 50)
+            try dropEvents?.poll(timeoutMs: 0)
+            if monotonicNow() >= next {
+                do {
+                    try collect(session, state)
+                } catch let error as NetlinkError {
+                    log("\(place): skipped a collection: \(error)")  // a dump raced a change; the next one will do
+                }
+                next += UInt64(settings.interval * 1e9)
+                if next < monotonicNow() { next = monotonicNow() + UInt64(settings.interval * 1e9) }
+            }
+        }
+    }
+
+    private func collect(_ session: WatchSession, _ state: WindowState) throws {
+        for change in try session.refresh() { log("\(place): \(change)") }
+        state.ports = session.portNames
+        let links = try NetlinkLinks.dump()
+        var bridgeStates: [BridgeState] = []
+        for link in links where link.isBridge && scope.watches(bridge: link.name) {
+            // A bridge deleted between the dump and this read is simply not in this reading.
+            if let bridge = try? BridgeStateReader.read(bridgeName: link.name) { bridgeStates.append(bridge) }
+        }
+        let snapshot = try session.snapshot()
+        let counters = Dictionary(snapshot.ports.map { ($0.ifindex, $0) }, uniquingKeysWith: { first, _ in first })
+        let drops = try session.dropCounts()
+        let lost = snapshot.lostEvents &+ ((try session.drops?.lostEvents()) ?? 0)
+        state.window.advance(nowNs: monotonicNow(), states: bridgeStates, lostEvents: lost)
+        let devices = bridgeStates.map { bridge in
+            let ifindexes = Set(bridge.ports.map(\.ifindex))
+            return DeviceReading(
+                name: bridge.bridge.name,
+                ports: bridge.ports.map { PortReading($0, counters: counters[$0.ifindex]) },
+                drops: drops.filter { ifindexes.contains($0.ifindex) },
+                fdbEntries: bridge.fdb.filter { !$0.isLocal }.count,
+                findings: state.window.findings(bridge: bridge.bridge.name) ?? [])
+        }
+        let objects = [session.object] + (session.drops.map { [$0.object] } ?? [])
+        metrics.apply(NamespaceReading(netns: scope.netnsLabel, devices: devices, lostEvents: lost,
+                                       programs: ProgramStatsReader.read(objects)))
+    }
+}
+
+/// The window and the port names, touched only by the collector's thread (ring-buffer
+/// callbacks run inside its polls).
+private final class WindowState {
+    var window: FindingWindow
+    var ports: [Int32: String]
+
+    init(window: FindingWindow, ports: [Int32: String]) {
+        self.window = window
+        self.ports = ports
+    }
+
+    func addFrame(_ raw: UnsafeRawBufferPointer) {
+        guard let ifindex = FrameEventRecord.ifindex(raw), let port = ports[ifindex],
+              let event = FrameEventRecord.event(raw, port: port) else { return }
+        window.add(event)
+    }
+
+    func addDrop(_ raw: UnsafeRawBufferPointer, tracer: DropTracer) {
+        let ports = self.ports
+        guard let record = tracer.record(from: raw, portName: { ports[$0] ?? "if\($0)" }) else { return }
+        window.add(record)
+    }
+}
+
+func monotonicNow() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
