@@ -63,10 +63,13 @@ public final class BenchNetwork {
     }
 
     /// Deletes every namespace made here; returns the ones that could not be deleted.
+    /// A process still running in one (a DUT's daemon its own teardown missed) is
+    /// killed first: it would keep the namespace, and its CPU use, alive.
     @discardableResult
     public func tearDown() -> [String] {
         var left: [String] = []
         for namespace in namespaces.reversed() {
+            Self.killProcesses(in: namespace)
             let result = try? runner.result(["ip", "netns", "del", namespace])
             if result?.succeeded != true && FileManager.default.fileExists(atPath: "/run/netns/\(namespace)") {
                 left.append(namespace)
@@ -86,9 +89,28 @@ public final class BenchNetwork {
         var removed: [String] = []
         for name in names {
             guard let pid = ownerPID(of: name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            // A SIGKILLed run leaves its DUT's daemons (ovs-vswitchd, a switch) behind.
+            killProcesses(in: name)
             if (try? CommandRunner().result(["ip", "netns", "del", name]))?.succeeded == true { removed.append(name) }
         }
         return removed
+    }
+
+    /// SIGKILLs every process in `namespace` (`ip netns pids`) and waits up to 2 s for
+    /// them to go. Returns the pids that were there.
+    @discardableResult
+    static func killProcesses(in namespace: String) -> [pid_t] {
+        func pids() -> [pid_t] {
+            let output = (try? CommandRunner().result(["ip", "netns", "pids", namespace]))?.stdout ?? ""
+            return output.split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }.filter { $0 != getpid() }
+        }
+        let found = pids()
+        guard !found.isEmpty else { return [] }
+        for pid in found { kill(pid, SIGKILL) }
+        let deadline = Date().addingTimeInterval(2)
+        // A killed process leaves the namespace as it exits, before it is reaped.
+        while Date() < deadline && !pids().isEmpty { usleep(10_000) }
+        return found
     }
 
     /// The pid in "btb<pid>-<n>-<role>", or nil for any other name.

@@ -25,7 +25,7 @@ struct BenchCommand: ParsableCommand {
           bridgetrace bench --rfc2544 --dut linux-bridge --netfilter off --report /tmp/bench
         """)
 
-    @Option(name: .customLong("dut"), help: "Device under test: linux-bridge, direct or afxdp-switch (repeatable).")
+    @Option(name: .customLong("dut"), help: "Device under test: linux-bridge, direct, xdp-switch, afxdp-switch or ovs-afxdp (repeatable).")
     var duts: [String] = ["linux-bridge"]
 
     @Option(help: "linux-bridge: bridge-nf-call-iptables on, off or both.")
@@ -92,7 +92,7 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--with-tracer \(tracer): use none, counters, full, tcpdump or all")
         }
         for dut in duts where DUTKind(rawValue: dut) == nil {
-            throw ValidationError("--dut \(dut): use linux-bridge, direct or afxdp-switch")
+            throw ValidationError("--dut \(dut): use \(DUTKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -114,7 +114,9 @@ struct BenchCommand: ParsableCommand {
                 if netfilter != "off" { selections.append(.linuxBridge(netfilter: true)) }
                 if netfilter != "on" { selections.append(.linuxBridge(netfilter: false)) }
             case .direct: selections.append(.direct)
+            case .xdpSwitch: selections.append(.afxdpSwitch(fastPath: true))
             case .afxdpSwitch: selections.append(.afxdpSwitch(fastPath: false))
+            case .ovsAFXDP: selections.append(.ovsAFXDP)
             }
         }
         let sizes = frameSizes.isEmpty ? (rfc2544 ? RFC2544Settings.standardFrameSizes : [64]) : frameSizes
