@@ -73,7 +73,7 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
         for port in [genPort, sinkPort] {
             try vsctl(["add-port", Self.bridge, port.interface, "--", "set", "interface", port.interface, "type=afxdp",
                        "options:xdp-mode=native", "options:n_rxq=1"])
-            try checkPort(port.interface)
+            try checkPort(port.interface, mtu: links.mtu)
         }
         try SinkAnnouncement.send(from: sink, links: links)
         return DUTWiring(generator: gen, sink: sink, bridge: nil, ports: [genPort, sinkPort], sinkFacingPort: sinkPort,
@@ -118,12 +118,21 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
         }
     }
 
-    /// What a daemon said last: its stderr, else the tail of its log file.
+    /// What a daemon said last: the last few errors and warnings of its stderr, else of its
+    /// log file, without OVS's timestamp and sequence prefix.
     private func lastWords(_ process: SpawnedProcess?, log: String) -> String {
-        let said = process?.log.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if !said.isEmpty { return String(said.suffix(600)) }
-        let text = (try? String(contentsOfFile: "\(directory ?? "")/\(log)", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(5).joined(separator: "\n")
+        var text = process?.log ?? ""
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            text = (try? String(contentsOfFile: "\(directory ?? "")/\(log)", encoding: .utf8)) ?? ""
+        }
+        let lines = text.split(separator: "\n").map(String.init)
+        let serious = lines.filter { $0.contains("|ERR|") || $0.contains("|EMER|") || $0.contains("|WARN|") }
+        let picked = (serious.isEmpty ? lines : serious).suffix(4).map { line in
+            // "2026-12-01T20:41:17Z|00059|netdev_afxdp|ERR|p-gen: ..." -> "netdev_afxdp: p-gen: ..."
+            let fields = line.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)
+            return fields.count == 5 ? "\(fields[2]): \(fields[4])" : line
+        }
+        return picked.isEmpty ? "nothing" : picked.joined(separator: "; ")
     }
 
     /// ovs-vsctl against our database, waiting (30 s at most) until ovs-vswitchd has
@@ -144,12 +153,16 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
     }
 
     /// An AF_XDP port OVS could not open has ofport -1 and an error: say why OVS cannot run.
-    private func checkPort(_ interface: String) throws {
+    private func checkPort(_ interface: String, mtu: Int) throws {
         let error = try vsctl(["get", "interface", interface, "error"])
         let ofport = try vsctl(["get", "interface", interface, "ofport"])
         if (Int(ofport) ?? -1) <= 0 || (error != "[]" && !error.isEmpty) {
-            throw UserError("ovs-afxdp cannot run here: Open vSwitch could not open \(interface) as an AF_XDP port "
-                + "(ofport \(ofport), error \(error)); ovs-vswitchd said: \(lastWords(vswitchd, log: "ovs-vswitchd.log"))")
+            var message = "ovs-afxdp cannot run here: Open vSwitch could not open \(interface) as an AF_XDP port "
+                + "(ofport \(ofport), error \(error)); ovs-vswitchd said: \(lastWords(vswitchd, log: "ovs-vswitchd.log"))"
+            if mtu > FrameTemplate.standardMaximum {
+                message += ". Native XDP on a veth takes no jumbo MTU (\(mtu)): measure ovs-afxdp with frames up to 1518 B"
+            }
+            throw UserError(message)
         }
     }
 
