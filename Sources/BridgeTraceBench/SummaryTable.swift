@@ -9,7 +9,8 @@ public enum SummaryTable {
         if let count = s.count { what += ", \(count) frames per trial" } else { what += ", \(s.durationSeconds) s per trial" }
         what += ", \(s.trials) \(s.rfc2544 ? "repetitions" : "trials"), \(s.flows) flow\(s.flows == 1 ? "" : "s")"
         if let vlan = s.vlan { what += ", VLAN \(vlan)" }
-        what += s.dutCPU == .own ? ", DUT on its own CPU" : ", DUT on the generator's CPU"
+        what += s.dutCPU == .own ? ", each DUT on one CPU of its own (CPU \(NAPIThreads.dutCPU)), the generator on CPU \(NAPIThreads.generatorCPU)"
+            : ", each DUT on the generator's CPU"
         lines.append("bridgetrace bench: \(what); kernel \(report.host.kernel), \(report.host.cpus) CPUs, load \(report.host.loadAverage)")
 
         let measured = report.duts.flatMap { dut in dut.measurements.map { (dut.name, $0) } }

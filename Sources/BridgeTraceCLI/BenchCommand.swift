@@ -23,6 +23,14 @@ struct BenchCommand: ParsableCommand {
           bridgetrace bench --dut linux-bridge --dut direct
           bridgetrace bench --with-tracer all --netfilter off
           bridgetrace bench --rfc2544 --dut linux-bridge --netfilter off --report /tmp/bench
+          bridgetrace bench --rfc2544 --netfilter off --frame-size 64 --dut linux-bridge \
+            --dut xdp-switch --dut afxdp-switch --dut ovs-afxdp
+
+        With two DUTs or more, each is also given as a ratio to the Linux bridge; with \
+        --rfc2544 that includes p99 latency at 50% of the Linux bridge's NDR, the same \
+        rate for every DUT. --dut-cpu gives every DUT the same CPU budget: own puts all \
+        of a DUT's work (NAPI polls, the switch's or OVS's threads) on CPU 1 and the \
+        generator on CPU 0; shared puts everything on CPU 0.
         """)
 
     @Option(name: .customLong("dut"), help: "Device under test: linux-bridge, direct, xdp-switch, afxdp-switch or ovs-afxdp (repeatable).")
