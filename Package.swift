@@ -10,6 +10,7 @@ let package = Package(
         // For Benchmarks/, a package of its own so that CI's test build stays lean.
         .library(name: "BridgeTraceCore", targets: ["BridgeTraceCore"]),
         .library(name: "BridgeTraceKernel", targets: ["BridgeTraceKernel"]),
+        .library(name: "BridgeTraceSwitch", targets: ["BridgeTraceSwitch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,15 +63,22 @@ let package = Package(
             name: "BridgeTraceLab",
             dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim"]
         ),
+        // `bridgetrace switch`: the AF_XDP learning switch with its XDP fast path.
+        .target(
+            name: "BridgeTraceSwitch",
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI"]
+        ),
         .target(
             name: "BridgeTraceCLI",
             dependencies: [
                 "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap", "BridgeTraceBench",
+                "BridgeTraceSwitch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "bridgetrace", dependencies: ["BridgeTraceCLI"]),
         .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"]),
+        .testTarget(name: "BridgeTraceSwitchTests", dependencies: ["BridgeTraceSwitch", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceCore"]),
         .testTarget(
