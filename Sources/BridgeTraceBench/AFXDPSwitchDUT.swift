@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceLab
 import Foundation
 
 /// bridgetrace's own switch (`bridgetrace switch`) on two veth ports in the DUT's
@@ -25,9 +26,14 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
     }
 
     private var process: SpawnedProcess?
+    /// The switch process's pid once started (kept after it is stopped, for checks).
+    public private(set) var switchPID: pid_t?
     private var readyFile: String?
     private(set) var switchName: String?
     private var namespace: String?
+    private var binary: String?
+
+    static let agingSeconds = 3600
 
     public init(fastPath: Bool) {
         self.fastPath = fastPath
@@ -51,6 +57,7 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
 
     public func setUp(in network: BenchNetwork, links: LinkSettings) throws -> DUTWiring {
         let binary = try Self.binary()
+        self.binary = binary
         let dut = try network.addNamespace("dut")
         let gen = Endpoint(namespace: try network.addNamespace("gen"), interface: "gen0")
         let sink = Endpoint(namespace: try network.addNamespace("sink"), interface: "sink0")
@@ -64,11 +71,16 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
         let ready = FileManager.default.temporaryDirectory.appendingPathComponent("bt-bench-switch-\(name).ready").path
         try? FileManager.default.removeItem(atPath: ready)
         readyFile = ready
+        // The sink's XDP program gives sink0 NAPI, so the fast path may redirect into
+        // p-sink (a veth whose peer had none would drop redirected frames). The aging
+        // outlasts any run, like OVS's.
         var arguments = [binary, "switch", "--name", name, "--netns", dut,
-                         "--port", genPort.interface, "--port", sinkPort.interface, "--ready-file", ready]
+                         "--port", genPort.interface, "--port", sinkPort.interface, "--redirect", sinkPort.interface,
+                         "--aging", String(Self.agingSeconds), "--ready-file", ready]
         if !fastPath { arguments.append("--no-fast-path") }
         let process = try SpawnedProcess(arguments)
         self.process = process
+        switchPID = process.pid
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: ready) {
             if process.exited || Date() > deadline {
@@ -81,29 +93,57 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
         }
         try SinkAnnouncement.send(from: sink, links: links)
         return DUTWiring(generator: gen, sink: sink, bridge: nil, ports: [genPort, sinkPort], sinkFacingPort: sinkPort,
-                         receivePort: genPort, notes: [portPaths(network, binary: binary, name: name, namespace: dut)].compactMap { $0 })
+                         receivePort: genPort, notes: [portPaths()].compactMap { $0 })
     }
 
-    /// "p-gen: redirect, p-sink: xsk", from `switch show --json`, for the notes.
-    private func portPaths(_ network: BenchNetwork, binary: String, name: String, namespace: String) -> String? {
-        guard let output = try? network.runner.run([binary, "switch", "show", name, "--netns", namespace, "--json"]),
-              let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
-              let ports = object["ports"] as? [[String: Any]] else { return nil }
+    /// `bridgetrace switch show NAME --json` of the running switch, parsed; nil when it
+    /// is not running or does not answer.
+    public func show() -> [String: Any]? {
+        guard process != nil, let binary, let switchName, let namespace,
+              let output = try? CommandRunner().run([binary, "switch", "show", switchName, "--netns", namespace, "--json"])
+        else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: Any]
+    }
+
+    /// The switch's own counters ("fast_path", "to_xsk", ...) from `switch show`.
+    public func stats() -> [String: UInt64] {
+        let stats = show()?["stats"] as? [String: Any] ?? [:]
+        return stats.compactMapValues { ($0 as? NSNumber)?.uint64Value }
+    }
+
+    /// "switch NAME, egress per port: p-gen xsk, p-sink redirect", for the notes.
+    private func portPaths() -> String? {
+        guard let ports = show()?["ports"] as? [[String: Any]] else { return nil }
         let paths = ports.compactMap { port -> String? in
             guard let name = port["port"] as? String, let path = port["path"] as? String else { return nil }
             return "\(name) \(path)"
         }
-        return "switch \(name), egress per port: " + paths.joined(separator: ", ")
+        return "switch \(switchName ?? ""), egress per port: " + paths.joined(separator: ", ")
+    }
+
+    /// Where the frames went, and the switch's drops by reason, for the notes at teardown.
+    private func finalCounters() -> String? {
+        guard let snapshot = show() else { return nil }
+        let stats = (snapshot["stats"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        var drops: [String] = []
+        for (port, reasons) in (snapshot["drops"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for (reason, count) in (reasons as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                if (count as? NSNumber)?.uint64Value ?? 0 > 0 { drops.append("\(port) \(reason) \(count)") }
+            }
+        }
+        return "switch counters over the whole run: " + stats.joined(separator: ", ")
+            + "; drops: " + (drops.isEmpty ? "none" : drops.joined(separator: ", "))
     }
 
     public func pin(to cpu: Int32, network: BenchNetwork) throws -> String? {
         guard let process else { return nil }
         let threads = try process.pinThreads(to: cpu)
-        return "bridgetrace switch: its \(threads) threads run on CPU \(cpu)"
+        return "bridgetrace switch: its \(threads == 1 ? "thread runs" : "\(threads) threads run") on CPU \(cpu)"
     }
 
     public func tearDown() -> [String] {
         var problems: [String] = []
+        if process != nil, let counters = finalCounters() { problems.append(counters) }
         if let process {
             // SIGINT: the switch's own clean stop (links detached, pins removed).
             let said = process.stop(signal: SIGINT)
