@@ -137,8 +137,9 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
 
     public func pin(to cpu: Int32, network: BenchNetwork) throws -> String? {
         guard let process else { return nil }
-        let threads = try process.pinThreads(to: cpu)
-        return "bridgetrace switch: its \(threads == 1 ? "thread runs" : "\(threads) threads run") on CPU \(cpu)"
+        let threads = try process.pinThreads(to: cpu, realtime: NAPIThreads.dutThreadPriority)
+        return "bridgetrace switch: its \(threads == 1 ? "thread runs" : "\(threads) threads run") on CPU \(cpu), "
+            + "SCHED_FIFO \(NAPIThreads.dutThreadPriority)"
     }
 
     public func tearDown() -> [String] {

@@ -16,8 +16,9 @@ import Foundation
 /// - The default NORMAL flow: a learning switch like the others. The sink announces its
 ///   MAC once; MAC aging is an hour so the entry outlives any run.
 /// - `pin(to:)` sets `pmd-cpu-mask` to the CPU the DUT gets and pins every other thread
-///   of both daemons there too; `pmd-maxsleep=100` lets the PMD sleep (up to 100 µs) when
-///   idle instead of burning the CPU it shares.
+///   of both daemons there too, ovs-vswitchd's at the real-time priority every userspace
+///   DUT gets (`NAPIThreads.dutThreadPriority`); `pmd-maxsleep=100` lets the PMD sleep
+///   (up to 100 µs) when idle instead of burning the CPU it shares.
 ///
 /// `tearDown()` stops both daemons (SIGTERM, then SIGKILL), checks that their pids are
 /// gone and removes the directory, on every path, failed set-ups included.
@@ -187,9 +188,10 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
             usleep(20_000)
         }
         // Every other thread (main, handlers, revalidators, urcu) and the database go there too.
-        for daemon in [vswitchd, database].compactMap({ $0 }) { try daemon.pinThreads(to: cpu) }
-        return "ovs-vswitchd's PMD thread (pmd-cpu-mask \(mask), pmd-maxsleep 100 µs), its other threads and "
-            + "ovsdb-server run on CPU \(cpu)"
+        try vswitchd?.pinThreads(to: cpu, realtime: NAPIThreads.dutThreadPriority)
+        try database?.pinThreads(to: cpu)
+        return "ovs-vswitchd's PMD thread (pmd-cpu-mask \(mask), pmd-maxsleep 100 µs) and its other threads run on CPU "
+            + "\(cpu), SCHED_FIFO \(NAPIThreads.dutThreadPriority); ovsdb-server on CPU \(cpu) too"
     }
 
     public func tearDown() -> [String] {

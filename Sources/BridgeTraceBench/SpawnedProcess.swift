@@ -66,10 +66,11 @@ final class SpawnedProcess {
         return status != nil
     }
 
-    /// Pins every thread it has now to `cpu`; threads it starts later inherit the mask of
-    /// the thread that starts them. Returns how many were pinned.
+    /// Pins every thread it has now to `cpu`, and with `realtime` makes it SCHED_FIFO at
+    /// that priority; threads it starts later inherit both from the thread that starts
+    /// them. Returns how many were pinned.
     @discardableResult
-    func pinThreads(to cpu: Int32) throws -> Int {
+    func pinThreads(to cpu: Int32, realtime: Int32? = nil) throws -> Int {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         var pinned = 0
         for task in tasks {
@@ -78,6 +79,12 @@ final class SpawnedProcess {
             // A thread may end between the listing and the call.
             if rc == -ESRCH { continue }
             if rc != 0 { throw UserError("cannot pin thread \(tid) of process \(pid) to CPU \(cpu): \(String(cString: strerror(-rc)))") }
+            if let realtime {
+                let rc = bt_bench_realtime(tid, realtime)
+                if rc != 0 && rc != -ESRCH {
+                    throw UserError("cannot make thread \(tid) of process \(pid) SCHED_FIFO \(realtime): \(String(cString: strerror(-rc)))")
+                }
+            }
             pinned += 1
         }
         return pinned
