@@ -58,13 +58,9 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
     public func setUp(in network: BenchNetwork, links: LinkSettings) throws -> DUTWiring {
         let binary = try Self.binary()
         self.binary = binary
-        let dut = try network.addNamespace("dut")
-        let gen = Endpoint(namespace: try network.addNamespace("gen"), interface: "gen0")
-        let sink = Endpoint(namespace: try network.addNamespace("sink"), interface: "sink0")
-        let genPort = Endpoint(namespace: dut, interface: LinuxBridgeDUT.generatorPort)
-        let sinkPort = Endpoint(namespace: dut, interface: LinuxBridgeDUT.sinkPort)
-        try network.addVeth(genPort, gen, bMAC: links.generatorMAC, mtu: links.mtu)
-        try network.addVeth(sinkPort, sink, bMAC: links.sinkMAC, mtu: links.mtu)
+        let topology = try network.addTwoPortDUT(links: links)
+        let (dut, gen, sink) = (topology.dutNamespace, topology.generator, topology.sink)
+        let (genPort, sinkPort) = (topology.generatorPort, topology.sinkPort)
         namespace = dut
         let name = network.prefix
         switchName = name

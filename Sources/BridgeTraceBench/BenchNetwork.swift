@@ -48,6 +48,21 @@ public final class BenchNetwork {
         try ip("-n", b.namespace, "link", "set", b.interface, "up")
     }
 
+    /// The topology of every two-port DUT: namespaces "dut", "gen" and "sink"; veth
+    /// p-gen (in dut) to gen0 and p-sink to sink0, the far ends with the generator's and
+    /// the sink's MACs. The DUT then puts its forwarding between p-gen and p-sink.
+    public func addTwoPortDUT(links: LinkSettings) throws -> TwoPortTopology {
+        let dut = try addNamespace("dut")
+        let topology = TwoPortTopology(
+            generator: Endpoint(namespace: try addNamespace("gen"), interface: "gen0"),
+            sink: Endpoint(namespace: try addNamespace("sink"), interface: "sink0"),
+            generatorPort: Endpoint(namespace: dut, interface: "p-gen"),
+            sinkPort: Endpoint(namespace: dut, interface: "p-sink"))
+        try addVeth(topology.generatorPort, topology.generator, bMAC: links.generatorMAC, mtu: links.mtu)
+        try addVeth(topology.sinkPort, topology.sink, bMAC: links.sinkMAC, mtu: links.mtu)
+        return topology
+    }
+
     func ip(_ arguments: String...) throws {
         try ip(arguments)
     }
@@ -91,13 +106,15 @@ public final class BenchNetwork {
             guard let pid = ownerPID(of: name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
             // A SIGKILLed run leaves its DUT's daemons (ovs-vswitchd, a switch) behind.
             killProcesses(in: name)
+            removeTemporaryFiles(of: name)
             if (try? CommandRunner().result(["ip", "netns", "del", name]))?.succeeded == true { removed.append(name) }
         }
         return removed
     }
 
-    /// SIGKILLs every process in `namespace` (`ip netns pids`) and waits up to 2 s for
-    /// them to go. Returns the pids that were there.
+    /// Stops every process in `namespace` (`ip netns pids`): SIGTERM, so that a switch
+    /// removes its pinned state and OVS its XDP programs, then SIGKILL after 2 s. Returns
+    /// the pids that were there.
     @discardableResult
     static func killProcesses(in namespace: String) -> [pid_t] {
         func pids() -> [pid_t] {
@@ -106,11 +123,26 @@ public final class BenchNetwork {
         }
         let found = pids()
         guard !found.isEmpty else { return [] }
-        for pid in found { kill(pid, SIGKILL) }
-        let deadline = Date().addingTimeInterval(2)
-        // A killed process leaves the namespace as it exits, before it is reaped.
-        while Date() < deadline && !pids().isEmpty { usleep(10_000) }
+        for signal in [SIGTERM, SIGKILL] {
+            for pid in pids() { kill(pid, signal) }
+            // A process leaves the namespace as it exits, before it is reaped.
+            let deadline = Date().addingTimeInterval(2)
+            while Date() < deadline && !pids().isEmpty { usleep(10_000) }
+        }
         return found
+    }
+
+    /// Files a run keeps in the temporary directory ("bt-bench-ovs-btb<pid>-<n>", ...),
+    /// removed with a dead run's namespaces.
+    static func removeTemporaryFiles(of namespace: String) {
+        let parts = namespace.split(separator: "-")
+        guard parts.count == 3 else { return }
+        let run = "\(parts[0])-\(parts[1])"
+        let directory = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where name.hasPrefix("bt-bench-") && (name.hasSuffix("-\(run)") || name.contains("-\(run).")) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
     }
 
     /// The pid in "btb<pid>-<n>-<role>", or nil for any other name.
@@ -131,4 +163,16 @@ public struct Endpoint: Codable, Sendable, Equatable {
         self.namespace = namespace
         self.interface = interface
     }
+}
+
+/// What `BenchNetwork.addTwoPortDUT` built.
+public struct TwoPortTopology: Sendable {
+    public var generator: Endpoint
+    public var sink: Endpoint
+    /// The DUT's port towards the generator, where its frames arrive.
+    public var generatorPort: Endpoint
+    /// The DUT's port towards the sink.
+    public var sinkPort: Endpoint
+    public var dutNamespace: String { generatorPort.namespace }
+    public var ports: [Endpoint] { [generatorPort, sinkPort] }
 }

@@ -60,13 +60,9 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
 
     public func setUp(in network: BenchNetwork, links: LinkSettings) throws -> DUTWiring {
         if let reason = Self.unavailableReason() { throw UserError("ovs-afxdp cannot run here: \(reason)") }
-        let dut = try network.addNamespace("dut")
-        let gen = Endpoint(namespace: try network.addNamespace("gen"), interface: "gen0")
-        let sink = Endpoint(namespace: try network.addNamespace("sink"), interface: "sink0")
-        let genPort = Endpoint(namespace: dut, interface: LinuxBridgeDUT.generatorPort)
-        let sinkPort = Endpoint(namespace: dut, interface: LinuxBridgeDUT.sinkPort)
-        try network.addVeth(genPort, gen, bMAC: links.generatorMAC, mtu: links.mtu)
-        try network.addVeth(sinkPort, sink, bMAC: links.sinkMAC, mtu: links.mtu)
+        let topology = try network.addTwoPortDUT(links: links)
+        let (dut, gen, sink) = (topology.dutNamespace, topology.generator, topology.sink)
+        let (genPort, sinkPort) = (topology.generatorPort, topology.sinkPort)
         try startDaemons(in: dut, prefix: network.prefix)
         try vsctl(["add-br", Self.bridge, "--", "set", "bridge", Self.bridge, "datapath_type=netdev",
                    "other_config:mac-aging-time=3600"])
@@ -85,27 +81,35 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
     private func startDaemons(in namespace: String, prefix: String) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bt-bench-ovs-\(prefix)").path
         try? FileManager.default.removeItem(atPath: directory)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw UserError("ovs-afxdp cannot run here: cannot create its directory \(directory): \(error.localizedDescription)")
+        }
         self.directory = directory
         try runner.run(["ovsdb-tool", "create", "\(directory)/conf.db", Self.schema])
-        // Console messages at warning and above land in SpawnedProcess's log; the rest in the files.
-        let database = try SpawnedProcess(
-            ["ip", "netns", "exec", namespace, "ovsdb-server", "\(directory)/conf.db", "--remote=punix:\(socket)",
-             "--pidfile=\(directory)/ovsdb-server.pid", "--unixctl=\(directory)/ovsdb-server.ctl",
-             "--log-file=\(directory)/ovsdb-server.log", "-vconsole:warn"],
-            environment: environment)
+        let database = try daemon("ovsdb-server", in: namespace,
+                                  ["\(directory)/conf.db", "--remote=punix:\(socket)"])
         self.database = database
-        daemonPIDs.append(database.pid)
         try wait(for: socket, by: database, name: "ovsdb-server")
         try vsctl(["--no-wait", "init"])
-        let vswitchd = try SpawnedProcess(
-            ["ip", "netns", "exec", namespace, "ovs-vswitchd", "unix:\(socket)", "--disable-system",
-             "--pidfile=\(directory)/ovs-vswitchd.pid", "--unixctl=\(directory)/ovs-vswitchd.ctl",
-             "--log-file=\(directory)/ovs-vswitchd.log", "-vconsole:warn"],
-            environment: environment)
+        let vswitchd = try daemon("ovs-vswitchd", in: namespace, ["unix:\(socket)", "--disable-system"])
         self.vswitchd = vswitchd
-        daemonPIDs.append(vswitchd.pid)
         try wait(for: "\(directory)/ovs-vswitchd.ctl", by: vswitchd, name: "ovs-vswitchd")
+    }
+
+    /// Starts one daemon in the foreground in `namespace`, its pidfile, control socket and
+    /// log in our directory; console messages at warning and above go to its
+    /// SpawnedProcess log, the rest to the file.
+    private func daemon(_ name: String, in namespace: String, _ arguments: [String]) throws -> SpawnedProcess {
+        let directory = directory!
+        let process = try SpawnedProcess(
+            ["ip", "netns", "exec", namespace, name] + arguments
+                + ["--pidfile=\(directory)/\(name).pid", "--unixctl=\(directory)/\(name).ctl",
+                   "--log-file=\(directory)/\(name).log", "-vconsole:warn"],
+            environment: environment)
+        daemonPIDs.append(process.pid)
+        return process
     }
 
     /// Waits up to 10 s for a daemon's socket.
