@@ -87,7 +87,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTraceIntegrationTests",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab"],
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTraceSwitch"],
             exclude: ["Fixtures"]
         ),
     ]

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+/// `bridgetrace switch` in real namespaces: veths, the switch's XDP program, AF_XDP
+/// sockets, ping and scapy frames. Counts are checked with the kernel's `ip -s link`.
+@Suite(.serialized) struct SwitchIntegrationTests {
+    /// The three ways a unicast frame crosses the switch.
+    enum Path: String, CaseIterable {
+        /// Fast path, redirected in the kernel (host veths have GRO, hence NAPI).
+        case redirect
+        /// Fast path decisions, but sent with AF_XDP TX (the default for veth ports).
+        case xsk
+        /// --no-fast-path: every frame through userspace.
+        case userspace
+
+        func arguments(ports: [String]) -> [String] {
+            switch self {
+            case .redirect: return ports.flatMap { ["--redirect", $0] }
+            case .xsk: return []
+            case .userspace: return ["--no-fast-path"]
+            }
+        }
+    }
+
+    func start(_ lab: SwitchLab, _ arguments: [String]) throws -> BackgroundBridgetrace {
+        let sw = try BackgroundBridgetrace(["switch", "--name", lab.switchName, "--netns", lab.switchNamespace] + arguments)
+        try sw.waitUntilReady()
+        return sw
+    }
+
+    @Test(arguments: Path.allCases)
+    func pingAndARPCrossTheSwitchAndTheFDBLearnsThePorts(path: Path) throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 2, gro: path == .redirect) { lab in
+            let sw = try start(lab, ["--port", "p1", "--port", "p2"] + path.arguments(ports: ["p1", "p2"]))
+            let ports = try lab.show()["ports"] as? [[String: Any]] ?? []
+            let expectedPath = path == .redirect ? "redirect" : "xsk"
+            #expect(ports.map { $0["path"] as? String } == [expectedPath, expectedPath])
+            #expect(ports.map { $0["mode"] as? String } == ["access", "access"])
+
+            // ARP resolution (broadcast request, unicast reply) then 5 echo round trips.
+            let output = try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "5", "-i", "0.2", "-W", "2", lab.hostIP(2)])
+            #expect(output.contains("5 received"))
+            let neighbours = try exec(inNetns: lab.hostNamespace(1), ["ip", "neigh", "show", lab.hostIP(2)])
+            #expect(neighbours.contains(lab.hostMAC(2)))
+
+            #expect(try lab.fdb() == ["\(lab.hostMAC(1))@1=p1", "\(lab.hostMAC(2))@1=p2"])
+            let stats = try lab.show()["stats"] as? [String: Int] ?? [:]
+            #expect(stats["learned"] == 2)
+            #expect(stats["mac_moves"] == 0)
+            // Only the first ARP request is flooded; the rest is known unicast.
+            if path == .userspace {
+                #expect(stats["fast_path"] == 0)
+            } else if path == .redirect {
+                #expect((stats["fast_path"] ?? 0) >= 9)
+            }
+            #expect(try sw.stop() == 0)
+        }
+    }
+
+    @Test func fdbEntriesAgeOut() throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 2) { lab in
+            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--aging", "2"])
+            try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
+            #expect(try lab.fdb().count == 2)
+            // Aging 2 s: an entry lives while now - last_seen <= 2; the sweep runs each second.
+            usleep(4_500_000)
+            #expect(try lab.fdb().isEmpty)
+            // And it learns again.
+            try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
+            #expect(try lab.fdb().count == 2)
+            #expect(try sw.stop() == 0)
+        }
+    }
+
+    /// p1, p2 access VLAN 10; p3 access VLAN 20; p4 trunk 10,20. A broadcast from h1
+    /// reaches h2 and h4 (tagged) and never h3.
+    @Test(arguments: [Path.xsk, Path.userspace])
+    func floodingReachesEveryPortOfTheVLANAndNoOther(path: Path) throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 4) { lab in
+            let sw = try start(lab, ["--access", "p1=10", "--access", "p2=10", "--access", "p3=20", "--trunk", "p4=10,20"]
+                + path.arguments(ports: []))
+            let before = try (1...4).map { try lab.hostRxPackets($0) }
+            let sent = try Injector.send(in: lab.hostNamespace(1), arpRequests: 5, arpTarget: "198.18.0.99")
+            #expect(sent.total == 5)
+            usleep(300_000)
+            let after = try (1...4).map { try lab.hostRxPackets($0) }
+            #expect(zip(after, before).map { $0 - $1 } == [0, 5, 0, 5])
+            let drops = try lab.show()["drops"] as? [String: [String: Int]] ?? [:]
+            #expect(drops.values.allSatisfy { $0.isEmpty }, "\(drops)")
+            #expect(try sw.stop() == 0)
+        }
+    }
+
+    /// Tagged frames from scapy on a trunk: VLAN 20 requests reach the access port of
+    /// VLAN 20 untagged (h3 answers them, and its kernel has no 8021q, so it only can if
+    /// the tag was popped), the replies go back tagged; a VID the trunk does not carry is
+    /// dropped and counted as VLAN_NOT_ALLOWED.
+    @Test(arguments: Path.allCases)
+    func accessAndTrunkPortsTagAndUntag(path: Path) throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 4, gro: path == .redirect) { lab in
+            let sw = try start(lab, ["--access", "p1=10", "--access", "p2=10", "--access", "p3=20", "--trunk", "p4=10,20"]
+                + path.arguments(ports: ["p1", "p2", "p3", "p4"]))
+            let before = try (1...4).map { try lab.hostRxPackets($0) }
+            let sent = try Injector.send(in: lab.hostNamespace(4), arpTarget: lab.hostIP(3),
+                                         vlanARP: [(vid: 20, count: 3), (vid: 30, count: 2)])
+            #expect(sent.total == 5)
+            usleep(500_000)
+            let after = try (1...4).map { try lab.hostRxPackets($0) }
+            // h3 got 3 requests; h4 got 3 replies; h1 and h2 (VLAN 10) nothing.
+            #expect(zip(after, before).map { $0 - $1 } == [0, 0, 3, 3])
+            let show = try lab.show()
+            let drops = show["drops"] as? [String: [String: Int]] ?? [:]
+            #expect(drops["p4"] == ["VLAN_NOT_ALLOWED": 2])
+            #expect(try lab.fdb() == ["\(lab.hostMAC(4))@20=p4", "\(lab.hostMAC(3))@20=p3"])
+            #expect(try sw.stop() == 0)
+        }
+    }
+
+    @Test func nothingStaysAttachedAfterSIGINTOrSIGKILL() throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 2) { lab in
+            let pins = "/sys/fs/bpf/bridgetrace/switch/\(lab.switchName)"
+            for signal in [SIGINT, SIGKILL] {
+                let sw = try start(lab, ["--port", "p1", "--port", "p2"])
+                let ids = try lab.attachedXDP()
+                #expect(ids.count == 2)
+                #expect(FileManager.default.fileExists(atPath: pins))
+                try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
+                let status = try sw.stop(signal: signal)
+                if signal == SIGINT { #expect(status == 0) }
+                #expect(try lab.attachedXDP().isEmpty, "XDP left attached after signal \(signal)")
+                // bpftool sees no program with those ids any more (the link held the only ref
+                // apart from the pin, which a SIGKILLed switch leaves until the next start).
+                if signal == SIGINT {
+                    #expect(!FileManager.default.fileExists(atPath: pins))
+                    for id in ids { #expect(try runResult(["bpftool", "prog", "show", "id", "\(id)"]).status != 0) }
+                }
+            }
+            // The pins of the killed switch are stale: `show` says so and removes them.
+            let show = try BridgeTraceBinary.run(["switch", "show", lab.switchName, "--netns", lab.switchNamespace])
+            #expect(show.status == 2)
+            #expect(show.stderr.contains("not running"))
+            #expect(!FileManager.default.fileExists(atPath: pins))
+        }
+    }
+
+    @Test func aPortHeldByAnotherSwitchOrAForeignProgramIsRefused() throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 3) { lab in
+            let sw = try start(lab, ["--port", "p1", "--port", "p2"])
+            let second = try BridgeTraceBinary.run(["switch", "--name", lab.switchName + "b", "--netns", lab.switchNamespace,
+                                                    "--port", "p3", "--port", "p2"])
+            #expect(second.status == 2)
+            #expect(second.stderr.contains("p2 is already a port of switch \(lab.switchName)"), "\(second.stderr)")
+            #expect(try lab.attachedXDP().count == 2)
+
+            let object = try ForeignXDP.compile()
+            try run(["ip", "-n", lab.switchNamespace, "link", "set", "dev", "p3", "xdp", "obj", object, "sec", "xdp"])
+            let third = try BridgeTraceBinary.run(["switch", "--name", lab.switchName + "c", "--netns", lab.switchNamespace,
+                                                   "--port", "p3"])
+            #expect(third.status == 2)
+            #expect(third.stderr.contains("p3 already runs an XDP program that is not this switch's: foreign_xdp"), "\(third.stderr)")
+            // The foreign program is still there, and the first switch still forwards.
+            #expect(try lab.attachedXDP().count == 3)
+            try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
+            #expect(try sw.stop() == 0)
+            _ = try? run(["ip", "-n", lab.switchNamespace, "link", "set", "dev", "p3", "xdp", "off"])
+        }
+    }
+}
