@@ -176,10 +176,9 @@ public final class Switch {
     private func rebuildIndexes() {
         byIfindex = [:]
         members = [:]
-        for (index, port) in ports.enumerated() {
-            byIfindex[port.ifindex] = index
-            for vid in port.spec.vlans { members[vid, default: []].append(index) }
-        }
+        let specs = ports.map(\.spec)
+        for (index, port) in ports.enumerated() { byIfindex[port.ifindex] = index }
+        for vid in Set(specs.flatMap(\.vlans)) { members[vid] = VLANRules.floodSet(specs, vid: vid, ingress: -1) }
     }
 
     public var portStatus: [SwitchPortStatus] {
