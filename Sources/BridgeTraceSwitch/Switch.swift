@@ -232,7 +232,12 @@ public final class Switch {
             send(frame, to: out, vid: vid, tagged: tagged, counter: counter)
             return
         }
-        for out in members[vid] ?? [] where out != ingress && ports[out].up {
+        for out in members[vid] ?? [] where out != ingress {
+            // A port that is down misses the flood: counted, as the fast path counts it.
+            guard ports[out].up else {
+                countDrop(ports[out].ifindex, .portDown)
+                continue
+            }
             send(frame, to: out, vid: vid, tagged: tagged, counter: counter)
         }
     }

@@ -81,8 +81,10 @@ final class SwitchPort {
         }
     }
 
+    /// Administratively up with carrier. Not operstate: the kernel's linkwatch publishes
+    /// that up to a second late, while the device already carries frames.
     static func isUp(_ link: NetLink) -> Bool {
-        link.isUp && (link.operState == .up || link.operState == .unknown) && link.hasCarrier != false
+        link.isUp && link.hasCarrier != false && link.operState != .lowerLayerDown && link.operState != .notPresent
     }
 
     /// A port that already has an XDP program is never taken over: another switch's,

@@ -171,4 +171,63 @@ import Testing
             _ = try? run(["ip", "-n", lab.switchNamespace, "link", "set", "dev", "p3", "xdp", "off"])
         }
     }
+
+    /// `counters NAME` and `drops NAME` on a running switch: the same JSON shapes as for a
+    /// bridge, exact per-port counts equal to what was sent and to the hosts' `ip -s link`.
+    @Test(arguments: Path.allCases)
+    func countersAndDropsOfARunningSwitchAreExact(path: Path) throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 4, gro: path == .redirect) { lab in
+            // Static neighbours: no ARP while counting, so every frame is one we sent.
+            try exec(inNetns: lab.hostNamespace(1), ["ip", "neigh", "replace", lab.hostIP(2), "lladdr", lab.hostMAC(2), "dev", "eth0", "nud", "permanent"])
+            try exec(inNetns: lab.hostNamespace(2), ["ip", "neigh", "replace", lab.hostIP(1), "lladdr", lab.hostMAC(1), "dev", "eth0", "nud", "permanent"])
+            let sw = try start(lab, ["--access", "p1=10", "--access", "p2=10", "--access", "p3=20", "--trunk", "p4=10,20"]
+                + path.arguments(ports: ["p1", "p2", "p3", "p4"]))
+            let before = try (1...4).map { try LinkCounters.read("eth0", inNetns: lab.hostNamespace($0)) }
+            try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "4", "-i", "0.2", "-W", "2", lab.hostIP(2)])
+            // 3 tagged requests on VLAN 20 (h3 answers each), 2 on VLAN 30 (not carried).
+            try Injector.send(in: lab.hostNamespace(4), arpTarget: lab.hostIP(3), vlanARP: [(vid: 20, count: 3), (vid: 30, count: 2)])
+            usleep(400_000)
+            let after = try (1...4).map { try LinkCounters.read("eth0", inNetns: lab.hostNamespace($0)) }
+
+            let counters = try BridgeTraceBinary.run(["counters", lab.switchName, "--json", "--duration", "0.3", "--interval", "0.3"])
+            #expect(counters.status == 0, "\(counters.stderr)")
+            let lines = try counters.stdout.split(separator: "\n").map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+            }
+            #expect(lines.last?["bridge"] as? String == lab.switchName)
+            #expect(lines.last?["netns"] as? String == lab.switchNamespace)
+            let p1 = try CountersReading.last(lines, port: "p1"), p2 = try CountersReading.last(lines, port: "p2")
+            let p3 = try CountersReading.last(lines, port: "p3"), p4 = try CountersReading.last(lines, port: "p4")
+            #expect(p1.value("rx", "frames") == 4)
+            #expect(p1.value("rx", "icmp_echo_request") == 4)
+            #expect(p1.value("tx", "icmp_echo_reply") == 4)
+            #expect(p2.value("tx", "frames") == 4)
+            #expect(p2.value("rx", "icmp_echo_reply") == 4)
+            #expect(p4.value("rx", "frames") == 5)
+            #expect(p4.value("rx", "arp_request") == 5)
+            #expect(p4.vlan("rx") == ["20": 3, "30": 2])
+            // The first echo request is unknown unicast: flooded in VLAN 10, so also to p4, tagged.
+            #expect(p4.value("tx", "arp_reply") == 3)
+            #expect(p4.value("tx", "icmp_echo_request") == 1)
+            #expect(p4.vlan("tx") == ["10": 1, "20": 3])
+            #expect(p3.value("tx", "arp_request") == 3)
+            #expect(p3.value("tx", "vlan_tagged") == 0)
+            #expect(p3.value("rx", "arp_reply") == 3)
+            // The switch's tx per port is what the host's eth0 received, by the kernel's count.
+            for (index, port) in [p1, p2, p3, p4].enumerated() {
+                #expect(port.value("tx", "frames") == after[index].rxPackets - before[index].rxPackets, "p\(index + 1)")
+                #expect(port.value("rx", "frames") == after[index].txPackets - before[index].txPackets, "p\(index + 1)")
+            }
+            let p4Drops = p4.object["drops"] as? [String: Any]
+            #expect(p4Drops?["total"] as? Int == 2)
+            #expect((p4Drops?["reasons"] as? [String: Int])?["VLAN_NOT_ALLOWED"] == 2)
+
+            let drops = try BridgeTraceBinary.run(["drops", lab.switchName, "--netns", lab.switchNamespace, "--json",
+                                                   "--duration", "0.3", "--interval", "0.3"])
+            #expect(drops.status == 0, "\(drops.stderr)")
+            #expect(drops.stdout.contains("VLAN_NOT_ALLOWED"), "\(drops.stdout)")
+            #expect(try sw.stop() == 0)
+        }
+    }
 }
