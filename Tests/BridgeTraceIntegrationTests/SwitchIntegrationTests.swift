@@ -1,3 +1,4 @@
+import BridgeTraceLab
 import Foundation
 import Testing
 
@@ -227,6 +228,89 @@ import Testing
                                                    "--duration", "0.3", "--interval", "0.3"])
             #expect(drops.status == 0, "\(drops.stderr)")
             #expect(drops.stdout.contains("VLAN_NOT_ALLOWED"), "\(drops.stdout)")
+            #expect(try sw.stop() == 0)
+        }
+    }
+
+    /// --port-glob: an interface that appears later joins (a VM starting), one that
+    /// vanishes leaves, and the other ports keep forwarding throughout.
+    @Test func hotPluggedPortsJoinAndLeave() throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 3) { lab in
+            // Host 3's veth is made after the switch starts, named vm3 on the switch side.
+            try run(["ip", "-n", lab.hostNamespace(3), "link", "del", "eth0"])
+            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--port-glob", "vm*"])
+            #expect(try (lab.show()["ports"] as? [[String: Any]] ?? []).count == 2)
+            // 60 pings over ~6 s from h1 to h2 while vm3 comes and goes.
+            let pingLog = FileManager.default.temporaryDirectory.appendingPathComponent("bt-ping-\(lab.id)").path
+            defer { unlink(pingLog) }
+            let pings = try BackgroundProcess(["sh", "-c", "ip netns exec \(lab.hostNamespace(1)) ping -c 60 -i 0.1 -W 1 \(lab.hostIP(2)) > \(pingLog) 2>&1"])
+            defer { pings.stop() }
+
+            try run(["ip", "-n", lab.hostNamespace(3), "link", "add", "eth0", "address", lab.hostMAC(3), "type", "veth",
+                     "peer", "name", "vm3", "netns", lab.switchNamespace])
+            try run(["ip", "-n", lab.hostNamespace(3), "addr", "add", "\(lab.hostIP(3))/24", "dev", "eth0"])
+            try run(["ip", "-n", lab.hostNamespace(3), "link", "set", "eth0", "up"])
+            try run(["ip", "-n", lab.switchNamespace, "link", "set", "vm3", "up"])
+            var names: [String] = []
+            for _ in 0..<30 where !names.contains("vm3") {
+                usleep(200_000)
+                names = (try lab.show()["ports"] as? [[String: Any]] ?? []).compactMap { $0["port"] as? String }
+            }
+            #expect(names == ["p1", "p2", "vm3"])
+            #expect(try lab.attachedXDP().count == 3)
+            let toNew = try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "3", "-i", "0.2", "-W", "2", lab.hostIP(3)])
+            #expect(toNew.contains("3 received"))
+
+            try run(["ip", "-n", lab.switchNamespace, "link", "del", "vm3"])
+            // Until the switch's next netlink look (each second) show lists the gone port by ifindex.
+            for _ in 0..<30 where names.count != 2 {
+                usleep(200_000)
+                names = (try lab.show()["ports"] as? [[String: Any]] ?? []).compactMap { $0["port"] as? String }
+            }
+            #expect(names == ["p1", "p2"])
+            #expect(!(try lab.fdb()).contains { $0.hasSuffix("=vm3") })
+            #expect(sw.stderr.contains("vm3: joined the switch"))
+            #expect(sw.stderr.contains("vm3: vanished"))
+            // h1 -> h2 was never disturbed: every echo of the background ping came back.
+            var summary = ""
+            for _ in 0..<100 where !summary.contains("packet loss") {
+                usleep(100_000)
+                summary = (try? String(contentsOfFile: pingLog, encoding: .utf8)) ?? ""
+            }
+            #expect(summary.contains("60 received"), "\(summary)")
+            #expect(try sw.stop() == 0)
+        }
+    }
+
+    /// A MAC that turns up on another port moves (counted: mac_flapping evidence); a
+    /// destination learned on the ingress port is not sent back (HAIRPIN); a full FDB
+    /// refuses new sources (FDB_FULL) and still forwards by flooding.
+    @Test func macMovesHairpinAndAFullFDBAreCounted() throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 3) { lab in
+            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--port", "p3", "--fdb-max", "2"])
+            try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
+            #expect(try lab.fdb() == ["\(lab.hostMAC(1))@1=p1", "\(lab.hostMAC(2))@1=p2"])
+            // h3 claims h1's MAC: the entry moves to p3.
+            try lab.sendARP(from: 3, count: 2, source: lab.hostMAC(1))
+            usleep(200_000)
+            #expect(try lab.fdb() == ["\(lab.hostMAC(1))@1=p3", "\(lab.hostMAC(2))@1=p2"])
+            // h3's own MAC finds the FDB full (2 entries): not learned, counted, still flooded.
+            let before = try lab.hostRxPackets(2)
+            try lab.sendARP(from: 3, count: 3)
+            usleep(200_000)
+            #expect(try lab.hostRxPackets(2) - before == 3)
+            // h3 sends to h1's MAC, which the FDB now places on p3 itself: a hairpin.
+            try lab.sendARP(from: 3, count: 4, destination: lab.hostMAC(1))
+            usleep(200_000)
+            let show = try lab.show()
+            let stats = show["stats"] as? [String: Int] ?? [:]
+            #expect(stats["mac_moves"] == 1)
+            let entries = show["fdb"] as? [[String: Any]] ?? []
+            #expect(entries.first { $0["mac"] as? String == lab.hostMAC(1) }?["moves"] as? Int == 1)
+            let drops = show["drops"] as? [String: [String: Int]] ?? [:]
+            #expect(drops["p3"] == ["FDB_FULL": 7, "HAIRPIN": 4], "\(drops)")
             #expect(try sw.stop() == 0)
         }
     }

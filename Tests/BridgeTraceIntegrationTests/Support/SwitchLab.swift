@@ -78,4 +78,16 @@ struct SwitchLab {
         let links = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
         return links.compactMap { (($0["xdp"] as? [String: Any])?["prog"] as? [String: Any])?["id"] as? Int }
     }
+
+    /// `count` ARP requests for 198.18.0.99 from host `index`'s eth0 with scapy, from
+    /// `source` (default: the host's own MAC) to `destination` (default: broadcast).
+    func sendARP(from index: Int, count: Int, source: String? = nil, destination: String = "ff:ff:ff:ff:ff:ff") throws {
+        let src = source ?? hostMAC(index)
+        let script = """
+        import logging; logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+        from scapy.all import Ether, ARP, sendp
+        sendp([Ether(src="\(src)", dst="\(destination)") / ARP(op="who-has", hwsrc="\(src)", psrc="\(hostIP(index))", pdst="198.18.0.99")] * \(count), iface="eth0", verbose=False)
+        """
+        try exec(inNetns: hostNamespace(index), [Injector.python, "-c", script])
+    }
 }
