@@ -249,7 +249,7 @@ int bt_sw_xdp(struct xdp_md *ctx)
 
 	bt_sw_learn(eth, vid, ifindex, info->now_s);
 
-	if (!bt_sw_fast_path || (eth->h_dest[0] & 1))
+	if (eth->h_dest[0] & 1)
 		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged);
 	__builtin_memcpy(key.mac, eth->h_dest, 6);
 	key.vlan = (__u16)vid;
@@ -276,7 +276,8 @@ int bt_sw_xdp(struct xdp_md *ctx)
 	l3len = len - sizeof(*eth) - (tagged ? sizeof(*vh) : 0);
 	if (out->mtu && l3len > out->mtu)
 		return bt_sw_drop(out->ifindex, BT_SW_DROP_MTU_EXCEEDED);
-	if (!out->redirect)
+	/* Without the fast path userspace still gets the kernel's FDB decision. */
+	if (!out->redirect || !bt_sw_fast_path)
 		return bt_sw_to_user(ctx, in, out->ifindex, vid, &cls, tagged);
 
 	out_tagged = !(out->mode == BT_SW_MODE_ACCESS || vid == out->pvid);

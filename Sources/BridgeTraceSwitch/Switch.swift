@@ -36,10 +36,10 @@ public final class Switch {
     private var pinned = false
     private var freeSlots: [UInt32] = (0..<UInt32(BT_SW_PORTS_MAX)).reversed().map { $0 }
     private let policy: FDBPolicy
+    /// Descriptors of one rx batch, reused.
+    private let batch = UnsafeMutableBufferPointer<bt_xsk_frame>.allocate(capacity: 32)
 
     // Userspace's own counts, mirrored into the pinned bt_sw_utx/uvlan/udrops maps.
-    private var txCounts: [Int32: [UInt64]] = [:]
-    private var txVLAN: [UInt64: UInt64] = [:]  // (ifindex << 16 | vid) -> tx frames
     private var userDrops: [UInt64: UInt64] = [:]  // (ifindex << 32 | reason) -> count
     private var countsDirty = false
     private var lastSync = 0.0
@@ -143,6 +143,8 @@ public final class Switch {
             throw UserError("\(link.name): the switch has \(BT_SW_PORTS_MAX) ports already")
         }
         do {
+            // ifindexes are reused: a port counts from when it joined.
+            if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
             let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps, programFD: programFD)
             ports.append(port)
             rebuildIndexes()
@@ -176,10 +178,9 @@ public final class Switch {
     private func rebuildIndexes() {
         byIfindex = [:]
         members = [:]
-        for (index, port) in ports.enumerated() {
-            byIfindex[port.ifindex] = index
-            for vid in port.spec.vlans { members[vid, default: []].append(index) }
-        }
+        let specs = ports.map(\.spec)
+        for (index, port) in ports.enumerated() { byIfindex[port.ifindex] = index }
+        for vid in Set(specs.flatMap(\.vlans)) { members[vid] = VLANRules.floodSet(specs, vid: vid, ingress: -1) }
     }
 
     public var portStatus: [SwitchPortStatus] {
@@ -208,12 +209,11 @@ public final class Switch {
     /// One pass over every port: up to a batch of frames each, forwarded, then sent.
     @discardableResult
     public func serveOnce() -> Int {
-        var frames = [bt_xsk_frame](repeating: bt_xsk_frame(), count: 32)
         var total = 0
         for index in ports.indices {
             let port = ports[index]
-            let count = Int(frames.withUnsafeMutableBufferPointer { bt_xsk_rx_peek(port.xsk, $0.baseAddress, 32) })
-            for frame in frames.prefix(count) { forward(frame, from: index) }
+            let count = Int(bt_xsk_rx_peek(port.xsk, batch.baseAddress, UInt32(batch.count)))
+            for slot in 0..<count { forward(batch[slot], from: index) }
             bt_xsk_rx_release(port.xsk)
             total += count
         }
@@ -233,7 +233,12 @@ public final class Switch {
             send(frame, to: out, vid: vid, tagged: tagged, counter: counter)
             return
         }
-        for out in members[vid] ?? [] where out != ingress && ports[out].up {
+        for out in members[vid] ?? [] where out != ingress {
+            // A port that is down misses the flood: counted, as the fast path counts it.
+            guard ports[out].up else {
+                countDrop(ports[out].ifindex, .portDown)
+                continue
+            }
             send(frame, to: out, vid: vid, tagged: tagged, counter: counter)
         }
     }
@@ -248,19 +253,7 @@ public final class Switch {
         let rc = bt_xsk_tx_copy(port.xsk, frame.data, frame.len, op.rawValue, vid)
         if rc != 0 { return countDrop(port.ifindex, rc == -ENOBUFS ? .xskTxRingFull : .mtuExceeded) }
         let length = UInt64(Int(frame.len) + (op == .push ? 4 : op == .pop ? -4 : 0))
-        countTx(port.ifindex, bytes: length, counter: counter, vid: port.spec.sendsTagged(vid) ? vid : nil)
-    }
-
-    private func countTx(_ ifindex: Int32, bytes: UInt64, counter: Int, vid: UInt16?) {
-        var slots = txCounts[ifindex] ?? Array(repeating: 0, count: Int(BT_CTR_MAX.rawValue))
-        slots[Int(BT_CTR_FRAMES.rawValue)] &+= 1
-        slots[Int(BT_CTR_BYTES.rawValue)] &+= bytes
-        if counter < slots.count { slots[counter] &+= 1 }
-        if let vid {
-            slots[Int(BT_CTR_VLAN_TAGGED.rawValue)] &+= 1
-            txVLAN[UInt64(UInt32(bitPattern: ifindex)) << 16 | UInt64(vid), default: 0] &+= 1
-        }
-        txCounts[ifindex] = slots
+        port.countTx(bytes: length, counter: counter, vid: port.spec.sendsTagged(vid) ? vid : nil)
         countsDirty = true
     }
 
@@ -308,16 +301,7 @@ public final class Switch {
         }
         guard countsDirty else { return }
         countsDirty = false
-        for (ifindex, slots) in txCounts {
-            var key = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
-            slots.withUnsafeBytes { bpf_map_update_elem(maps.userTx.fd, &key, $0.baseAddress, UInt64(BPF_ANY)) }
-        }
-        for (packed, frames) in txVLAN {
-            var key = bt_vlan_key(ifindex: UInt32(packed >> 16), dir: UInt16(BT_DIR_TX.rawValue),
-                                  vlan_id: UInt16(truncatingIfNeeded: packed))
-            var frames = frames
-            bpf_map_update_elem(maps.userVLAN.fd, &key, &frames, UInt64(BPF_ANY))
-        }
+        for port in ports { port.publishTx(maps) }
         for (packed, count) in userDrops {
             var key = bt_sw_drop_key(ifindex: UInt32(packed >> 32), reason: UInt32(truncatingIfNeeded: packed))
             var count = count
@@ -378,6 +362,7 @@ public final class Switch {
 
     deinit {
         close()
+        batch.deallocate()
     }
 }
 

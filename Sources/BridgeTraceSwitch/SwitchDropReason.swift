@@ -1,5 +1,3 @@
-import CBridgeTraceABI
-
 /// The switch's own drop reasons (bridgetrace.h enum bt_sw_drop), named upper case like
 /// the kernel's skb drop reasons so that `drops` shows them side by side.
 public enum SwitchDropReason: UInt32, CaseIterable, Sendable {
@@ -34,9 +32,5 @@ public enum SwitchDropReason: UInt32, CaseIterable, Sendable {
         case .xskRxRingFull: return "AF_XDP socket (rx ring)"
         default: return "bt_sw_xdp"
         }
-    }
-
-    static func checkABI() {
-        precondition(SwitchDropReason.allCases.count + 1 == Int(BT_SW_DROP_MAX.rawValue), "bt_sw_drop drifted")
     }
 }

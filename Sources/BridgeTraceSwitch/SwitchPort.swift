@@ -81,8 +81,10 @@ final class SwitchPort {
         }
     }
 
+    /// Administratively up with carrier. Not operstate: the kernel's linkwatch publishes
+    /// that up to a second late, while the device already carries frames.
     static func isUp(_ link: NetLink) -> Bool {
-        link.isUp && (link.operState == .up || link.operState == .unknown) && link.hasCarrier != false
+        link.isUp && link.hasCarrier != false && link.operState != .lowerLayerDown && link.operState != .notPresent
     }
 
     /// A port that already has an XDP program is never taken over: another switch's,
@@ -137,14 +139,44 @@ final class SwitchPort {
         return line
     }
 
+    /// What this process sent out of the port (bt_counters slots, and frames per VID), in
+    /// the kernel's layout, published to bt_sw_utx / bt_sw_uvlan for readers.
+    private var txSlots = [UInt64](repeating: 0, count: Int(BT_CTR_MAX.rawValue))
+    private var txVLAN: [UInt16: UInt64] = [:]
+
+    func countTx(bytes: UInt64, counter: Int, vid: UInt16?) {
+        txSlots[Int(BT_CTR_FRAMES.rawValue)] &+= 1
+        txSlots[Int(BT_CTR_BYTES.rawValue)] &+= bytes
+        if counter < txSlots.count { txSlots[counter] &+= 1 }
+        if let vid {
+            txSlots[Int(BT_CTR_VLAN_TAGGED.rawValue)] &+= 1
+            txVLAN[vid, default: 0] &+= 1
+        }
+    }
+
+    func publishTx(_ maps: SwitchMaps) {
+        guard txSlots[Int(BT_CTR_FRAMES.rawValue)] > 0 else { return }
+        var key = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
+        txSlots.withUnsafeBytes { _ = bpf_map_update_elem(maps.userTx.fd, &key, $0.baseAddress, UInt64(BPF_ANY)) }
+        for (vid, frames) in txVLAN {
+            var key = bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid)
+            var frames = frames
+            bpf_map_update_elem(maps.userVLAN.fd, &key, &frames, UInt64(BPF_ANY))
+        }
+    }
+
     func stats() -> bt_xsk_stats {
         var stats = bt_xsk_stats()
         _ = bt_xsk_stats(xsk, &stats)
         return stats
     }
 
+    private var closed = false
+
     /// Detaches and forgets the port. Idempotent.
     func close() {
+        guard !closed else { return }
+        closed = true
         if linkFD >= 0 {
             Glibc.close(linkFD)
             linkFD = -1
@@ -154,6 +186,12 @@ final class SwitchPort {
         var index = UInt32(ifindex)
         bpf_map_delete_elem(maps.tx.fd, &index)
         bpf_map_delete_elem(maps.ports.fd, &index)
+        var txKey = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
+        bpf_map_delete_elem(maps.userTx.fd, &txKey)
+        for vid in txVLAN.keys {
+            var key = bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid)
+            bpf_map_delete_elem(maps.userVLAN.fd, &key)
+        }
         bt_xsk_close(xsk)
     }
 }
