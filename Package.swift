@@ -10,6 +10,7 @@ let package = Package(
         // For Benchmarks/, a package of its own so that CI's test build stays lean.
         .library(name: "BridgeTraceCore", targets: ["BridgeTraceCore"]),
         .library(name: "BridgeTraceKernel", targets: ["BridgeTraceKernel"]),
+        .library(name: "BridgeTraceSwitch", targets: ["BridgeTraceSwitch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,17 +79,24 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // `bridgetrace switch`: the AF_XDP learning switch with its XDP fast path.
+        .target(
+            name: "BridgeTraceSwitch",
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI"]
+        ),
         .target(
             name: "BridgeTraceCLI",
             dependencies: [
                 "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap", "BridgeTraceBench",
                 "BridgeTraceExporter",
+                "BridgeTraceSwitch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "bridgetrace", dependencies: ["BridgeTraceCLI"]),
         .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"], exclude: ["DiagnosisRecordings"]),
         .testTarget(name: "BridgeTraceExporterTests", dependencies: ["BridgeTraceExporter", "BridgeTraceCore"]),
+        .testTarget(name: "BridgeTraceSwitchTests", dependencies: ["BridgeTraceSwitch", "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceABI"]),
         .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceCore"]),
         .testTarget(
@@ -97,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTraceIntegrationTests",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab"],
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTraceSwitch"],
             exclude: ["Fixtures"]
         ),
     ]

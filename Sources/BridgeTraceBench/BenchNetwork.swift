@@ -48,6 +48,21 @@ public final class BenchNetwork {
         try ip("-n", b.namespace, "link", "set", b.interface, "up")
     }
 
+    /// The topology of every two-port DUT: namespaces "dut", "gen" and "sink"; veth
+    /// p-gen (in dut) to gen0 and p-sink to sink0, the far ends with the generator's and
+    /// the sink's MACs. The DUT then puts its forwarding between p-gen and p-sink.
+    public func addTwoPortDUT(links: LinkSettings) throws -> TwoPortTopology {
+        let dut = try addNamespace("dut")
+        let topology = TwoPortTopology(
+            generator: Endpoint(namespace: try addNamespace("gen"), interface: "gen0"),
+            sink: Endpoint(namespace: try addNamespace("sink"), interface: "sink0"),
+            generatorPort: Endpoint(namespace: dut, interface: "p-gen"),
+            sinkPort: Endpoint(namespace: dut, interface: "p-sink"))
+        try addVeth(topology.generatorPort, topology.generator, bMAC: links.generatorMAC, mtu: links.mtu)
+        try addVeth(topology.sinkPort, topology.sink, bMAC: links.sinkMAC, mtu: links.mtu)
+        return topology
+    }
+
     func ip(_ arguments: String...) throws {
         try ip(arguments)
     }
@@ -63,10 +78,13 @@ public final class BenchNetwork {
     }
 
     /// Deletes every namespace made here; returns the ones that could not be deleted.
+    /// A process still running in one (a DUT's daemon its own teardown missed) is
+    /// killed first: it would keep the namespace, and its CPU use, alive.
     @discardableResult
     public func tearDown() -> [String] {
         var left: [String] = []
         for namespace in namespaces.reversed() {
+            Self.killProcesses(in: namespace)
             let result = try? runner.result(["ip", "netns", "del", namespace])
             if result?.succeeded != true && FileManager.default.fileExists(atPath: "/run/netns/\(namespace)") {
                 left.append(namespace)
@@ -86,9 +104,45 @@ public final class BenchNetwork {
         var removed: [String] = []
         for name in names {
             guard let pid = ownerPID(of: name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            // A SIGKILLed run leaves its DUT's daemons (ovs-vswitchd, a switch) behind.
+            killProcesses(in: name)
+            removeTemporaryFiles(of: name)
             if (try? CommandRunner().result(["ip", "netns", "del", name]))?.succeeded == true { removed.append(name) }
         }
         return removed
+    }
+
+    /// Stops every process in `namespace` (`ip netns pids`): SIGTERM, so that a switch
+    /// removes its pinned state and OVS its XDP programs, then SIGKILL after 2 s. Returns
+    /// the pids that were there.
+    @discardableResult
+    static func killProcesses(in namespace: String) -> [pid_t] {
+        func pids() -> [pid_t] {
+            let output = (try? CommandRunner().result(["ip", "netns", "pids", namespace]))?.stdout ?? ""
+            return output.split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }.filter { $0 != getpid() }
+        }
+        let found = pids()
+        guard !found.isEmpty else { return [] }
+        for signal in [SIGTERM, SIGKILL] {
+            for pid in pids() { kill(pid, signal) }
+            // A process leaves the namespace as it exits, before it is reaped.
+            let deadline = Date().addingTimeInterval(2)
+            while Date() < deadline && !pids().isEmpty { usleep(10_000) }
+        }
+        return found
+    }
+
+    /// Files a run keeps in the temporary directory ("bt-bench-ovs-btb<pid>-<n>", ...),
+    /// removed with a dead run's namespaces.
+    static func removeTemporaryFiles(of namespace: String) {
+        let parts = namespace.split(separator: "-")
+        guard parts.count == 3 else { return }
+        let run = "\(parts[0])-\(parts[1])"
+        let directory = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where name.hasPrefix("bt-bench-") && (name.hasSuffix("-\(run)") || name.contains("-\(run).")) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
     }
 
     /// The pid in "btb<pid>-<n>-<role>", or nil for any other name.
@@ -109,4 +163,16 @@ public struct Endpoint: Codable, Sendable, Equatable {
         self.namespace = namespace
         self.interface = interface
     }
+}
+
+/// What `BenchNetwork.addTwoPortDUT` built.
+public struct TwoPortTopology: Sendable {
+    public var generator: Endpoint
+    public var sink: Endpoint
+    /// The DUT's port towards the generator, where its frames arrive.
+    public var generatorPort: Endpoint
+    /// The DUT's port towards the sink.
+    public var sinkPort: Endpoint
+    public var dutNamespace: String { generatorPort.namespace }
+    public var ports: [Endpoint] { [generatorPort, sinkPort] }
 }

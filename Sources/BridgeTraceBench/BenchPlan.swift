@@ -59,12 +59,22 @@ public enum DUTSelection: Sendable, Equatable {
     case linuxBridge(netfilter: Bool)
     case direct
     case afxdpSwitch(fastPath: Bool)
+    case ovsAFXDP
 
     public func make() -> DeviceUnderTest {
         switch self {
         case .linuxBridge(let netfilter): return LinuxBridgeDUT(netfilter: netfilter)
         case .direct: return DirectDUT()
         case .afxdpSwitch(let fastPath): return AFXDPSwitchDUT(fastPath: fastPath)
+        case .ovsAFXDP: return OVSAFXDPDUT()
         }
+    }
+
+    /// The DUT every other is compared with (ratios, the latency load): the Linux bridge
+    /// with netfilter off, else with it on, else the first DUT named.
+    public static func reference(in selections: [DUTSelection]) -> Int? {
+        selections.firstIndex(of: .linuxBridge(netfilter: false))
+            ?? selections.firstIndex(of: .linuxBridge(netfilter: true))
+            ?? (selections.isEmpty ? nil : 0)
     }
 }

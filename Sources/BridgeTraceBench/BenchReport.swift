@@ -9,9 +9,11 @@ public struct BenchReport: Codable, Sendable {
     public var duts: [DUTReport]
     /// `--vs-trafgen`: our generator against trafgen on the same veth pair.
     public var generatorComparison: GeneratorComparison?
+    /// Every DUT as a ratio to the run's reference (the Linux bridge), when there are two or more.
+    public var comparison: BenchComparison?
 
     enum CodingKeys: String, CodingKey {
-        case started, host, settings, duts
+        case started, host, settings, duts, comparison
         case generatorComparison = "generator_comparison"
     }
 

@@ -47,20 +47,36 @@ public final class BenchRunner {
             duts: [], generatorComparison: nil)
         defer { progress.finish() }
         var failures: [UserError] = []
-        for selection in plan.duts {
-            let dut = selection.make()
+        // The reference is measured first: the others' latency is taken at its load.
+        let referenceIndex = plan.duts.count > 1 ? DUTSelection.reference(in: plan.duts) : nil
+        let order = referenceIndex.map { [$0] + plan.duts.indices.filter { $0 != referenceIndex } } ?? Array(plan.duts.indices)
+        var reports = [BenchReport.DUTReport?](repeating: nil, count: plan.duts.count)
+        var reference: Reference?
+        for index in order {
+            let dut = plan.duts[index].make()
+            if index == referenceIndex { reference = Reference(name: dut.name, ndr: [:]) }
             do {
-                report.duts.append(try measure(dut))
+                let measured = try measure(dut, reference: reference, isReference: index == referenceIndex)
+                if index == referenceIndex {
+                    for r in measured.rfc2544 { reference?.ndr[r.frameSize] = r.throughput.ndrPPS?.median }
+                }
+                reports[index] = measured
                 progress.log("\(dut.name): done")
             } catch let error as UserError {
                 failures.append(error)
-                report.duts.append(BenchReport.DUTReport(name: dut.name, summary: dut.summary, notes: [],
-                                                         error: error.message, measurements: [], tracerOverhead: [],
-                                                         rfc2544: []))
+                // Without the reference's NDR the others have no common load.
+                if index == referenceIndex { reference = nil }
+                reports[index] = BenchReport.DUTReport(name: dut.name, summary: dut.summary, notes: [],
+                                                       error: error.message, measurements: [], tracerOverhead: [],
+                                                       rfc2544: [])
                 progress.log("\(dut.name): \(error.message)")
             }
         }
+        report.duts = reports.compactMap { $0 }
         if failures.count == plan.duts.count, let first = failures.first { throw first }
+        if let referenceIndex {
+            report.comparison = BenchComparison.make(report.duts, reference: report.duts[referenceIndex].name)
+        }
         if plan.compareWithTrafgen {
             report.generatorComparison = try compareGenerators()
         }
@@ -74,14 +90,25 @@ public final class BenchRunner {
         return bed
     }
 
-    private func measure(_ dut: DeviceUnderTest) throws -> BenchReport.DUTReport {
+    /// The run's reference DUT, and its NDR per frame size once measured.
+    struct Reference {
+        var name: String
+        var ndr: [Int: Double]
+    }
+
+    private func measure(_ dut: DeviceUnderTest, reference: Reference?, isReference: Bool) throws -> BenchReport.DUTReport {
         let bed = try bed(for: dut)
         defer { bed.close() }
         var report = BenchReport.DUTReport(name: dut.name, summary: dut.summary, notes: [], error: nil,
                                            measurements: [], tracerOverhead: [], rfc2544: [])
         for size in plan.frameSizes {
             if let settings = plan.rfc2544 {
-                let procedure = RFC2544Procedure(settings: settings, frameSize: size,
+                let load = reference.flatMap { reference -> RFC2544Procedure.ReferenceLoad? in
+                    let ndr = reference.ndr[size]
+                    guard isReference || ndr != nil else { return nil }
+                    return .init(dut: reference.name, fraction: settings.referenceLatencyLoad, ndrPPS: isReference ? nil : ndr)
+                }
+                let procedure = RFC2544Procedure(settings: settings, frameSize: size, reference: load,
                                                  announce: { [unowned self] in announce("\(dut.name): \($0)") },
                                                  measure: { [unowned self] spec in try trial(bed, spec, .none) })
                 report.rfc2544.append(try procedure.run(dut: dut.name))
@@ -91,6 +118,8 @@ public final class BenchRunner {
                 report.tracerOverhead += overhead
             }
         }
+        // Closed here, not only deferred: what its teardown reports belongs in the notes.
+        bed.close()
         report.notes = bed.notes + Self.rateShortfalls(report.measurements)
         if bed.wiring.bridge == nil && plan.tracers != [.none] {
             report.notes.append("no bridge to attach a tracer to: measured without one")

@@ -26,31 +26,25 @@ public final class LinuxBridgeDUT: DeviceUnderTest {
     }
 
     public static let bridge = "br0"
-    public static let generatorPort = "p-gen"
-    public static let sinkPort = "p-sink"
 
     public init(netfilter: Bool) {
         self.netfilter = netfilter
     }
 
     public func setUp(in network: BenchNetwork, links: LinkSettings) throws -> DUTWiring {
-        let dut = try network.addNamespace("dut")
-        let gen = Endpoint(namespace: try network.addNamespace("gen"), interface: "gen0")
-        let sink = Endpoint(namespace: try network.addNamespace("sink"), interface: "sink0")
-        let genPort = Endpoint(namespace: dut, interface: Self.generatorPort)
-        let sinkPort = Endpoint(namespace: dut, interface: Self.sinkPort)
+        let topology = try network.addTwoPortDUT(links: links)
+        let (dut, gen, sink) = (topology.dutNamespace, topology.generator, topology.sink)
+        let (genPort, sinkPort) = (topology.generatorPort, topology.sinkPort)
         try network.ip("-n", dut, "link", "add", Self.bridge, "mtu", String(links.mtu), "type", "bridge",
                        "stp_state", "0", "mcast_snooping", "0")
-        try network.addVeth(genPort, gen, bMAC: links.generatorMAC, mtu: links.mtu)
-        try network.addVeth(sinkPort, sink, bMAC: links.sinkMAC, mtu: links.mtu)
         for port in [genPort, sinkPort] {
             try network.ip("-n", dut, "link", "set", port.interface, "master", Self.bridge)
         }
         try network.ip("-n", dut, "link", "set", Self.bridge, "up")
-        try network.runner.run(["bridge", "-n", dut, "fdb", "replace", links.sinkMAC, "dev", Self.sinkPort,
+        try network.runner.run(["bridge", "-n", dut, "fdb", "replace", links.sinkMAC, "dev", sinkPort.interface,
                                 "master", "static"])
         try enableNAPI(on: genPort, network: network)
-        try network.exec(dut, ["ethtool", "-K", Self.sinkPort, "txvlan", "off", "tx-vlan-stag-hw-insert", "off"])
+        try network.exec(dut, ["ethtool", "-K", sinkPort.interface, "txvlan", "off", "tx-vlan-stag-hw-insert", "off"])
         var notes: [String] = []
         if let note = try setNetfilter(in: dut, network: network) { notes.append(note) }
         return DUTWiring(generator: gen, sink: sink, bridge: Endpoint(namespace: dut, interface: Self.bridge),

@@ -25,6 +25,10 @@ enum NAPIThreads {
     static let generatorCPU: Int32 = 0
     static let dutCPU: Int32 = 1
     static let realtimePriority: Int32 = 50
+    /// A userspace DUT's threads (the switch's, OVS's PMD): real-time like the NAPI thread,
+    /// so that the machine's other work preempts neither, and one below it, so that the
+    /// poll that feeds them preempts them, as softirq preempts any task.
+    static let dutThreadPriority: Int32 = realtimePriority - 1
 
     /// Thread ids whose name starts with "napi/" (kernel NAPI threads), all namespaces.
     static func napiThreads() -> Set<Int32> {

@@ -10,22 +10,44 @@ public struct RFC2544Procedure {
     let measure: Measure
     /// Called with a short label before each trial ("64 B NDR search 812 kpps").
     let announce: (String) -> Void
+    /// Latency at a rate fixed by the run's reference DUT, so that every DUT is measured
+    /// at the same absolute load; nil: no reference in this run.
+    let reference: ReferenceLoad?
 
-    public init(settings: RFC2544Settings, frameSize: Int, announce: @escaping (String) -> Void = { _ in },
-                measure: @escaping Measure) {
+    /// "p99 at 50% of the Linux bridge's NDR": a fraction of the reference DUT's NDR.
+    public struct ReferenceLoad: Sendable {
+        /// The reference DUT's name ("linux-bridge nf-off").
+        public var dut: String
+        public var fraction: Double
+        /// The reference's NDR at this frame size; nil: this DUT is the reference.
+        public var ndrPPS: Double?
+
+        public init(dut: String, fraction: Double, ndrPPS: Double?) {
+            self.dut = dut
+            self.fraction = fraction
+            self.ndrPPS = ndrPPS
+        }
+
+        var label: String { "\(Int((fraction * 100).rounded()))% of \(dut) NDR" }
+    }
+
+    public init(settings: RFC2544Settings, frameSize: Int, reference: ReferenceLoad? = nil,
+                announce: @escaping (String) -> Void = { _ in }, measure: @escaping Measure) {
         self.settings = settings
         self.frameSize = frameSize
+        self.reference = reference
         self.measure = measure
         self.announce = announce
     }
 
     /// Trials this procedure runs, roughly, for progress estimates.
     public static func estimatedTrials(_ settings: RFC2544Settings) -> Int {
-        settings.repetitions * (1 + 8 + 5 + settings.latencyLoads.count + 1 + 6 + 10)
+        settings.repetitions * (1 + 8 + 5 + settings.latencyLoads.count + 2 + 6 + 10)
     }
 
     public func run(dut: String) throws -> RFC2544Result {
         var maximums: [Double] = []
+        var forwarding: [Double] = []
         var ndrs: [Double] = []
         var pdrs: [Double] = []
         var searches: [[RFC2544Result.SearchStep]] = []
@@ -33,6 +55,7 @@ public struct RFC2544Procedure {
         for repetition in 0..<settings.repetitions {
             let search = try throughput(repetition: repetition)
             maximums.append(search.maximum)
+            forwarding.append(search.forwarding)
             ndrs.append(search.ndr)
             pdrs.append(search.pdr)
             searches.append(search.steps)
@@ -44,14 +67,17 @@ public struct RFC2544Procedure {
             ndrPPS: Spread(ndrs), pdrPPS: Spread(pdrs), pdrLoss: settings.pdrLoss,
             ndrGbps: Spread(ndrs.map { $0 * Double(frameSize) * 8 / 1e9 }),
             limitedByGenerator: generatorBound, searches: searches)
+        let latency = try self.latency(ndr: ndr)
         return RFC2544Result(
-            dut: dut, frameSize: frameSize, maximumPPS: Spread(maximums), throughput: throughput,
-            latency: try latency(ndr: ndr), frameLoss: try frameLoss(maximum: maximum),
-            backToBack: try backToBack(maximum: maximum))
+            dut: dut, frameSize: frameSize, maximumPPS: Spread(maximums), forwardingPPS: Spread(forwarding),
+            throughput: throughput, latency: latency, referenceLatency: try referenceLatency(ndr: ndr, measured: latency),
+            frameLoss: try frameLoss(maximum: maximum), backToBack: try backToBack(maximum: maximum))
     }
 
     struct Search {
         var maximum = 0.0
+        /// What arrived per second at the maximum offered load.
+        var forwarding = 0.0
         var ndr = 0.0
         var pdr = 0.0
         var lossless = false
@@ -77,6 +103,7 @@ public struct RFC2544Procedure {
         announce("\(frameSize) B throughput, repetition \(repetition + 1): maximum")
         let top = try trial("max", rate: nil, passes: zeroLoss, into: &search)
         search.maximum = top.txPPS
+        search.forwarding = top.rxPPS
         if zeroLoss(top) {
             search.lossless = true
             search.ndr = top.txPPS
@@ -123,21 +150,40 @@ public struct RFC2544Procedure {
         guard ndr > 0 else { return [] }
         var loads: [(String, Double)] = settings.latencyLoads.map { ("\(Int(($0 * 100).rounded()))% NDR", $0 * ndr) }
         loads.insert(("low rate", min(settings.lowRatePPS, ndr * 0.01).rounded(.up)), at: 0)
-        var points: [RFC2544Result.LatencyPoint] = []
-        for (label, rate) in loads {
-            var summaries: [LatencySummary] = []
-            for repetition in 0..<settings.repetitions {
-                announce("\(frameSize) B latency at \(label) (\(Self.rate(rate))), repetition \(repetition + 1)")
-                let result = try measure(TrialSpec(frameSize: frameSize, ratePPS: rate, duration: settings.trialDuration))
-                if let latency = result.latency { summaries.append(latency) }
-            }
-            points.append(RFC2544Result.LatencyPoint(
-                label: label, targetPPS: rate,
-                p50Ns: Spread(summaries.map { Double($0.p50Ns) }), p99Ns: Spread(summaries.map { Double($0.p99Ns) }),
-                p999Ns: Spread(summaries.map { Double($0.p999Ns) }), maxNs: Spread(summaries.map { Double($0.maxNs) }),
-                sample: summaries.first))
+        return try loads.map { try latencyPoint(label: $0.0, rate: $0.1) }
+    }
+
+    /// One latency point: a trial per repetition at `rate`.
+    private func latencyPoint(label: String, rate: Double) throws -> RFC2544Result.LatencyPoint {
+        var summaries: [LatencySummary] = []
+        var losses: [Double] = []
+        for repetition in 0..<settings.repetitions {
+            announce("\(frameSize) B latency at \(label) (\(Self.rate(rate))), repetition \(repetition + 1)")
+            let result = try measure(TrialSpec(frameSize: frameSize, ratePPS: rate, duration: settings.trialDuration))
+            if let latency = result.latency { summaries.append(latency) }
+            losses.append(max(0, result.lossRatio))
         }
-        return points
+        return RFC2544Result.LatencyPoint(
+            label: label, targetPPS: rate,
+            p50Ns: Spread(summaries.map { Double($0.p50Ns) }), p99Ns: Spread(summaries.map { Double($0.p99Ns) }),
+            p999Ns: Spread(summaries.map { Double($0.p999Ns) }), maxNs: Spread(summaries.map { Double($0.maxNs) }),
+            lossRatio: Spread(losses), sample: summaries.first)
+    }
+
+    /// Latency at the reference's load. The reference itself reuses its own point at that
+    /// fraction of its NDR when it measured one. A DUT whose NDR is below the load is still
+    /// measured: the loss shows in the point.
+    func referenceLatency(ndr: Double, measured: [RFC2544Result.LatencyPoint]) throws -> RFC2544Result.LatencyPoint? {
+        guard let reference else { return nil }
+        guard let rate = reference.ndrPPS.map({ $0 * reference.fraction }) ?? (ndr > 0 ? ndr * reference.fraction : nil),
+              rate >= 1 else { return nil }
+        if reference.ndrPPS == nil, let own = settings.latencyLoads.firstIndex(of: reference.fraction),
+           let point = measured.first(where: { $0.label == "\(Int((settings.latencyLoads[own] * 100).rounded()))% NDR" }) {
+            var copy = point
+            copy.label = reference.label
+            return copy
+        }
+        return try latencyPoint(label: reference.label, rate: rate.rounded())
     }
 
     /// Frame loss rate (26.3) from 100% of the maximum down in 10% steps, until two

@@ -4,14 +4,19 @@ public struct RFC2544Result: Codable, Sendable {
     public var frameSize: Int
     /// The generator's unthrottled rate (the "100% load"), per repetition.
     public var maximumPPS: Spread?
+    /// What arrived per second at that load: the forwarding rate (RFC 2889) at 100%.
+    public var forwardingPPS: Spread?
     public var throughput: Throughput
     public var latency: [LatencyPoint]
+    /// Latency at a fraction of the run's reference DUT's NDR (the same rate for every DUT).
+    public var referenceLatency: LatencyPoint?
     public var frameLoss: [LossPoint]
     public var backToBack: BackToBack?
 
     enum CodingKeys: String, CodingKey {
         case dut, throughput, latency
         case frameSize = "frame_size", maximumPPS = "maximum_pps", frameLoss = "frame_loss", backToBack = "back_to_back"
+        case forwardingPPS = "forwarding_pps", referenceLatency = "reference_latency"
     }
 
     public struct Throughput: Codable, Sendable {
@@ -56,12 +61,15 @@ public struct RFC2544Result: Codable, Sendable {
         public var p99Ns: Spread?
         public var p999Ns: Spread?
         public var maxNs: Spread?
+        /// Frames lost in these trials (a load above the DUT's NDR loses some).
+        public var lossRatio: Spread?
         /// The first repetition's distribution, for the CDF plot.
         public var sample: LatencySummary?
 
         enum CodingKeys: String, CodingKey {
             case label, sample
             case targetPPS = "target_pps", p50Ns = "p50_ns", p99Ns = "p99_ns", p999Ns = "p99_9_ns", maxNs = "max_ns"
+            case lossRatio = "loss_ratio"
         }
     }
 

@@ -18,6 +18,9 @@ public struct RFC2544Settings: Sendable {
     /// Latency is measured at these fractions of the NDR, and at `lowRatePPS`.
     public var latencyLoads: [Double] = [0.1, 0.5, 0.9]
     public var lowRatePPS: Double = 1000
+    /// And at this fraction of the reference DUT's NDR (the Linux bridge's), the same
+    /// rate for every DUT of the run.
+    public var referenceLatencyLoad: Double = 0.5
     /// Frame loss rate at these fractions of the maximum, from the top, until two
     /// successive loads lose nothing.
     public var lossLoads: [Double] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]

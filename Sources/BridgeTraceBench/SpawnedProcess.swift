@@ -1,18 +1,20 @@
 import BridgeTraceCore
+import CBridgeTraceShim
 import Foundation
 
-/// A helper program (trafgen, tcpdump) run for the length of a trial: in a process group
-/// of its own, so that a stop reaches whatever it forked; stdout discarded, stderr kept
-/// for messages and statistics. Spawned with posix_spawn rather than Foundation's
+/// A helper program (trafgen, tcpdump, a DUT's daemons) run for the length of a trial or
+/// a test bed: in a process group of its own, so that a stop reaches whatever it forked;
+/// stdout discarded, stderr kept for messages and statistics. Spawned with posix_spawn rather than Foundation's
 /// Process, whose run() crashes now and then here, and so that the pid is the group's id.
 final class SpawnedProcess {
-    private let pid: pid_t
+    let pid: pid_t
     private let logPath: String
     private var status: Int32?
     private var finalLog: String?
 
-    /// `arguments[0]` is looked up in /usr/sbin, /sbin, /usr/bin, /bin.
-    init(_ arguments: [String]) throws {
+    /// `arguments[0]` is looked up in /usr/sbin, /sbin, /usr/bin, /bin. `environment`
+    /// adds to (or overrides) this process's environment.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         guard let name = arguments.first,
               let path = (name.contains("/") ? [name] : ["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map { "\($0)/\(name)" })
                 .first(where: FileManager.default.isExecutableFile) else {
@@ -43,7 +45,15 @@ final class SpawnedProcess {
         let argv = ([path] + arguments.dropFirst()).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        let rc: Int32
+        if environment.isEmpty {
+            rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        } else {
+            let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            defer { envp.forEach { free($0) } }
+            rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
+        }
         if rc != 0 { throw UserError("cannot start \(name): \(String(cString: strerror(rc)))") }
         pid = child
     }
@@ -54,6 +64,30 @@ final class SpawnedProcess {
         var raw: Int32 = 0
         if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
         return status != nil
+    }
+
+    /// Pins every thread it has now to `cpu`, and with `realtime` makes it SCHED_FIFO at
+    /// that priority; threads it starts later inherit both from the thread that starts
+    /// them. Returns how many were pinned.
+    @discardableResult
+    func pinThreads(to cpu: Int32, realtime: Int32? = nil) throws -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var pinned = 0
+        for task in tasks {
+            guard let tid = Int32(task) else { continue }
+            let rc = bt_bench_pin(tid, cpu)
+            // A thread may end between the listing and the call.
+            if rc == -ESRCH { continue }
+            if rc != 0 { throw UserError("cannot pin thread \(tid) of process \(pid) to CPU \(cpu): \(String(cString: strerror(-rc)))") }
+            if let realtime {
+                let rc = bt_bench_realtime(tid, realtime)
+                if rc != 0 && rc != -ESRCH {
+                    throw UserError("cannot make thread \(tid) of process \(pid) SCHED_FIFO \(realtime): \(String(cString: strerror(-rc)))")
+                }
+            }
+            pinned += 1
+        }
+        return pinned
     }
 
     /// What it has written to stderr so far.

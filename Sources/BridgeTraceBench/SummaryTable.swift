@@ -9,7 +9,8 @@ public enum SummaryTable {
         if let count = s.count { what += ", \(count) frames per trial" } else { what += ", \(s.durationSeconds) s per trial" }
         what += ", \(s.trials) \(s.rfc2544 ? "repetitions" : "trials"), \(s.flows) flow\(s.flows == 1 ? "" : "s")"
         if let vlan = s.vlan { what += ", VLAN \(vlan)" }
-        what += s.dutCPU == .own ? ", DUT on its own CPU" : ", DUT on the generator's CPU"
+        what += s.dutCPU == .own ? ", each DUT on one CPU of its own (CPU \(NAPIThreads.dutCPU)), the generator on CPU \(NAPIThreads.generatorCPU)"
+            : ", each DUT on the generator's CPU"
         lines.append("bridgetrace bench: \(what); kernel \(report.host.kernel), \(report.host.cpus) CPUs, load \(report.host.loadAverage)")
 
         let measured = report.duts.flatMap { dut in dut.measurements.map { (dut.name, $0) } }
@@ -56,7 +57,7 @@ public enum SummaryTable {
             lines.append("RFC 2544 latency (one-way, generator to sink):")
             rows = [["dut", "size", "load", "rate", "p50", "p99", "p99.9", "max"]]
             for r in rfc {
-                for point in r.latency {
+                for point in r.latency + [r.referenceLatency].compactMap({ $0 }) {
                     rows.append([r.dut, "\(r.frameSize)", point.label, Formatting.pps(point.targetPPS),
                                  Formatting.spread(point.p50Ns, Formatting.ns), Formatting.spread(point.p99Ns, Formatting.ns),
                                  Formatting.spread(point.p999Ns, Formatting.ns), Formatting.spread(point.maxNs, Formatting.ns)])
@@ -73,6 +74,31 @@ public enum SummaryTable {
                 })
             }
             lines += Columns.render(rows)
+        }
+
+        if let c = report.comparison, c.rows.count > 1 {
+            lines.append("")
+            lines.append("against \(c.reference) (ratio = DUT ÷ \(c.reference), medians of this run; for p99, below 1 is better):")
+            let rfc = c.rows.contains { $0.ndrPPS != nil }
+            var rows = [["dut", "size"] + (rfc ? ["forwarding", "ratio", "NDR", "ratio", "p99 at", "p99", "ratio", "loss"]
+                                                 : ["rx rate", "ratio"])]
+            func text(_ value: Double?, _ format: (Double) -> String) -> String { value.map(format) ?? "-" }
+            for row in c.rows {
+                var cells = [row.dut, "\(row.frameSize)"]
+                if rfc {
+                    cells += [text(row.forwardingPPS, Formatting.pps), text(row.forwardingRatio, Formatting.ratio),
+                              text(row.ndrPPS, Formatting.pps), text(row.ndrRatio, Formatting.ratio),
+                              text(row.latencyLoadPPS, Formatting.pps), text(row.p99Ns, Formatting.ns),
+                              text(row.p99Ratio, Formatting.ratio), text(row.latencyLossRatio, Formatting.percent)]
+                } else {
+                    cells += [text(row.rxPPS, Formatting.pps), text(row.rxRatio, Formatting.ratio)]
+                }
+                rows.append(cells)
+            }
+            lines += Columns.render(rows)
+            if let load = c.rows.first(where: { $0.latencyLoad != nil })?.latencyLoad {
+                lines.append("p99 at: one-way latency at \(load), the same rate for every DUT")
+            }
         }
 
         if let g = report.generatorComparison {

@@ -57,6 +57,9 @@ public final class TestBed {
     private var trialID: UInt16 = 0
     private let shouldStop: () -> Bool
     private var checkedSizes: Set<Int> = []
+    /// The generator runs on `NAPIThreads.generatorCPU` (always with `own`; with `shared`
+    /// when the DUT's threads were pinned there).
+    private var pinsGenerator = false
 
     /// - Parameters:
     ///   - mtu: for every link; 1500, or 9000 when jumbo frames are measured.
@@ -77,14 +80,23 @@ public final class TestBed {
         let network = BenchNetwork()
         self.network = network
         do {
-            wiring = try dut.setUp(in: network, links: LinkSettings(mtu: mtu))
+            wiring = try dut.setUp(in: network, links: LinkSettings(mtu: mtu, vlan: vlan))
             notes = wiring.notes
             try configure?(wiring, network)
             sink = try LatencySink(interface: wiring.sink.interface, namespace: wiring.sink.namespace)
             // After the sink: in the direct DUT the receive port is the sink's, whose NAPI
             // comes to life with its XDP program.
             if placement == .own { notes.append(try NAPIThreads.place(wiring.receivePort, network: network)) }
+            // A DUT with threads of its own gets the same CPU as the kernel's work: the
+            // DUT's with `own`; the generator's with `shared`, so the generator is pinned
+            // there too, or the scheduler would hand the DUT a second CPU.
+            let cpu = placement == .own ? NAPIThreads.dutCPU : NAPIThreads.generatorCPU
+            if let note = try dut.pin(to: cpu, network: network) {
+                notes.append(note)
+                pinsGenerator = true
+            }
         } catch {
+            _ = dut.tearDown()
             network.tearDown()
             throw error
         }
@@ -95,6 +107,7 @@ public final class TestBed {
         live = nil
         packet = nil
         generators = [:]
+        notes += dut.tearDown()
         let left = network.tearDown()
         if !left.isEmpty { notes.append("could not delete netns \(left.joined(separator: ", ")): run `ip netns del NAME`") }
     }
@@ -167,7 +180,7 @@ public final class TestBed {
         try sink.begin(trial: trialID)
         let job = GeneratorJob(template: template, trial: trialID, flows: flows, ratePPS: spec.ratePPS,
                                count: spec.count, duration: spec.duration, batch: spec.batch,
-                               cpu: placement == .own ? NAPIThreads.generatorCPU : nil)
+                               cpu: placement == .own || pinsGenerator ? NAPIThreads.generatorCPU : nil)
         let start = bt_bench_now_ns()
         let stop = shouldStop
         let outcome = try generator.run(job) { sent in

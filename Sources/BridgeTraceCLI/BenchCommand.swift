@@ -23,9 +23,17 @@ struct BenchCommand: ParsableCommand {
           bridgetrace bench --dut linux-bridge --dut direct
           bridgetrace bench --with-tracer all --netfilter off
           bridgetrace bench --rfc2544 --dut linux-bridge --netfilter off --report /tmp/bench
+          bridgetrace bench --rfc2544 --netfilter off --frame-size 64 --dut linux-bridge \
+            --dut xdp-switch --dut afxdp-switch --dut ovs-afxdp
+
+        With two DUTs or more, each is also given as a ratio to the Linux bridge; with \
+        --rfc2544 that includes p99 latency at 50% of the Linux bridge's NDR, the same \
+        rate for every DUT. --dut-cpu gives every DUT the same CPU budget: own puts all \
+        of a DUT's work (NAPI polls, the switch's or OVS's threads) on CPU 1 and the \
+        generator on CPU 0; shared puts everything on CPU 0.
         """)
 
-    @Option(name: .customLong("dut"), help: "Device under test: linux-bridge, direct or afxdp-switch (repeatable).")
+    @Option(name: .customLong("dut"), help: "Device under test: linux-bridge, direct, xdp-switch, afxdp-switch or ovs-afxdp (repeatable).")
     var duts: [String] = ["linux-bridge"]
 
     @Option(help: "linux-bridge: bridge-nf-call-iptables on, off or both.")
@@ -92,7 +100,7 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--with-tracer \(tracer): use none, floor, counters, full, tcpdump or all")
         }
         for dut in duts where DUTKind(rawValue: dut) == nil {
-            throw ValidationError("--dut \(dut): use linux-bridge, direct or afxdp-switch")
+            throw ValidationError("--dut \(dut): use \(DUTKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -114,7 +122,9 @@ struct BenchCommand: ParsableCommand {
                 if netfilter != "off" { selections.append(.linuxBridge(netfilter: true)) }
                 if netfilter != "on" { selections.append(.linuxBridge(netfilter: false)) }
             case .direct: selections.append(.direct)
+            case .xdpSwitch: selections.append(.afxdpSwitch(fastPath: true))
             case .afxdpSwitch: selections.append(.afxdpSwitch(fastPath: false))
+            case .ovsAFXDP: selections.append(.ovsAFXDP)
             }
         }
         let sizes = frameSizes.isEmpty ? (rfc2544 ? RFC2544Settings.standardFrameSizes : [64]) : frameSizes

@@ -22,6 +22,7 @@ struct CountersCommand: ParsableCommand {
     var drops = true
 
     func run() throws {
+        if let name = SwitchWatch.switchName(watch) { return try SwitchWatch.counters(name, watch: watch, every: every) }
         try watch.prepare()
         StopSignals.install()
         let session = try WatchSession(request: watch.request,

@@ -27,6 +27,9 @@ struct DropsCommand: ParsableCommand {
     var dropHook: DropHookChoice = .auto
 
     func run() throws {
+        if let name = SwitchWatch.switchName(watch) {
+            return try SwitchWatch.drops(name, watch: watch, every: every, hook: dropHook.hook)
+        }
         try watch.prepare()
         StopSignals.install()
         let session = try WatchSession(request: watch.request, drops: DropOptions(hook: dropHook.hook, events: false, required: true))

@@ -14,6 +14,8 @@ public enum EmbeddedObject: String, CaseIterable, Sendable {
     case benchGen = "bench_gen"
     /// `bench`: the receiver on the sink port (counts, sequence, latency histogram).
     case benchSink = "bench_sink"
+    /// `switch`: the XDP program of the AF_XDP switch's ports (FDB, fast path, XSKMAP).
+    case `switch`
 
     var bytes: UnsafeRawBufferPointer {
         switch self {
@@ -27,6 +29,8 @@ public enum EmbeddedObject: String, CaseIterable, Sendable {
             return UnsafeRawBufferPointer(start: bt_obj_bench_gen_bytes(), count: Int(bt_obj_bench_gen_len()))
         case .benchSink:
             return UnsafeRawBufferPointer(start: bt_obj_bench_sink_bytes(), count: Int(bt_obj_bench_sink_len()))
+        case .switch:
+            return UnsafeRawBufferPointer(start: bt_obj_switch_bytes(), count: Int(bt_obj_switch_len()))
         }
     }
 }

@@ -2,7 +2,7 @@ import BridgeTraceCore
 import Foundation
 
 /// An errno turned into words, for messages: "Operation not permitted (EPERM)".
-func describeErrno(_ code: Int32) -> String {
+public func describeErrno(_ code: Int32) -> String {
     let magnitude = abs(code)
     let text = String(cString: strerror(magnitude))
     let names: [Int32: String] = [
@@ -16,7 +16,7 @@ func describeErrno(_ code: Int32) -> String {
 
 extension UserError {
     /// A kernel call failed: say what we were doing, why in words, and what to do.
-    static func kernel(_ doing: String, errno code: Int32, hint: String? = nil) -> UserError {
+    public static func kernel(_ doing: String, errno code: Int32, hint: String? = nil) -> UserError {
         var message = "\(doing): \(describeErrno(code))"
         if let hint { message += "; \(hint)" }
         return UserError(message)

@@ -4,13 +4,19 @@ import Testing
 @testable import BridgeTraceBench
 
 @Suite struct BenchPlanTests {
-    @Test func afxdpSwitchSaysItIsNotThereYet() {
-        let plan = BenchPlan(duts: [.afxdpSwitch(fastPath: false)], frameSizes: [64], duration: 1, trials: 1)
-        #expect {
-            try BenchRunner(plan: plan).run()
-        } throws: { error in
-            (error as? UserError)?.message.contains("not implemented yet") == true
-        }
+    /// The CLI's DUT names and what they build.
+    @Test func switchDUTsAreNamedAsOnTheCommandLine() {
+        #expect(DUTSelection.afxdpSwitch(fastPath: true).make().name == DUTKind.xdpSwitch.rawValue)
+        #expect(DUTSelection.afxdpSwitch(fastPath: false).make().name == DUTKind.afxdpSwitch.rawValue)
+        #expect(DUTSelection.ovsAFXDP.make().name == DUTKind.ovsAFXDP.rawValue)
+    }
+
+    /// Ratios are against the Linux bridge with netfilter off when it is there.
+    @Test func theReferenceIsTheLinuxBridgeWithNetfilterOff() {
+        #expect(DUTSelection.reference(in: [.direct, .linuxBridge(netfilter: true), .linuxBridge(netfilter: false)]) == 2)
+        #expect(DUTSelection.reference(in: [.afxdpSwitch(fastPath: true), .linuxBridge(netfilter: true)]) == 1)
+        #expect(DUTSelection.reference(in: [.ovsAFXDP, .direct]) == 0)
+        #expect(DUTSelection.reference(in: []) == nil)
     }
 
     @Test func rejectsCombinationsThatMeanNothing() {

@@ -99,3 +99,43 @@ import Testing
         #expect(result.throughput.ndrPPS?.count == 2)
     }
 }
+
+extension RFC2544ProcedureTests {
+    func run(_ model: ModelDUT, reference: RFC2544Procedure.ReferenceLoad) throws -> (RFC2544Result, [TrialSpec]) {
+        let box = Box()
+        box.model = model
+        let procedure = RFC2544Procedure(settings: RFC2544Settings(trialDuration: 1, repetitions: 1), frameSize: 64,
+                                         reference: reference) { box.model.measure($0) }
+        return (try procedure.run(dut: "model"), box.model.trials)
+    }
+
+    /// Another DUT is measured at half the reference's NDR, whatever its own NDR: a slower
+    /// one loses frames there, and the point says so.
+    @Test func latencyAtTheReferenceLoadUsesTheReferenceRate() throws {
+        let reference = RFC2544Procedure.ReferenceLoad(dut: "linux-bridge nf-off", fraction: 0.5, ndrPPS: 600_000)
+        let (fast, fastTrials) = try run(ModelDUT(), reference: reference)
+        let point = try #require(fast.referenceLatency)
+        #expect(point.label == "50% of linux-bridge nf-off NDR")
+        #expect(point.targetPPS == 300_000)
+        #expect(fastTrials.contains { $0.ratePPS == 300_000 })
+        #expect(point.lossRatio?.median == 0)
+        var slow = ModelDUT()
+        slow.capacity = 200_000
+        let (slowResult, _) = try run(slow, reference: reference)
+        let loss = try #require(slowResult.referenceLatency?.lossRatio?.median)
+        #expect(abs(loss - (1 - 200_000.0 / 300_000)) < 0.001, "loss \(loss)")
+    }
+
+    /// The reference itself reuses its own 50% NDR point instead of measuring it twice.
+    @Test func theReferenceReusesItsOwnPoint() throws {
+        let reference = RFC2544Procedure.ReferenceLoad(dut: "model", fraction: 0.5, ndrPPS: nil)
+        let (result, trials) = try run(ModelDUT(), reference: reference)
+        let own = try #require(result.latency.first { $0.label == "50% NDR" })
+        let point = try #require(result.referenceLatency)
+        #expect(point.targetPPS == own.targetPPS)
+        #expect(point.label == "50% of model NDR")
+        #expect(trials.filter { $0.ratePPS == own.targetPPS }.count == 1)
+        // The forwarding rate at the maximum load is what the model lets through.
+        #expect(result.forwardingPPS?.median == 1_000_000)
+    }
+}

@@ -288,4 +288,101 @@ struct bt_trace_stats {
 	__u64 v[BT_STAT_MAX];
 };
 
+/* ---- The switch (bridgetrace switch): an XDP fast path in front of AF_XDP ---- */
+
+/* A running switch pins its maps (and program) under BT_SW_PIN_ROOT/NAME/. */
+#define BT_SW_PIN_ROOT "/sys/fs/bpf/bridgetrace/switch"
+#define BT_SW_PORTS_MAX 64
+#define BT_SW_XSK_SLOTS 256 /* AF_XDP sockets: one per (port, rx queue) */
+#define BT_SW_FDB_DEFAULT_MAX 8192
+#define BT_SW_VLAN_WORDS 64 /* 4096 VIDs as a bitmap of u64 words */
+
+enum bt_sw_mode {
+	BT_SW_MODE_ACCESS = 0, /* untagged on the wire, pvid inside */
+	BT_SW_MODE_TRUNK = 1,  /* tagged with the allowed VIDs; pvid (native) untagged, 0 = none */
+};
+
+/* Value of bt_sw_ports (hash, key: __u32 ifindex). Written by userspace only. */
+struct bt_sw_port {
+	__u32 ifindex;
+	__u8 mode;      /* enum bt_sw_mode */
+	__u8 redirect;  /* 1: the fast path may redirect into it (devmap); 0: via AF_XDP TX */
+	__u8 up;        /* carrier and operstate up */
+	__u8 pad0;
+	__u16 pvid;     /* VID of untagged frames (access VID or native); 0 = refuse untagged */
+	__u16 pad1;
+	__u32 mtu;
+	__u32 xsk_slot; /* first bt_sw_xsks index of this port (rx queue 0) */
+	__u32 xsk_queues; /* rx queues with a socket: slots xsk_slot .. xsk_slot + xsk_queues - 1 */
+	__u64 vlans[BT_SW_VLAN_WORDS]; /* bit v set: the port carries VID v */
+};
+
+/* FDB: (MAC, VLAN) -> port, learned in the kernel. */
+struct bt_sw_fdb_key {
+	__u8 mac[6];
+	__u16 vlan;
+};
+
+#define BT_SW_FDB_STATIC 1
+
+struct bt_sw_fdb_entry {
+	__u32 ifindex;
+	__u32 flags;     /* BT_SW_FDB_STATIC: never aged, never moved */
+	__u64 last_seen; /* bt_sw_info.now_s when last seen as a source */
+	__u64 moves;     /* times the MAC was seen on another port than its entry's */
+};
+
+/* The switch's single bt_sw_info entry: the clock userspace ticks (seconds, monotonic),
+ * and the settings `show` needs. Aging is lazy: an entry older than aging_s is a miss. */
+struct bt_sw_info {
+	__u64 now_s;
+	__u32 aging_s;
+	__u32 fdb_max;
+	__u32 fast_path; /* 0: every frame goes to AF_XDP */
+	__u32 pid;       /* the switch process, so readers can tell a stale pin */
+	__u64 netns_inum;
+};
+
+/* Drop reasons of the switch; names in Swift (SwitchDropReason). Keys of bt_sw_drops
+ * (per-CPU, the kernel's) and bt_sw_udrops (userspace's), value __u64. */
+enum bt_sw_drop {
+	BT_SW_DROP_VLAN_NOT_ALLOWED = 1,
+	BT_SW_DROP_FDB_FULL = 2,      /* source not learned; the frame itself is still forwarded */
+	BT_SW_DROP_MTU_EXCEEDED = 3,
+	BT_SW_DROP_PORT_DOWN = 4,
+	BT_SW_DROP_XSK_RX_RING_FULL = 5,
+	BT_SW_DROP_XSK_TX_RING_FULL = 6,
+	BT_SW_DROP_NO_PORT = 7,
+	BT_SW_DROP_HAIRPIN = 8,       /* destination learned on the ingress port */
+	BT_SW_DROP_MAX = 9,
+};
+
+struct bt_sw_drop_key {
+	__u32 ifindex;
+	__u32 reason; /* enum bt_sw_drop */
+};
+
+/* Per-CPU switch statistics (bt_sw_stats, one entry). */
+enum bt_sw_stat {
+	BT_SW_STAT_FAST_PATH = 0,  /* known unicast redirected in the kernel */
+	BT_SW_STAT_TO_XSK = 1,     /* frames handed to userspace */
+	BT_SW_STAT_LEARNED = 2,    /* new FDB entries */
+	BT_SW_STAT_MOVES = 3,      /* MAC moves (mac_flapping evidence) */
+	BT_SW_STAT_EXPIRED = 4,    /* lookups that found an aged-out entry */
+	BT_SW_STAT_MAX = 8,
+};
+
+struct bt_sw_stats {
+	__u64 c[BT_SW_STAT_MAX];
+};
+
+/* Prepended (XDP metadata) to every frame handed to AF_XDP: the kernel's decision, so
+ * userspace neither re-parses the tag nor looks the FDB up again. */
+struct bt_sw_meta {
+	__u32 egress;  /* ifindex of a known unicast destination; 0 = flood */
+	__u16 vlan;    /* the frame's VLAN inside the switch */
+	__u8 counter;  /* enum bt_counter class (for tx counting, same classify code) */
+	__u8 tagged;   /* the frame carries an in-band 802.1Q tag now */
+};
+
 #endif /* BRIDGETRACE_H */

@@ -4,3 +4,4 @@
 #include "bt_netlink.h"
 #include "bt_netlink_bridge.h"
 #include "bt_bench.h"
+#include "bt_xsk.h"

@@ -11,3 +11,5 @@ const void *bt_obj_bench_gen_bytes(void);
 unsigned long bt_obj_bench_gen_len(void);
 const void *bt_obj_bench_sink_bytes(void);
 unsigned long bt_obj_bench_sink_len(void);
+const void *bt_obj_switch_bytes(void);
+unsigned long bt_obj_switch_len(void);

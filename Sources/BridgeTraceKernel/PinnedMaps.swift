@@ -1,0 +1,52 @@
+import BridgeTraceCore
+import CLibBPF
+import Foundation
+
+/// Maps pinned in bpffs by another process (a running `bridgetrace switch`), opened by
+/// path. The fd is this process's own: `close()` it when done.
+extension BPFMap {
+    public static func pinned(at path: String, name: String) throws -> BPFMap {
+        let fd = bpf_obj_get(path)
+        if fd < 0 {
+            throw UserError.kernel("cannot open the pinned map \(path)", errno: errno,
+                                   hint: errno == ENOENT ? "the switch is not running" : nil)
+        }
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        if bpf_obj_get_info_by_fd(fd, &info, &length) != 0 {
+            let code = errno
+            Glibc.close(fd)
+            throw UserError.kernel("cannot inspect the pinned map \(path)", errno: code)
+        }
+        let perCPU = [BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH]
+            .map { $0.rawValue }.contains(info.type)
+        return BPFMap(name: name, fd: fd, keySize: Int(info.key_size), valueSize: Int(info.value_size), isPerCPU: perCPU)
+    }
+
+    /// Pins this map at `path` (the directory must exist on a bpffs).
+    public func pin(at path: String) throws {
+        if bpf_obj_pin(fd, path) != 0 {
+            throw UserError.kernel("cannot pin map \(name) at \(path)", errno: errno)
+        }
+    }
+
+    public func close() {
+        Glibc.close(fd)
+    }
+}
+
+extension CounterMaps {
+    /// The counter maps a switch pinned in `directory` (bt_counters, bt_counters_big,
+    /// bt_vlan_frames, as the counting code names them).
+    public init(pinnedIn directory: String) throws {
+        direct = try BPFMap.pinned(at: "\(directory)/bt_counters", name: "bt_counters")
+        big = try BPFMap.pinned(at: "\(directory)/bt_counters_big", name: "bt_counters_big")
+        vlan = try BPFMap.pinned(at: "\(directory)/bt_vlan_frames", name: "bt_vlan_frames")
+    }
+
+    public func close() {
+        direct.close()
+        big.close()
+        vlan.close()
+    }
+}

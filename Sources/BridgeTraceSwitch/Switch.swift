@@ -1,0 +1,392 @@
+import BridgeTraceCore
+import BridgeTraceKernel
+import CBridgeTraceABI
+import CBridgeTraceShim
+import CLibBPF
+import Foundation
+
+/// What `switch show` and the operator see of one port.
+public struct SwitchPortStatus: Sendable, Equatable {
+    public var name: String
+    public var ifindex: Int32
+    public var spec: SwitchPortSpec
+    public var path: SwitchEgressPath
+    public var pathNote: String?
+    public var up: Bool
+}
+
+/// `bridgetrace switch`: a learning switch whose data plane is an XDP program on every
+/// port (FDB learning, fast-path redirect of known unicast) and this process, which
+/// floods and forwards the rest with AF_XDP.
+///
+/// Netns-bound: create, `start()`, `run` and `close()` on one thread that has entered
+/// the switch's namespace (the CLI's main thread, or `SwitchThread` for in-process use).
+public final class Switch {
+    public let config: SwitchConfig
+    /// Lines for the operator (ports joining, leaving, going down); stderr in the CLI.
+    public var log: (String) -> Void = { _ in }
+
+    private var object: BPFObject?
+    private var maps: SwitchMaps?
+    private var programFD: Int32 = -1
+    private var ports: [SwitchPort] = []
+    private var byIfindex: [Int32: Int] = [:]
+    /// Port indexes per VID, rebuilt when ports change: the flood sets.
+    private var members: [UInt16: [Int]] = [:]
+    private var pinned = false
+    private var freeSlots: [UInt32] = (0..<UInt32(BT_SW_PORTS_MAX)).reversed().map { $0 }
+    private let policy: FDBPolicy
+    /// Descriptors of one rx batch, reused.
+    private let batch = UnsafeMutableBufferPointer<bt_xsk_frame>.allocate(capacity: 32)
+
+    // Userspace's own counts, mirrored into the pinned bt_sw_utx/uvlan/udrops maps.
+    private var userDrops: [UInt64: UInt64] = [:]  // (ifindex << 32 | reason) -> count
+    private var countsDirty = false
+    private var lastSync = 0.0
+    private var lastTick: UInt64 = 0
+    private var lastRefresh = 0.0
+
+    public init(config: SwitchConfig) throws {
+        try config.validate()
+        self.config = config
+        policy = FDBPolicy(agingSeconds: config.agingSeconds)
+    }
+
+    /// The switch's clock: CLOCK_MONOTONIC seconds, which the kernel side sees through
+    /// bt_sw_info.now_s (a program cannot afford a helper call per learned frame).
+    static func clock() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec)
+    }
+
+    private static func monotonic() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// Loads the program, pins the maps, opens the sockets and attaches every port. When
+    /// it returns, every port is attached (write the ready file then). On failure nothing
+    /// is left attached or pinned.
+    public func start() throws {
+        if let pid = SwitchPins.livePID(config.name) {
+            throw UserError("a switch named \(config.name) is already running (pid \(pid)); stop it or choose another --name")
+        }
+        if FileManager.default.fileExists(atPath: SwitchPins.directory(config.name)) {
+            SwitchPins.remove(config.name)
+            log("removed the stale state of a switch \(config.name) that was killed")
+        }
+        let links = try NetlinkLinks.dump()
+        var initial: [(SwitchPortSpec, NetLink)] = []
+        for spec in config.ports {
+            guard let link = links.first(where: { $0.name == spec.name }) else {
+                throw UserError("\(spec.name): no such interface\(config.netns.map { " in netns \($0)" } ?? ""); see `ip link`")
+            }
+            if link.name == "lo" || link.isBridge {
+                throw UserError("\(link.name) cannot be a switch port (\(link.isBridge ? "it is a bridge" : "loopback"))")
+            }
+            try SwitchPort.refuseHeldPort(link)
+            initial.append((spec, link))
+        }
+        do {
+            let object = try BPFObject(embedded: .switch)
+            try object.setReadOnly("bt_sw_fast_path", to: UInt32(config.fastPath ? 1 : 0))
+            try object.setMaxEntries(map: "bt_sw_fdb", config.fdbMax)
+            try object.load()
+            self.object = object
+            let maps = try SwitchMaps(object: object)
+            self.maps = maps
+            programFD = try object.programFD("bt_sw_xdp")
+            try writeInfo()
+            try SwitchPins.makeDirectory(config.name)
+            pinned = true
+            for name in SwitchPins.maps { try object.map(name).pin(at: "\(SwitchPins.directory(config.name))/\(name)") }
+            if bpf_obj_pin(programFD, "\(SwitchPins.directory(config.name))/\(SwitchPins.program)") != 0 {
+                throw UserError.kernel("cannot pin the switch program", errno: errno)
+            }
+            for (spec, link) in initial { try add(spec, link) }
+            for link in links where globSpec(for: link) != nil && byIfindex[link.ifindex] == nil {
+                addQuietly(globSpec(for: link)!, link)
+            }
+            lastRefresh = Switch.monotonic()
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    private func writeInfo() throws {
+        guard let maps else { return }
+        var info = bt_sw_info()
+        info.now_s = Switch.clock()
+        info.aging_s = config.agingSeconds
+        info.fdb_max = config.fdbMax
+        info.fast_path = config.fastPath ? 1 : 0
+        info.pid = UInt32(bitPattern: getpid())
+        info.netns_inum = NetworkNamespace.currentInode()
+        lastTick = info.now_s
+        var key: UInt32 = 0
+        if bpf_map_update_elem(maps.info.fd, &key, &info, UInt64(BPF_ANY)) != 0 {
+            throw UserError.kernel("cannot write the switch's info map", errno: errno)
+        }
+    }
+
+    private func globSpec(for link: NetLink) -> SwitchPortSpec? {
+        guard !link.isBridge, link.name != "lo",
+              config.portGlobs.contains(where: { fnmatch($0, link.name, 0) == 0 }) else { return nil }
+        return SwitchPortSpec(name: link.name)
+    }
+
+    private func add(_ spec: SwitchPortSpec, _ link: NetLink) throws {
+        guard let maps, let slot = freeSlots.popLast() else {
+            throw UserError("\(link.name): the switch has \(BT_SW_PORTS_MAX) ports already")
+        }
+        do {
+            // ifindexes are reused: a port counts from when it joined.
+            if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
+            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps, programFD: programFD)
+            ports.append(port)
+            rebuildIndexes()
+            if let note = port.pathNote { log("\(port.name): \(note)") }
+        } catch {
+            freeSlots.append(slot)
+            throw error
+        }
+    }
+
+    private func addQuietly(_ spec: SwitchPortSpec, _ link: NetLink) {
+        do {
+            try add(spec, link)
+            log("\(link.name): joined the switch")
+        } catch let error as UserError {
+            log("\(link.name): cannot add it to the switch: \(error.message)")
+        } catch {
+            log("\(link.name): cannot add it to the switch: \(error)")
+        }
+    }
+
+    private func remove(at index: Int, reason: String) {
+        let port = ports.remove(at: index)
+        port.close()
+        freeSlots.append(port.slot)
+        forgetFDB(ifindex: port.ifindex)
+        rebuildIndexes()
+        log("\(port.name): \(reason)")
+    }
+
+    private func rebuildIndexes() {
+        byIfindex = [:]
+        members = [:]
+        let specs = ports.map(\.spec)
+        for (index, port) in ports.enumerated() { byIfindex[port.ifindex] = index }
+        for vid in Set(specs.flatMap(\.vlans)) { members[vid] = VLANRules.floodSet(specs, vid: vid, ingress: -1) }
+    }
+
+    public var portStatus: [SwitchPortStatus] {
+        ports.map { SwitchPortStatus(name: $0.name, ifindex: $0.ifindex, spec: $0.spec, path: $0.path,
+                                     pathNote: $0.pathNote, up: $0.up) }
+    }
+
+    // MARK: - Running
+
+    /// Serves frames until `shouldStop` returns true (checked at least every 100 ms).
+    public func run(until shouldStop: () -> Bool) {
+        var fds = [pollfd]()
+        while !shouldStop() {
+            if fds.count != ports.count {
+                fds = ports.map { pollfd(fd: bt_xsk_fd($0.xsk), events: Int16(POLLIN), revents: 0) }
+            }
+            let ready = fds.isEmpty ? (usleep(100_000), Int32(0)).1 : poll(&fds, nfds_t(fds.count), 100)
+            if ready > 0 { serveOnce() }
+            housekeeping()
+            if fds.count == ports.count {
+                for index in fds.indices { fds[index].fd = bt_xsk_fd(ports[index].xsk) }
+            }
+        }
+    }
+
+    /// One pass over every port: up to a batch of frames each, forwarded, then sent.
+    @discardableResult
+    public func serveOnce() -> Int {
+        var total = 0
+        for index in ports.indices {
+            let port = ports[index]
+            let count = Int(bt_xsk_rx_peek(port.xsk, batch.baseAddress, UInt32(batch.count)))
+            for slot in 0..<count { forward(batch[slot], from: index) }
+            bt_xsk_rx_release(port.xsk)
+            total += count
+        }
+        for port in ports where bt_xsk_tx_outstanding(port.xsk) > 0 { bt_xsk_tx_flush(port.xsk) }
+        return total
+    }
+
+    private func forward(_ frame: bt_xsk_frame, from ingress: Int) {
+        let meta = frame.meta
+        let egress = Int32(bitPattern: UInt32(truncatingIfNeeded: meta))
+        let vid = UInt16(truncatingIfNeeded: meta >> 32)
+        let counter = Int(UInt8(truncatingIfNeeded: meta >> 48))
+        let tagged = (meta >> 56) != 0
+        if egress != 0 {
+            guard let out = byIfindex[egress] else { return countDrop(ports[ingress].ifindex, .noPort) }
+            guard ports[out].up else { return countDrop(ports[out].ifindex, .portDown) }
+            send(frame, to: out, vid: vid, tagged: tagged, counter: counter)
+            return
+        }
+        for out in members[vid] ?? [] where out != ingress {
+            // A port that is down misses the flood: counted, as the fast path counts it.
+            guard ports[out].up else {
+                countDrop(ports[out].ifindex, .portDown)
+                continue
+            }
+            send(frame, to: out, vid: vid, tagged: tagged, counter: counter)
+        }
+    }
+
+    private func send(_ frame: bt_xsk_frame, to out: Int, vid: UInt16, tagged: Bool, counter: Int) {
+        let port = ports[out]
+        guard let op = VLANRules.egress(on: port.spec, vid: vid, frameTagged: tagged) else {
+            return countDrop(port.ifindex, .vlanNotAllowed)
+        }
+        let l3 = Int(frame.len) - 14 - (tagged ? 4 : 0)
+        if port.mtu > 0 && l3 > Int(port.mtu) { return countDrop(port.ifindex, .mtuExceeded) }
+        let rc = bt_xsk_tx_copy(port.xsk, frame.data, frame.len, op.rawValue, vid)
+        if rc != 0 { return countDrop(port.ifindex, rc == -ENOBUFS ? .xskTxRingFull : .mtuExceeded) }
+        let length = UInt64(Int(frame.len) + (op == .push ? 4 : op == .pop ? -4 : 0))
+        port.countTx(bytes: length, counter: counter, vid: port.spec.sendsTagged(vid) ? vid : nil)
+        countsDirty = true
+    }
+
+    private func countDrop(_ ifindex: Int32, _ reason: SwitchDropReason) {
+        userDrops[UInt64(UInt32(bitPattern: ifindex)) << 32 | UInt64(reason.rawValue), default: 0] &+= 1
+        countsDirty = true
+    }
+
+    /// The clock tick, the FDB sweep, the userspace counters into their maps, and ports
+    /// that came, went, or changed state. Cheap when nothing is due.
+    public func housekeeping() {
+        let now = Switch.monotonic()
+        if now - lastSync >= 0.1 {
+            lastSync = now
+            syncCounts()
+        }
+        let seconds = Switch.clock()
+        if seconds != lastTick, let maps {
+            lastTick = seconds
+            var key: UInt32 = 0
+            if let raw = try? maps.info.lookup(key) {
+                var info = raw.withUnsafeBytes { $0.loadUnaligned(as: bt_sw_info.self) }
+                info.now_s = seconds
+                bpf_map_update_elem(maps.info.fd, &key, &info, UInt64(BPF_ANY))
+            }
+            sweepFDB(now: seconds)
+        }
+        if now - lastRefresh >= 1 {
+            lastRefresh = now
+            refreshPorts()
+        }
+    }
+
+    private func syncCounts() {
+        guard let maps else { return }
+        // Socket statistics: frames the kernel could not queue to us (rx ring or fill ring).
+        for port in ports {
+            let stats = port.stats()
+            let key = UInt64(UInt32(bitPattern: port.ifindex)) << 32 | UInt64(SwitchDropReason.xskRxRingFull.rawValue)
+            let lost = stats.rx_dropped &+ stats.rx_ring_full
+            if lost != 0 && userDrops[key] != lost {
+                userDrops[key] = lost
+                countsDirty = true
+            }
+        }
+        guard countsDirty else { return }
+        countsDirty = false
+        for port in ports { port.publishTx(maps) }
+        for (packed, count) in userDrops {
+            var key = bt_sw_drop_key(ifindex: UInt32(packed >> 32), reason: UInt32(truncatingIfNeeded: packed))
+            var count = count
+            bpf_map_update_elem(maps.userDrops.fd, &key, &count, UInt64(BPF_ANY))
+        }
+    }
+
+    /// Deletes aged-out entries, so that a full FDB makes room and `show` lists what the
+    /// kernel would still use. The kernel already treats them as misses.
+    private func sweepFDB(now: UInt64) {
+        guard let maps else { return }
+        for entry in policy.expired(SwitchFDB.read(maps.fdb), now: now) {
+            var key = SwitchFDB.key(entry)
+            bpf_map_delete_elem(maps.fdb.fd, &key)
+        }
+    }
+
+    private func forgetFDB(ifindex: Int32) {
+        guard let maps else { return }
+        for entry in SwitchFDB.read(maps.fdb) where entry.ifindex == ifindex && !entry.isStatic {
+            var key = SwitchFDB.key(entry)
+            bpf_map_delete_elem(maps.fdb.fd, &key)
+        }
+    }
+
+    /// Hot-plug: ports named on the command line or matching --port-glob join when they
+    /// appear and leave when they vanish; the others are not disturbed.
+    private func refreshPorts() {
+        guard let links = try? NetlinkLinks.dump() else { return }
+        let present = Dictionary(links.map { ($0.ifindex, $0) }, uniquingKeysWith: { first, _ in first })
+        for index in ports.indices.reversed() {
+            let port = ports[index]
+            guard let link = present[port.ifindex], link.name == port.name else {
+                remove(at: index, reason: "vanished; no longer a port")
+                continue
+            }
+            if let line = port.update(from: link) { log(line) }
+        }
+        for link in links where byIfindex[link.ifindex] == nil {
+            if let spec = config.ports.first(where: { $0.name == link.name }) ?? globSpec(for: link) {
+                addQuietly(spec, link)
+            }
+        }
+    }
+
+    /// Detaches every port, closes the sockets and removes the pins. Idempotent.
+    public func close() {
+        for port in ports { port.close() }
+        ports.removeAll()
+        rebuildIndexes()
+        if pinned {
+            SwitchPins.remove(config.name)
+            pinned = false
+        }
+        maps = nil
+        object = nil
+    }
+
+    deinit {
+        close()
+        batch.deallocate()
+    }
+}
+
+/// Reading the FDB map (the kernel's entries), for the sweep and `show`.
+enum SwitchFDB {
+    static func read(_ map: BPFMap) -> [FDBEntry] {
+        var entries: [FDBEntry] = []
+        for key in map.keys(as: bt_sw_fdb_key.self) {
+            guard let raw = try? map.lookup(key) else { continue }
+            let value = raw.withUnsafeBytes { $0.loadUnaligned(as: bt_sw_fdb_entry.self) }
+            let mac = withUnsafeBytes(of: key.mac) { Array($0) }
+            entries.append(FDBEntry(mac: mac, vlan: key.vlan, ifindex: Int32(bitPattern: value.ifindex),
+                                    lastSeen: value.last_seen, isStatic: value.flags & UInt32(BT_SW_FDB_STATIC) != 0,
+                                    moves: value.moves))
+        }
+        return entries
+    }
+
+    static func key(_ entry: FDBEntry) -> bt_sw_fdb_key {
+        var key = bt_sw_fdb_key()
+        key.vlan = entry.vlan
+        withUnsafeMutableBytes(of: &key.mac) { bytes in
+            for index in 0..<6 { bytes[index] = entry.mac[index] }
+        }
+        return key
+    }
+}

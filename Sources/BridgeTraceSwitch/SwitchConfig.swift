@@ -1,0 +1,152 @@
+import BridgeTraceCore
+import CBridgeTraceABI
+
+/// How a switch port carries VLANs (DESIGN.md, "The switch").
+public enum SwitchPortMode: String, Sendable, Equatable {
+    /// Untagged on the wire; every frame is in the port's one VLAN.
+    case access
+    /// Tagged with the allowed VIDs; a native VID, if any, goes untagged.
+    case trunk
+}
+
+/// How frames reach a port from the kernel's fast path.
+public enum SwitchEgressPath: String, Sendable, Equatable {
+    /// Redirected by XDP through the devmap: needs NAPI on a veth's peer.
+    case redirect
+    /// Sent by the switch process with AF_XDP TX.
+    case xsk
+}
+
+/// One port as configured: `--port IF`, `--access IF=VID`, `--trunk IF=VID,..` (+ `--native`).
+public struct SwitchPortSpec: Sendable, Equatable {
+    public var name: String
+    public var mode: SwitchPortMode
+    /// The VIDs the port carries, sorted; for an access port just its VID.
+    public var vlans: [UInt16]
+    /// A trunk's untagged VID.
+    public var native: UInt16?
+    /// Forces the fast path's way into this port; nil picks by device kind.
+    public var path: SwitchEgressPath?
+
+    public init(name: String, mode: SwitchPortMode = .access, vlans: [UInt16] = [1], native: UInt16? = nil,
+                path: SwitchEgressPath? = nil) {
+        self.name = name
+        self.mode = mode
+        self.vlans = vlans.sorted()
+        self.native = native
+        self.path = path
+    }
+
+    /// The VID of untagged frames, nil when the port refuses them (a trunk without native).
+    public var pvid: UInt16? { mode == .access ? vlans.first : native }
+
+    public func carries(_ vid: UInt16) -> Bool { vlans.contains(vid) }
+
+    /// Whether frames of `vid` leave this port tagged.
+    public func sendsTagged(_ vid: UInt16) -> Bool { mode == .trunk && vid != native }
+}
+
+/// Everything `bridgetrace switch` runs with. Build it with `SwitchConfig.parse` from CLI
+/// words, or directly (the bench does).
+public struct SwitchConfig: Sendable, Equatable {
+    public var name: String
+    public var netns: String?
+    public var ports: [SwitchPortSpec]
+    /// Interfaces matching these shell globs join (access, VLAN 1) when they appear.
+    public var portGlobs: [String]
+    public var fastPath: Bool
+    public var agingSeconds: UInt32
+    public var fdbMax: UInt32
+
+    public static let defaultAging: UInt32 = 300
+    public static let defaultFDBMax: UInt32 = 8192
+
+    public init(name: String, netns: String? = nil, ports: [SwitchPortSpec], portGlobs: [String] = [],
+                fastPath: Bool = true, agingSeconds: UInt32 = SwitchConfig.defaultAging,
+                fdbMax: UInt32 = SwitchConfig.defaultFDBMax) {
+        self.name = name
+        self.netns = netns
+        self.ports = ports
+        self.portGlobs = portGlobs
+        self.fastPath = fastPath
+        self.agingSeconds = agingSeconds
+        self.fdbMax = fdbMax
+    }
+
+    /// Checks what the kernel side cannot: names, limits, a port named twice.
+    public func validate() throws {
+        try SwitchConfig.validateName(name)
+        if ports.isEmpty && portGlobs.isEmpty {
+            throw UserError("a switch needs ports: give --port IF (or --access/--trunk, or --port-glob)")
+        }
+        if ports.count > Int(BT_SW_PORTS_MAX) {
+            throw UserError("\(ports.count) ports: a switch takes at most \(BT_SW_PORTS_MAX)")
+        }
+        var seen = Set<String>()
+        for port in ports where !seen.insert(port.name).inserted {
+            throw UserError("\(port.name) is given twice; name each port once (--port, --access or --trunk)")
+        }
+        if fdbMax < 1 { throw UserError("--fdb-max must be at least 1") }
+        if agingSeconds < 1 { throw UserError("--aging must be at least 1 second") }
+    }
+
+    public static func validateName(_ name: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+        guard !name.isEmpty, name.count <= 64, name != ".", name != "..", name.allSatisfy(allowed.contains) else {
+            throw UserError("invalid switch name \"\(name)\": use letters, digits, '-', '_' or '.' (at most 64)")
+        }
+    }
+
+    /// Builds the port list from the CLI's words. `--port IF` is access VLAN 1;
+    /// `--access IF=VID`; `--trunk IF=VID,VID..`; `--native IF=VID` names a trunk's
+    /// untagged VID (and adds it to the trunk's VLANs); `--redirect IF` / `--xsk IF`
+    /// force the fast path's way into a port.
+    public static func ports(plain: [String], access: [String], trunk: [String], native: [String],
+                             redirect: [String] = [], xsk: [String] = []) throws -> [SwitchPortSpec] {
+        var specs: [SwitchPortSpec] = plain.map { SwitchPortSpec(name: $0) }
+        for word in access {
+            let (name, vids) = try splitAssignment(word, option: "--access")
+            guard vids.count == 1 else {
+                throw UserError("--access \(word): an access port has one VID (use --trunk IF=VID,VID for several)")
+            }
+            specs.append(SwitchPortSpec(name: name, mode: .access, vlans: vids))
+        }
+        for word in trunk {
+            let (name, vids) = try splitAssignment(word, option: "--trunk")
+            specs.append(SwitchPortSpec(name: name, mode: .trunk, vlans: Array(Set(vids))))
+        }
+        for word in native {
+            let (name, vids) = try splitAssignment(word, option: "--native")
+            guard vids.count == 1 else { throw UserError("--native \(word): give one VID") }
+            guard let index = specs.firstIndex(where: { $0.name == name && $0.mode == .trunk }) else {
+                throw UserError("--native \(word): \(name) is not a trunk; give --trunk \(name)=VID,.. too")
+            }
+            specs[index].native = vids[0]
+            if !specs[index].vlans.contains(vids[0]) { specs[index].vlans = (specs[index].vlans + vids).sorted() }
+        }
+        for (names, path) in [(redirect, SwitchEgressPath.redirect), (xsk, .xsk)] {
+            for name in names {
+                guard let index = specs.firstIndex(where: { $0.name == name }) else {
+                    throw UserError("--\(path.rawValue) \(name): not a port of this switch; add it with --port")
+                }
+                specs[index].path = path
+            }
+        }
+        return specs
+    }
+
+    static func splitAssignment(_ word: String, option: String) throws -> (String, [UInt16]) {
+        let parts = word.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw UserError("\(option) \(word): expected IF=VID\(option == "--trunk" ? ",VID.." : "")")
+        }
+        var vids: [UInt16] = []
+        for text in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
+            guard let vid = UInt16(text), (1...4094).contains(vid) else {
+                throw UserError("\(option) \(word): \"\(text)\" is not a VLAN ID (1-4094)")
+            }
+            vids.append(vid)
+        }
+        return (String(parts[0]), vids)
+    }
+}

@@ -1,0 +1,48 @@
+#pragma once
+/*
+ * One AF_XDP socket with a UMEM of its own, for bridgetrace switch: libxdp's xsk.h ring
+ * operations (static inline, and easy to get wrong from Swift) behind a few calls.
+ * Copy mode (veth and tap have no zero-copy), need_wakeup, batches.
+ */
+#include <stdint.h>
+
+struct bt_xsk;
+
+/* A received frame: `data` points into the UMEM and stays valid until bt_xsk_rx_release. */
+struct bt_xsk_frame {
+	const uint8_t *data;
+	uint32_t len;
+	uint32_t pad;
+	uint64_t meta; /* the 8 bytes of XDP metadata in front of the frame (struct bt_sw_meta) */
+};
+
+/* Socket statistics (getsockopt XDP_STATISTICS), cumulative. */
+struct bt_xsk_stats {
+	uint64_t rx_dropped;              /* no fill buffer, or a frame too large */
+	uint64_t rx_ring_full;            /* the rx ring was full: userspace fell behind */
+	uint64_t rx_fill_ring_empty;
+	uint64_t tx_invalid;
+};
+
+/* Opens a socket on ifname/queue, bound in copy mode with need_wakeup, with `frames`
+ * UMEM frames (half for rx, half for tx). Loads no program. NULL and *err = -errno. */
+struct bt_xsk *bt_xsk_open(const char *ifname, uint32_t queue, uint32_t frames, int *err);
+int bt_xsk_fd(const struct bt_xsk *xsk);
+void bt_xsk_close(struct bt_xsk *xsk);
+
+/* Up to `max` received frames. Release them (all at once) before the next peek. */
+uint32_t bt_xsk_rx_peek(struct bt_xsk *xsk, struct bt_xsk_frame *out, uint32_t max);
+/* Gives the frames of the last peek back to the kernel (fill ring). */
+void bt_xsk_rx_release(struct bt_xsk *xsk);
+
+/* Queues a copy of a frame for transmission, rewriting its 802.1Q tag on the way:
+ * op 0 as is, 1 pop the outer tag, 2 push a tag with `vid`. Sent at bt_xsk_tx_flush.
+ * 0, or -ENOBUFS when no UMEM frame or tx slot is free (XSK_TX_RING_FULL), -EINVAL for a
+ * frame that does not fit. */
+int bt_xsk_tx_copy(struct bt_xsk *xsk, const uint8_t *frame, uint32_t len, int op, uint16_t vid);
+/* Publishes the queued frames and wakes the kernel; reaps completions. */
+void bt_xsk_tx_flush(struct bt_xsk *xsk);
+/* Frames handed to the kernel and not completed yet. */
+uint32_t bt_xsk_tx_outstanding(const struct bt_xsk *xsk);
+
+int bt_xsk_stats(const struct bt_xsk *xsk, struct bt_xsk_stats *out);

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * bridgetrace switch: the XDP program on every port of the userspace switch.
+ *
+ * It counts the frame with the tracer's classify code (same counter maps, so `counters`
+ * reads a switch like a bridge), assigns the frame its VLAN, learns (VLAN, source MAC)
+ * -> port in the FDB, and then either redirects known unicast in the kernel (fast path,
+ * with VLAN push/pop) or hands the frame to the port's AF_XDP socket with the decision
+ * in XDP metadata, for userspace to flood or forward. Unlike the tracer's programs this
+ * one forwards: it never returns XDP_PASS for a frame of a switch port.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "classify.bpf.h"
+
+/* Set before load: 0 sends every frame through AF_XDP (--no-fast-path). */
+const volatile __u32 bt_sw_fast_path = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_SW_PORTS_MAX);
+	__type(key, __u32);
+	__type(value, struct bt_sw_port);
+} bt_sw_ports SEC(".maps");
+
+/* max_entries is --fdb-max, set before load. Not LRU: a full FDB refuses new entries
+ * (counted) instead of silently evicting live ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_SW_FDB_DEFAULT_MAX);
+	__type(key, struct bt_sw_fdb_key);
+	__type(value, struct bt_sw_fdb_entry);
+} bt_sw_fdb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_sw_info);
+} bt_sw_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, BT_SW_PORTS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} bt_sw_tx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, BT_SW_XSK_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} bt_sw_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, BT_SW_PORTS_MAX * BT_SW_DROP_MAX);
+	__type(key, struct bt_sw_drop_key);
+	__type(value, __u64);
+} bt_sw_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_sw_stats);
+} bt_sw_stats SEC(".maps");
+
+/* Written by userspace only (the program never touches them): what the switch sent
+ * with AF_XDP TX, counted in the same layout as bt_counters / bt_vlan_frames, and the
+ * drops userspace saw (XSK ring full, ...). Readers add them to the kernel's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_SW_PORTS_MAX * BT_DIR_MAX);
+	__type(key, struct bt_port_key);
+	__type(value, struct bt_counters);
+} bt_sw_utx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_VLAN_KEYS_MAX);
+	__type(key, struct bt_vlan_key);
+	__type(value, __u64);
+} bt_sw_uvlan SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_SW_PORTS_MAX * BT_SW_DROP_MAX);
+	__type(key, struct bt_sw_drop_key);
+	__type(value, __u64);
+} bt_sw_udrops SEC(".maps");
+
+static __always_inline void bt_sw_stat(__u32 which)
+{
+	__u32 zero = 0;
+	struct bt_sw_stats *s = bpf_map_lookup_elem(&bt_sw_stats, &zero);
+
+	if (s && which < BT_SW_STAT_MAX)
+		s->c[which] += 1;
+}
+
+static __always_inline void bt_sw_count_drop(__u32 ifindex, __u32 reason)
+{
+	struct bt_sw_drop_key key = { .ifindex = ifindex, .reason = reason };
+	__u64 *n = bpf_map_lookup_elem(&bt_sw_drops, &key);
+
+	if (n) {
+		*n += 1;
+	} else {
+		__u64 one = 1;
+
+		bpf_map_update_elem(&bt_sw_drops, &key, &one, BPF_NOEXIST);
+	}
+}
+
+static __always_inline int bt_sw_drop(__u32 ifindex, __u32 reason)
+{
+	bt_sw_count_drop(ifindex, reason);
+	return XDP_DROP;
+}
+
+static __always_inline int bt_sw_carries(const struct bt_sw_port *port, __u32 vid)
+{
+	__u32 word = (vid >> 6) & (BT_SW_VLAN_WORDS - 1);
+
+	return (port->vlans[word] >> (vid & 63)) & 1;
+}
+
+/* The tx count of a frame the fast path sends: the rx classification, with the tag the
+ * egress port puts on it. */
+static __always_inline void bt_sw_count_tx(__u32 ifindex, __u32 len, const struct bt_class *cls,
+					   __u32 tagged, __u32 vid)
+{
+	struct bt_counters *c = bt_port_counters(ifindex, BT_DIR_TX);
+
+	if (!c)
+		return;
+	c->c[BT_CTR_FRAMES] += 1;
+	c->c[BT_CTR_BYTES] += len;
+	if (cls->counter < BT_CTR_MAX)
+		c->c[cls->counter] += 1;
+	if (tagged) {
+		c->c[BT_CTR_VLAN_TAGGED] += 1;
+		bt_count_vlan(ifindex, BT_DIR_TX, vid);
+	}
+}
+
+/* Learn the source; a full FDB is counted, the frame still goes on. */
+static __always_inline void bt_sw_learn(struct ethhdr *eth, __u32 vid, __u32 ifindex, __u64 now)
+{
+	struct bt_sw_fdb_key key = { .vlan = (__u16)vid };
+	struct bt_sw_fdb_entry *entry;
+
+	if (eth->h_source[0] & 1)
+		return; /* a multicast source is bogus: never learned */
+	__builtin_memcpy(key.mac, eth->h_source, 6);
+	entry = bpf_map_lookup_elem(&bt_sw_fdb, &key);
+	if (entry) {
+		if (entry->flags & BT_SW_FDB_STATIC)
+			return;
+		if (entry->ifindex != ifindex) {
+			entry->ifindex = ifindex;
+			__sync_fetch_and_add(&entry->moves, 1);
+			bt_sw_stat(BT_SW_STAT_MOVES);
+		}
+		if (entry->last_seen != now)
+			entry->last_seen = now;
+		return;
+	}
+	{
+		struct bt_sw_fdb_entry fresh = { .ifindex = ifindex, .last_seen = now };
+
+		if (bpf_map_update_elem(&bt_sw_fdb, &key, &fresh, BPF_NOEXIST) == 0)
+			bt_sw_stat(BT_SW_STAT_LEARNED);
+		else if (!bpf_map_lookup_elem(&bt_sw_fdb, &key)) /* not a race with another CPU */
+			bt_sw_count_drop(ifindex, BT_SW_DROP_FDB_FULL);
+	}
+}
+
+static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_port *in, __u32 egress,
+					 __u32 vid, const struct bt_class *cls, __u32 tagged)
+{
+	struct bt_sw_meta *meta;
+	void *data;
+	__u32 queue = ctx->rx_queue_index;
+
+	if (queue >= in->xsk_queues)
+		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	data = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > data)
+		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	meta->egress = egress;
+	meta->vlan = (__u16)vid;
+	meta->counter = (__u8)cls->counter;
+	meta->tagged = (__u8)tagged;
+	bt_sw_stat(BT_SW_STAT_TO_XSK);
+	/* No socket in the slot (userspace is between sockets): the redirect fails and the
+	 * lower bits of flags are the action, so count it rather than lose it. */
+	if (bpf_redirect_map(&bt_sw_xsks, in->xsk_slot + queue, XDP_DROP) != XDP_REDIRECT)
+		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	return XDP_REDIRECT;
+}
+
+SEC("xdp")
+int bt_sw_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = (__u32)(data_end - data);
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct bt_sw_fdb_entry *dst;
+	struct bt_sw_fdb_key key = {};
+	struct bt_sw_port *in, *out;
+	struct bt_sw_info *info;
+	struct bt_vlan_hdr *vh;
+	struct ethhdr *eth = data;
+	struct bt_class cls;
+	__u32 zero = 0, vid, tagged = 0, out_tagged, l3len;
+	__u8 macs[12];
+
+	bt_count(data, data_end, len, ifindex, BT_DIR_RX, 0, 0, 0, &cls);
+	in = bpf_map_lookup_elem(&bt_sw_ports, &ifindex);
+	info = bpf_map_lookup_elem(&bt_sw_info, &zero);
+	if (!in || !info)
+		return XDP_PASS; /* not (yet) a port of this switch */
+	if ((void *)(eth + 1) > data_end)
+		return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
+
+	/* The frame's VLAN: its 802.1Q tag on a trunk, the port's pvid when untagged. A
+	 * priority tag (VID 0) counts as untagged. */
+	vid = in->pvid;
+	vh = (void *)(eth + 1);
+	if (eth->h_proto == bpf_htons(ETH_P_8021Q)) {
+		if ((void *)(vh + 1) > data_end)
+			return bt_sw_drop(ifindex, BT_SW_DROP_VLAN_NOT_ALLOWED);
+		if (bpf_ntohs(vh->tci) & BT_VLAN_VID_MASK) {
+			vid = bpf_ntohs(vh->tci) & BT_VLAN_VID_MASK;
+			tagged = 1;
+			if (in->mode != BT_SW_MODE_TRUNK)
+				return bt_sw_drop(ifindex, BT_SW_DROP_VLAN_NOT_ALLOWED);
+		}
+	}
+	if (vid == 0 || !bt_sw_carries(in, vid))
+		return bt_sw_drop(ifindex, BT_SW_DROP_VLAN_NOT_ALLOWED);
+
+	bt_sw_learn(eth, vid, ifindex, info->now_s);
+
+	if (eth->h_dest[0] & 1)
+		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged);
+	__builtin_memcpy(key.mac, eth->h_dest, 6);
+	key.vlan = (__u16)vid;
+	dst = bpf_map_lookup_elem(&bt_sw_fdb, &key);
+	if (!dst)
+		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged);
+	if (!(dst->flags & BT_SW_FDB_STATIC) && info->now_s - dst->last_seen > info->aging_s) {
+		bt_sw_stat(BT_SW_STAT_EXPIRED);
+		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged);
+	}
+	if (dst->ifindex == ifindex)
+		return bt_sw_drop(ifindex, BT_SW_DROP_HAIRPIN);
+	{
+		__u32 egress = dst->ifindex;
+
+		out = bpf_map_lookup_elem(&bt_sw_ports, &egress);
+	}
+	if (!out)
+		return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
+	if (!out->up)
+		return bt_sw_drop(out->ifindex, BT_SW_DROP_PORT_DOWN);
+	if (!bt_sw_carries(out, vid))
+		return bt_sw_drop(out->ifindex, BT_SW_DROP_VLAN_NOT_ALLOWED);
+	l3len = len - sizeof(*eth) - (tagged ? sizeof(*vh) : 0);
+	if (out->mtu && l3len > out->mtu)
+		return bt_sw_drop(out->ifindex, BT_SW_DROP_MTU_EXCEEDED);
+	/* Without the fast path userspace still gets the kernel's FDB decision. */
+	if (!out->redirect || !bt_sw_fast_path)
+		return bt_sw_to_user(ctx, in, out->ifindex, vid, &cls, tagged);
+
+	out_tagged = !(out->mode == BT_SW_MODE_ACCESS || vid == out->pvid);
+	__builtin_memcpy(macs, eth, 12);
+	if (tagged && !out_tagged) {
+		/* Pop: the inner EtherType already sits where the new header's ends. */
+		if (bpf_xdp_adjust_head(ctx, (int)sizeof(*vh)))
+			return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		if (data + 12 > data_end)
+			return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
+		__builtin_memcpy(data, macs, 12);
+	} else if (!tagged && out_tagged) {
+		/* Push: the old EtherType already sits where the tag's inner one goes. */
+		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*vh)))
+			return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		eth = data;
+		vh = (void *)(eth + 1);
+		if ((void *)(vh + 1) > data_end)
+			return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
+		__builtin_memcpy(data, macs, 12);
+		eth->h_proto = bpf_htons(ETH_P_8021Q);
+		vh->tci = bpf_htons((__u16)vid);
+	}
+	if (bpf_redirect_map(&bt_sw_tx, out->ifindex, XDP_DROP) != XDP_REDIRECT)
+		return bt_sw_drop(out->ifindex, BT_SW_DROP_NO_PORT);
+	bt_sw_count_tx(out->ifindex, (__u32)((long)ctx->data_end - (long)ctx->data), &cls, out_tagged, vid);
+	bt_sw_stat(BT_SW_STAT_FAST_PATH);
+	return XDP_REDIRECT;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
