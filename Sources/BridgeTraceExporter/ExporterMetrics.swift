@@ -103,7 +103,7 @@ public final class ExporterMetrics: Sendable {
             }
             for finding in device.findings {
                 wanted.gauges[SeriesKey("bridgetrace_finding", base + [
-                    ("port", finding.port), ("cause", finding.cause.rawValue), ("severity", finding.severity.rawValue),
+                    ("port", finding.port ?? ""), ("cause", finding.cause.rawValue), ("severity", finding.severity.rawValue),
                 ])] = 1
             }
         }

@@ -37,16 +37,18 @@ extension BPFMap {
 
 extension CounterMaps {
     /// The counter maps a switch pinned in `directory` (bt_counters, bt_counters_big,
-    /// bt_vlan_frames, as the counting code names them).
+    /// bt_vlan_slots, bt_vlan_frames, as the counting code names them).
     public init(pinnedIn directory: String) throws {
         direct = try BPFMap.pinned(at: "\(directory)/bt_counters", name: "bt_counters")
         big = try BPFMap.pinned(at: "\(directory)/bt_counters_big", name: "bt_counters_big")
         vlan = try BPFMap.pinned(at: "\(directory)/bt_vlan_frames", name: "bt_vlan_frames")
+        vlanSlots = try BPFMap.pinned(at: "\(directory)/bt_vlan_slots", name: "bt_vlan_slots")
     }
 
     public func close() {
         direct.close()
         big.close()
         vlan.close()
+        vlanSlots?.close()
     }
 }

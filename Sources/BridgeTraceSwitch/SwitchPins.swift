@@ -12,7 +12,7 @@ public enum SwitchPins {
     /// The maps a switch pins, by their names in bpf/switch.bpf.c and classify.bpf.h.
     static let maps = [
         "bt_sw_ports", "bt_sw_fdb", "bt_sw_info", "bt_sw_drops", "bt_sw_stats", "bt_sw_utx", "bt_sw_uvlan",
-        "bt_sw_udrops", "bt_counters", "bt_counters_big", "bt_vlan_frames",
+        "bt_sw_udrops", "bt_counters", "bt_counters_big", "bt_vlan_slots", "bt_vlan_frames",
     ]
     static let program = "prog"
 
