@@ -19,7 +19,8 @@ import Testing
         buffer.appendLine("journey")
         #expect(contents(buffer) == TraceClock.json(arp) + "\n" + TraceClock.json(echo) + "\n" + TraceClock.text(echo) + "\njourney\n")
         buffer.removeAll()
-        #expect(buffer.isEmpty)
+        let empty = buffer.isEmpty
+        #expect(empty)
         buffer.appendJSON(arp, wallClockOffsetNs: TraceClock.offsetNs)
         #expect(contents(buffer) == TraceClock.json(arp) + "\n")
     }

@@ -194,7 +194,7 @@ import Testing
             // counted as skipped: 30 frames x 3 ports.
             let sampled = try BackgroundBridgetrace(traceArguments(lab, ["--json", "--sample", "3", "vlan 300"]))
             try sampled.waitUntilReady()
-            try Injector.send(in: lab.vmNamespace(1), vlanARP: [(vid: 300, count: 30)])
+            try Injector.send(in: lab.vmNamespace(1), arpTarget: "198.18.0.250", vlanARP: [(vid: 300, count: 30)])
             usleep(300_000)
             #expect(try sampled.stop() == 0)
             let emitted = try sampled.jsonLines().count

@@ -11,6 +11,8 @@ import Testing
         ("bt_counters", MemoryLayout<bt_counters>.size),
         ("bt_port_key", MemoryLayout<bt_port_key>.size),
         ("bt_vlan_key", MemoryLayout<bt_vlan_key>.size),
+        ("bt_vlan_slots", MemoryLayout<bt_vlan_slots>.size),
+        ("bt_trace_stats", MemoryLayout<bt_trace_stats>.size),
     ])
     func swiftLayoutMatchesBTF(name: String, swiftSize: Int) throws {
         let object = try BPFObject(embedded: .counters)
@@ -32,5 +34,8 @@ import Testing
         let object = try BPFObject(embedded: .counters)
         #expect(object.programNames.allSatisfy { $0.hasPrefix("bt_") })
         #expect(Set(object.programNames) == ["bt_xdp_rx", "bt_tc_rx", "bt_tc_tx"])
+        // The bench's empty programs too: a killed bench's floor is cleaned up like ours.
+        let floor = try BPFObject(embedded: .baseline)
+        #expect(Set(floor.programNames) == ["bt_bench_pass", "bt_floor_tc_rx", "bt_floor_tc_tx"])
     }
 }
