@@ -197,8 +197,11 @@ public final class Switch {
             if fds.count != ports.count {
                 fds = ports.map { pollfd(fd: bt_xsk_fd($0.xsk), events: Int16(POLLIN), revents: 0) }
             }
-            let ready = fds.isEmpty ? (usleep(100_000), Int32(0)).1 : poll(&fds, nfds_t(fds.count), 100)
-            if ready > 0 { serveOnce() }
+            // Frames still waiting in a tx ring (the kernel took a batch and stalled): come
+            // back at once instead of sleeping on rx.
+            let pending = ports.contains { bt_xsk_tx_outstanding($0.xsk) > 0 }
+            let ready = fds.isEmpty ? (usleep(100_000), Int32(0)).1 : poll(&fds, nfds_t(fds.count), pending ? 1 : 100)
+            if ready > 0 || pending { serveOnce() }
             housekeeping()
             if fds.count == ports.count {
                 for index in fds.indices { fds[index].fd = bt_xsk_fd(ports[index].xsk) }
