@@ -1,4 +1,5 @@
 import BridgeTraceLab
+import BridgeTraceSwitch
 import Foundation
 import Testing
 
@@ -315,6 +316,56 @@ import Testing
             #expect(entries.first { $0["mac"] as? String == lab.hostMAC(1) }?["moves"] as? Int == 1)
             let drops = show["drops"] as? [String: [String: Int]] ?? [:]
             #expect(drops["p3"] == ["FDB_FULL": 7, "HAIRPIN": 4], "\(drops)")
+            #expect(try sw.stop() == 0)
+        }
+    }
+
+    /// The in-process API the bench uses: launch returns with every port attached, stop
+    /// leaves nothing.
+    @Test func switchThreadRunsInProcess() throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 2) { lab in
+            let config = SwitchConfig(name: lab.switchName, netns: lab.switchNamespace,
+                                      ports: [SwitchPortSpec(name: "p1"), SwitchPortSpec(name: "p2")], fastPath: false)
+            let sw = try SwitchThread.launch(config)
+            #expect(sw.ports.map(\.name) == ["p1", "p2"])
+            #expect(sw.ports.map(\.path) == [.xsk, .xsk])
+            #expect(try lab.attachedXDP().count == 2)
+            let output = try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "3", "-i", "0.2", "-W", "2", lab.hostIP(2)])
+            #expect(output.contains("3 received"))
+            sw.stop()
+            #expect(try lab.attachedXDP().isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: "/sys/fs/bpf/bridgetrace/switch/\(lab.switchName)"))
+            // A second launch on a missing port fails cleanly, with the error, and leaves nothing.
+            var bad = config
+            bad.ports.append(SwitchPortSpec(name: "nope"))
+            #expect(throws: (any Error).self) { try SwitchThread.launch(bad) }
+            #expect(try lab.attachedXDP().isEmpty)
+        }
+    }
+
+    /// PORT_DOWN and MTU_EXCEEDED, on the fast path's decision for known unicast.
+    @Test(arguments: [Path.xsk, Path.userspace])
+    func aDownPortAndATooSmallMTUAreCountedDrops(path: Path) throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 2) { lab in
+            let sw = try start(lab, ["--port", "p1", "--port", "p2"] + path.arguments(ports: []))
+            try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
+            try run(["ip", "-n", lab.switchNamespace, "link", "set", "p2", "mtu", "1000"])
+            usleep(1_500_000)  // the switch reads MTU and carrier each second
+            let big = try runResult(["ip", "netns", "exec", lab.hostNamespace(1), "ping", "-c", "3", "-i", "0.2", "-W", "1", "-s", "1200", lab.hostIP(2)])
+            #expect(!big.succeeded)
+            try run(["ip", "-n", lab.switchNamespace, "link", "set", "p2", "mtu", "1500"])
+            try run(["ip", "-n", lab.hostNamespace(2), "link", "set", "eth0", "down"])
+            usleep(1_500_000)
+            let down = try runResult(["ip", "netns", "exec", lab.hostNamespace(1), "ping", "-c", "2", "-i", "0.2", "-W", "1", lab.hostIP(2)])
+            #expect(!down.succeeded)
+            let show = try lab.show()
+            let ports = show["ports"] as? [[String: Any]] ?? []
+            #expect(ports.first { $0["port"] as? String == "p2" }?["up"] as? Bool == false)
+            let drops = show["drops"] as? [String: [String: Int]] ?? [:]
+            #expect(drops["p2"] == ["MTU_EXCEEDED": 3, "PORT_DOWN": 2], "\(drops)")
+            #expect(sw.stderr.contains("p2: port down"))
             #expect(try sw.stop() == 0)
         }
     }
