@@ -147,6 +147,13 @@ public final class Switch {
             if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
             let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps, programFD: programFD)
             ports.append(port)
+            for entry in config.staticEntries where entry.port == spec.name {
+                var key = SwitchFDB.key(FDBEntry(mac: entry.mac, vlan: entry.vlan ?? spec.pvid ?? 0, ifindex: 0, lastSeen: 0))
+                var value = bt_sw_fdb_entry(ifindex: UInt32(link.ifindex), flags: UInt32(BT_SW_FDB_STATIC), last_seen: 0, moves: 0)
+                if bpf_map_update_elem(maps.fdb.fd, &key, &value, UInt64(BPF_ANY)) != 0 {
+                    log("\(link.name): cannot add the static entry \(entry.macText): \(describeErrno(errno))")
+                }
+            }
             rebuildIndexes()
             if let note = port.pathNote { log("\(port.name): \(note)") }
         } catch {

@@ -294,14 +294,19 @@ import Testing
     @Test func macMovesHairpinAndAFullFDBAreCounted() throws {
         try requireRoot()
         try SwitchLab.with(hosts: 3) { lab in
-            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--port", "p3", "--fdb-max", "2"])
+            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--port", "p3", "--fdb-max", "3",
+                                     "--static", "p2=02:00:00:00:00:77"])
             try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
-            #expect(try lab.fdb() == ["\(lab.hostMAC(1))@1=p1", "\(lab.hostMAC(2))@1=p2"])
-            // h3 claims h1's MAC: the entry moves to p3.
+            let staticMAC = "02:00:00:00:00:77"
+            #expect(try lab.fdb() == ["\(lab.hostMAC(1))@1=p1", "\(lab.hostMAC(2))@1=p2", "\(staticMAC)@1=p2"])
+            // h3 claims h1's MAC: the entry moves to p3. It claims the static MAC: that stays.
             try lab.sendARP(from: 3, count: 2, source: lab.hostMAC(1))
+            try lab.sendARP(from: 3, count: 1, source: staticMAC)
             usleep(200_000)
-            #expect(try lab.fdb() == ["\(lab.hostMAC(1))@1=p3", "\(lab.hostMAC(2))@1=p2"])
-            // h3's own MAC finds the FDB full (2 entries): not learned, counted, still flooded.
+            #expect(try lab.fdb() == ["\(lab.hostMAC(1))@1=p3", "\(lab.hostMAC(2))@1=p2", "\(staticMAC)@1=p2"])
+            let staticEntry = (try lab.show()["fdb"] as? [[String: Any]] ?? []).first { $0["mac"] as? String == staticMAC }
+            #expect(staticEntry?["static"] as? Bool == true)
+            // h3's own MAC finds the FDB full (3 entries): not learned, counted, still flooded.
             let before = try lab.hostRxPackets(2)
             try lab.sendARP(from: 3, count: 3)
             usleep(200_000)
