@@ -105,7 +105,10 @@ public final class Switch {
             if bpf_obj_pin(programFD, "\(SwitchPins.directory(config.name))/\(SwitchPins.program)") != 0 {
                 throw UserError.kernel("cannot pin the switch program", errno: errno)
             }
-            for (spec, link) in initial { try add(spec, link) }
+            // Every port in the maps first, then the programs: no frame is flooded to a
+            // port set that is still being built.
+            for (spec, link) in initial { try add(spec, link, attach: false) }
+            for (port, (_, link)) in zip(ports, initial) { try port.attach(programFD: programFD, link: link) }
             for link in links where globSpec(for: link) != nil && byIfindex[link.ifindex] == nil {
                 addQuietly(globSpec(for: link)!, link)
             }
@@ -138,14 +141,17 @@ public final class Switch {
         return SwitchPortSpec(name: link.name)
     }
 
-    private func add(_ spec: SwitchPortSpec, _ link: NetLink) throws {
+    private func add(_ spec: SwitchPortSpec, _ link: NetLink, attach: Bool = true) throws {
         guard let maps, let slot = freeSlots.popLast() else {
             throw UserError("\(link.name): the switch has \(BT_SW_PORTS_MAX) ports already")
         }
         do {
             // ifindexes are reused: a port counts from when it joined.
             if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
-            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps, programFD: programFD)
+            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps)
+            if attach {
+                do { try port.attach(programFD: programFD, link: link) } catch { port.close(); throw error }
+            }
             ports.append(port)
             for entry in config.staticEntries where entry.port == spec.name {
                 var key = SwitchFDB.key(FDBEntry(mac: entry.mac, vlan: entry.vlan ?? spec.pvid ?? 0, ifindex: 0, lastSeen: 0))

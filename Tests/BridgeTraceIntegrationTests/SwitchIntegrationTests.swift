@@ -50,6 +50,10 @@ import Testing
             let stats = try lab.show()["stats"] as? [String: Int] ?? [:]
             #expect(stats["learned"] == 2)
             #expect(stats["mac_moves"] == 0)
+            // show carries the per-port counters too: 5 echo requests left h1 (plus ARP).
+            let counted = (try lab.show()["counters"] as? [String: Any])?["ports"] as? [[String: Any]] ?? []
+            let p1 = counted.first { $0["port"] as? String == "p1" }?["rx"] as? [String: Any]
+            #expect(p1?["icmp_echo_request"] as? Int == 5)
             // Only the first ARP request is flooded; the rest is known unicast.
             if path == .userspace {
                 #expect(stats["fast_path"] == 0)
