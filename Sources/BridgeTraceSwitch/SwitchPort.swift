@@ -97,16 +97,7 @@ final class SwitchPort {
     static func refuseHeldPort(_ link: NetLink) throws {
         var id: UInt32 = 0
         guard bpf_xdp_query_id(link.ifindex, 0, &id) == 0, id != 0 else { return }
-        var progName = "?"
-        let fd = bpf_prog_get_fd_by_id(id)
-        if fd >= 0 {
-            var info = bpf_prog_info()
-            var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-            if bpf_obj_get_info_by_fd(fd, &info, &length) == 0 {
-                progName = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            }
-            Glibc.close(fd)
-        }
+        let progName = StaleProgramCleanup.programName(id: id) ?? "?"
         if let owner = SwitchPins.owner(ofProgramID: id) {
             throw UserError("\(link.name) is already a port of switch \(owner) (XDP program \(progName), id \(id)); a port belongs to one switch: stop that switch or pick another port")
         }
