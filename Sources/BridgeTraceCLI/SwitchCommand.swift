@@ -68,6 +68,9 @@ struct SwitchRunCommand: ParsableCommand {
     @Option(name: .customLong("fdb-max"), help: "Most FDB entries; beyond it sources are not learned (counted as FDB_FULL).")
     var fdbMax: UInt32 = SwitchConfig.defaultFDBMax
 
+    @Option(name: .long, help: "Run the switch's AF_XDP loop on this CPU.")
+    var cpu: Int?
+
     @Option(name: .long, help: "Write this file once every port is attached (for scripts and tests).")
     var readyFile: String?
 
@@ -87,6 +90,9 @@ struct SwitchRunCommand: ParsableCommand {
         if let netns { try NetworkNamespace.enter(named: netns) }
         try Preflight.requireBPFFS()
         StopSignals.install()
+        if let cpu, !Switch.pinCurrentThread(to: cpu) {
+            throw UserError("--cpu \(cpu): no such CPU (this machine has \(ProcessInfo.processInfo.activeProcessorCount))")
+        }
         let sw = try Switch(config: config)
         sw.log = { writeStandardError("bridgetrace: switch \(config.name): \($0)") }
         try sw.start()

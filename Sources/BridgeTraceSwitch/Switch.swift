@@ -52,6 +52,12 @@ public final class Switch {
         policy = FDBPolicy(agingSeconds: config.agingSeconds)
     }
 
+    /// Pins the calling thread to one CPU (the bench's pinning shim); false when it cannot.
+    @discardableResult
+    public static func pinCurrentThread(to cpu: Int) -> Bool {
+        cpu >= 0 && bt_bench_pin(0, Int32(cpu)) == 0
+    }
+
     /// The switch's clock: CLOCK_MONOTONIC seconds, which the kernel side sees through
     /// bt_sw_info.now_s (a program cannot afford a helper call per learned frame).
     static func clock() -> UInt64 {

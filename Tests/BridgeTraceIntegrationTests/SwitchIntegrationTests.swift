@@ -336,7 +336,7 @@ import Testing
         try SwitchLab.with(hosts: 2) { lab in
             let config = SwitchConfig(name: lab.switchName, netns: lab.switchNamespace,
                                       ports: [SwitchPortSpec(name: "p1"), SwitchPortSpec(name: "p2")], fastPath: false)
-            let sw = try SwitchThread.launch(config)
+            let sw = try SwitchThread.launch(config, cpu: 1)
             #expect(sw.ports.map(\.name) == ["p1", "p2"])
             #expect(sw.ports.map(\.path) == [.xsk, .xsk])
             #expect(try lab.attachedXDP().count == 2)
