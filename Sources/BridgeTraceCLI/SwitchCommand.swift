@@ -56,6 +56,9 @@ struct SwitchRunCommand: ParsableCommand {
     @Option(name: .long, help: "Send to this port with AF_XDP TX even though it could take redirects.")
     var xsk: [String] = []
 
+    @Option(name: .customLong("static"), help: "IF=MAC[@VID]: a static FDB entry, never aged or moved (repeatable).")
+    var staticEntries: [String] = []
+
     @Flag(inversion: .prefixedNo, help: "Redirect known unicast in the kernel (--no-fast-path: every frame through AF_XDP).")
     var fastPath = true
 
@@ -65,14 +68,18 @@ struct SwitchRunCommand: ParsableCommand {
     @Option(name: .customLong("fdb-max"), help: "Most FDB entries; beyond it sources are not learned (counted as FDB_FULL).")
     var fdbMax: UInt32 = SwitchConfig.defaultFDBMax
 
+    @Option(name: .long, help: "Run the switch's AF_XDP loop on this CPU.")
+    var cpu: Int?
+
     @Option(name: .long, help: "Write this file once every port is attached (for scripts and tests).")
     var readyFile: String?
 
     func config() throws -> SwitchConfig {
         let specs = try SwitchConfig.ports(plain: ports, access: access, trunk: trunk, native: native,
                                            redirect: redirect, xsk: xsk)
-        let config = SwitchConfig(name: name, netns: netns, ports: specs, portGlobs: portGlobs, fastPath: fastPath,
+        var config = SwitchConfig(name: name, netns: netns, ports: specs, portGlobs: portGlobs, fastPath: fastPath,
                                   agingSeconds: aging, fdbMax: fdbMax)
+        config.staticEntries = try staticEntries.map(StaticFDBEntry.parse)
         try config.validate()
         return config
     }
@@ -83,6 +90,9 @@ struct SwitchRunCommand: ParsableCommand {
         if let netns { try NetworkNamespace.enter(named: netns) }
         try Preflight.requireBPFFS()
         StopSignals.install()
+        if let cpu, !Switch.pinCurrentThread(to: cpu) {
+            throw UserError("--cpu \(cpu): no such CPU (this machine has \(ProcessInfo.processInfo.activeProcessorCount))")
+        }
         let sw = try Switch(config: config)
         sw.log = { writeStandardError("bridgetrace: switch \(config.name): \($0)") }
         try sw.start()

@@ -58,7 +58,7 @@ public enum StaleProgramCleanup {
         return removed
     }
 
-    static func programName(id: UInt32) -> String? {
+    public static func programName(id: UInt32) -> String? {
         let fd = bpf_prog_get_fd_by_id(id)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -12,9 +12,15 @@ public final class SwitchThread: @unchecked Sendable {
     private var failure: Error?
     private var status: [SwitchPortStatus] = []
 
-    public static func launch(_ config: SwitchConfig, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> SwitchThread {
+    /// - Parameter cpu: pin the switch's thread to this CPU (the bench gives every DUT the
+    ///   same CPU budget); nil leaves it to the scheduler.
+    public static func launch(_ config: SwitchConfig, cpu: Int? = nil,
+                              log: @escaping @Sendable (String) -> Void = { _ in }) throws -> SwitchThread {
         let handle = SwitchThread()
-        let thread = Thread { handle.body(config, log: log) }
+        let thread = Thread {
+            if let cpu { Switch.pinCurrentThread(to: cpu) }
+            handle.body(config, log: log)
+        }
         thread.start()
         handle.lock.lock()
         while !handle.started { handle.lock.wait() }
