@@ -226,7 +226,9 @@ enum DiagnosisDropRules {
                 + "isolated port, so they never get there, without a drop event",
             evidence: ["\(port): isolated on" + (isolatedPeers.isEmpty ? "" : "; also isolated: \(isolatedPeers.joined(separator: ", "))")]
                 + evidence,
-            fix: "bridge link set dev \(port) isolated off")
+            fix: "bridge link set dev \(port) isolated off"
+                + (isolatedPeers.isEmpty ? "" : "   # or, if \(port) must stay apart from the other isolated ports: "
+                    + isolatedPeers.map { "bridge link set dev \($0) isolated off" }.joined(separator: "; ")))
     }
 
     static func unknown(_ ctx: DiagnosisContext, _ group: Group, _ findings: inout DiagnosisFindingSet) {
