@@ -41,8 +41,20 @@ enum DiagnosisDropRules {
         return order.map { groups[$0]! }
     }
 
+    /// Reasons of congestion: a queue that was full. Of bulk traffic (frames the rules do
+    /// not follow: background UDP or TCP), that is load, not why a VM cannot reach its
+    /// peers; of ARP, ICMP or DHCP it is reported.
+    static let congestionReasons: Set<String> = ["QDISC_DROP", "TC_EGRESS", "FULL_RING", "CPU_BACKLOG"]
+
+    static func isCongestionOfBulk(_ group: Group) -> Bool {
+        congestionReasons.contains(group.reason) && group.journeys.allSatisfy { journey in
+            let kind = journey.decoded.kind
+            return kind != .arp && kind != .icmp && kind != .icmp6 && kind != .dhcp && !journey.decoded.isTagged
+        }
+    }
+
     static func apply(_ ctx: DiagnosisContext, _ findings: inout DiagnosisFindingSet) {
-        for group in groups(ctx) where !benignReasons.contains(group.reason) {
+        for group in groups(ctx) where !benignReasons.contains(group.reason) && !isCongestionOfBulk(group) {
             if isNetfilter(group) {
                 netfilter(ctx, group, &findings)
             } else if group.reason == "BRIDGE_INGRESS_STP_STATE" {
@@ -214,7 +226,9 @@ enum DiagnosisDropRules {
                 + "isolated port, so they never get there, without a drop event",
             evidence: ["\(port): isolated on" + (isolatedPeers.isEmpty ? "" : "; also isolated: \(isolatedPeers.joined(separator: ", "))")]
                 + evidence,
-            fix: "bridge link set dev \(port) isolated off")
+            fix: "bridge link set dev \(port) isolated off"
+                + (isolatedPeers.isEmpty ? "" : "   # or, if \(port) must stay apart from the other isolated ports: "
+                    + isolatedPeers.map { "bridge link set dev \($0) isolated off" }.joined(separator: "; ")))
     }
 
     static func unknown(_ ctx: DiagnosisContext, _ group: Group, _ findings: inout DiagnosisFindingSet) {

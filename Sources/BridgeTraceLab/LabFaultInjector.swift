@@ -94,17 +94,8 @@ public enum LabFaults {
         case .icmpUnanswered:
             let h = host(port)
             let ns = h.namespace
-            try shell.run(["ip", "netns", "exec", ns, "nft", "add", "table", "inet", nftTable])
-            try shell.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", nftTable])
-            try shell.run(["ip", "netns", "exec", ns, "nft", "add", "table", "inet", nftTable])
-            try shell.run([
-                "ip", "netns", "exec", ns, "nft", "add", "chain", "inet", nftTable, "input",
-                "{ type filter hook input priority 0 ; policy accept ; }",
-            ])
-            try shell.run([
-                "ip", "netns", "exec", ns, "nft", "add", "rule", "inet", nftTable, "input",
-                "icmp", "type", "echo-request", "counter", "drop",
-            ])
+            try shell.nftDropRule(namespace: ns, family: "inet", chain: "input", hook: "input",
+                                  match: ["icmp", "type", "echo-request"])
             undo = ["ip netns exec \(ns) nft delete table inet \(nftTable)"]
 
         case .vlanMismatch:
@@ -180,17 +171,8 @@ public enum LabFaults {
             // hook on its interface sees frames before anything else on that side.
             let lan = topology.gateway
             let ns = lan.namespace
-            try shell.run(["ip", "netns", "exec", ns, "nft", "add", "table", "netdev", nftTable])
-            try shell.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "netdev", nftTable])
-            try shell.run(["ip", "netns", "exec", ns, "nft", "add", "table", "netdev", nftTable])
-            try shell.run([
-                "ip", "netns", "exec", ns, "nft", "add", "chain", "netdev", nftTable, "ingress",
-                "{ type filter hook ingress device \(lan.interface) priority 0 ; policy accept ; }",
-            ])
-            try shell.run([
-                "ip", "netns", "exec", ns, "nft", "add", "rule", "netdev", nftTable, "ingress",
-                "ether", "saddr", h.mac, "counter", "drop",
-            ])
+            try shell.nftDropRule(namespace: ns, family: "netdev", chain: "ingress",
+                                  hook: "ingress device \(lan.interface)", match: ["ether", "saddr", h.mac])
             undo = ["ip netns exec \(ns) nft delete table netdev \(nftTable)"]
             notes.append("frames from \(h.label) (\(h.mac)) die on the gateway side; the other hosts still reach it")
 
@@ -364,6 +346,20 @@ private struct FaultShell {
     }
 
     mutating func record(_ line: String) { log.append(line) }
+
+    /// A fresh `nft` table LabFaults.nftTable of `family` in `namespace` with one chain
+    /// on `hook` and one rule that drops what `match` matches. Add-then-delete makes a
+    /// second injection replace the first instead of adding a rule.
+    mutating func nftDropRule(namespace ns: String, family: String, chain: String, hook: String,
+                              match: [String]) throws {
+        let nft = ["ip", "netns", "exec", ns, "nft"]
+        try run(nft + ["add", "table", family, LabFaults.nftTable])
+        try run(nft + ["delete", "table", family, LabFaults.nftTable])
+        try run(nft + ["add", "table", family, LabFaults.nftTable])
+        try run(nft + ["add", "chain", family, LabFaults.nftTable, chain,
+                       "{ type filter hook \(hook) priority 0 ; policy accept ; }"])
+        try run(nft + ["add", "rule", family, LabFaults.nftTable, chain] + match + ["counter", "drop"])
+    }
 
     private func quote(_ word: String) -> String {
         word.contains(" ") || word.contains(";") ? "'\(word)'" : word

@@ -179,7 +179,7 @@ import Testing
         for second in 0..<4 { r.see(R.arpRequest(vm1, for: vm2.ip), "vm1", .rx, at: Double(second)) }
         let findings = r.diagnose()
         expectOnly(findings, .portIsolated, at: "vm1")
-        #expect(findings.first?.fix == "bridge link set dev vm1 isolated off")
+        #expect(findings.first?.fix.hasPrefix("bridge link set dev vm1 isolated off   # or, if vm1 must stay apart") == true)
         #expect(findings.first?.evidence.contains { $0.contains("left no port, with no drop event") } == true)
     }
 
