@@ -81,13 +81,10 @@ struct {
 /* Events the ring buffer had no room for, and counts the full hash could not take. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, BT_DROP_LOST_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } bt_drop_lost SEC(".maps");
-
-#define BT_DROP_LOST_EVENTS 0
-#define BT_DROP_LOST_KEYS 1
 
 static __always_inline void bt_drop_count_lost(__u32 slot)
 {

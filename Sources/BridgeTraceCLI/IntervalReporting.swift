@@ -34,6 +34,9 @@ struct IntervalOptions: ParsableArguments {
             if try !reading(now, now.timeIntervalSince(last)) { return }
             last = now
             next = next.addingTimeInterval(interval)
+            // A reading that took longer than an interval (a starved CPU) must not be
+            // followed by a burst of back-to-back catch-up readings: skip the missed ones.
+            if next <= now { next = now.addingTimeInterval(interval) }
             if finished { return }
         }
     }

@@ -48,8 +48,8 @@ public final class DropTracer {
     private let lostMap: BPFMap
     private(set) var watched: Set<Int32> = []
 
-    static let lostEventsSlot: UInt32 = 0
-    static let lostKeysSlot: UInt32 = 1
+    static let lostEventsSlot = UInt32(BT_DROP_LOST_EVENTS)
+    static let lostKeysSlot = UInt32(BT_DROP_LOST_KEYS)
 
     /// Loads and attaches. `netnsInode` is the namespace whose devices count (0: any).
     public init(netnsInode: UInt64, options: DropOptions = DropOptions(),

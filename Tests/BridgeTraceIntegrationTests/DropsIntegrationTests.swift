@@ -33,6 +33,12 @@ import Testing
         #expect(!result.succeeded, "the nft rule should have dropped every echo request: \(result.stdout)")
     }
 
+    /// NETFILTER_DROP count at `port` in the last `drops --json` object, 0 when absent.
+    static func netfilterDrops(in lines: [[String: Any]], port: String) -> Int {
+        let drops = (try? Self.drops(lines)) ?? []
+        return drops.first { $0["reason"] as? String == "NETFILTER_DROP" && $0["port"] as? String == port }?["count"] as? Int ?? 0
+    }
+
     static func drops(_ lines: [[String: Any]]) throws -> [[String: Any]] {
         guard let last = lines.last else { throw BackgroundFailure("no drops object in the output") }
         return last["drops"] as? [[String: Any]] ?? []
@@ -47,7 +53,7 @@ import Testing
                                                     "--interval", "0.5", "--drop-hook", hook])
             try tracer.waitUntilReady()
             try pingGateway(lab)
-            usleep(300_000)
+            tracer.waitForOutput { Self.netfilterDrops(in: $0, port: lab.uplinkPort) >= Self.pings }
             #expect(try tracer.stop() == 0, "\(tracer.stderr)")
 
             let lines = try tracer.jsonLines()
@@ -97,7 +103,11 @@ import Testing
                                                     "--interval", "0.5"])
             try tracer.waitUntilReady()
             try pingGateway(lab)
-            usleep(300_000)
+            tracer.waitForOutput {
+                guard let uplink = try? CountersReading.last($0, port: lab.uplinkPort),
+                      let drops = uplink.object["drops"] as? [String: Any] else { return false }
+                return ((drops["reasons"] as? [String: Int])?["NETFILTER_DROP"] ?? 0) >= Self.pings
+            }
             #expect(try tracer.stop() == 0, "\(tracer.stderr)")
             let lines = try tracer.jsonLines()
             let uplink = try CountersReading.last(lines, port: lab.uplinkPort)

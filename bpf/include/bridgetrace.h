@@ -144,6 +144,11 @@ struct bt_frame_event {
 #define BT_DROP_BIG_PORTS_MAX 1024
 /* How many reason values userspace may declare "not a drop" (SKB_CONSUMED, ...). */
 #define BT_DROP_IGNORED_MAX 4
+/* Slots of the per-CPU bt_drop_lost array: events the ring buffer had no room for, and
+ * counts the full key hash could not take. */
+#define BT_DROP_LOST_EVENTS 0
+#define BT_DROP_LOST_KEYS 1
+#define BT_DROP_LOST_SLOTS 2
 
 /*
  * Read-only config, set in .rodata before load. Reason numbers change between kernels:

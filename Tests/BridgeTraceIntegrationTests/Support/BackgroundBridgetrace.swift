@@ -46,6 +46,27 @@ final class BackgroundBridgetrace {
         throw BackgroundFailure("bridgetrace was not ready after \(timeout) s: \(stderr)")
     }
 
+    /// Waits until the JSON lines printed so far satisfy `condition` (say, a counter has
+    /// reached what was sent), instead of sleeping a fixed time that a loaded machine can
+    /// overrun: softirq work runs late when the CPUs are busy. Returns false on timeout, so
+    /// the caller's exact assertions then report what was read.
+    @discardableResult
+    func waitForOutput(timeout: Double = 10, _ condition: ([[String: Any]]) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            // The last line may be half written: only complete lines count.
+            let text = stdout
+            let complete = text.hasSuffix("\n") ? text : String(text[..<(text.lastIndex(of: "\n") ?? text.startIndex)])
+            let lines = complete.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            if condition(lines) { return true }
+            if !process.isRunning { return false }
+            usleep(50_000)
+        }
+        return false
+    }
+
     /// Sends `signal` and waits for the exit; returns the exit status.
     @discardableResult
     func stop(signal: Int32 = SIGINT, timeout: Double = 20) throws -> Int32 {
