@@ -93,6 +93,7 @@ while (( $(date +%s) - start < DURATION )); do
     t0=$(date +%s%N)
     curl -sf -o /dev/null -w '%{time_total}\n' "$url" >>"$work/latency" || echo "fail" >>"$work/latency"
     if [[ -z $rss_warm ]] && (( $(date +%s) - start >= WINDOW + 5 )); then rss_warm=$(rss); fi
+    (( ($(date +%s) - start) % 60 == 0 )) && echo "$(( $(date +%s) - start )) $(rss)" >>"$work/rss"
     rest=$(( 1000000000 - ($(date +%s%N) - t0) ))
     (( rest > 0 )) && sleep "0.$(printf %09d "$rest")"
 done
@@ -121,6 +122,10 @@ after = {l.split()[0]: list(map(int, l.split()[1:])) for l in open(f"{work}/link
 growth = (rss_end - rss_warm) / rss_warm * 100
 print(f"duration            {duration} s, {len(ms)} scrapes, {fails} failed")
 print(f"RSS                 ready {rss_ready} KiB, window full {rss_warm} KiB, end {rss_end} KiB: growth {growth:+.2f} % (goal < 5 %)")
+samples = [l.split() for l in open(f"{work}/rss")] if __import__("os").path.exists(f"{work}/rss") else []
+seen = {}
+for t, r in samples: seen.setdefault(t, r)
+print("RSS every minute    " + ", ".join(f"{t} s {r}" for t, r in seen.items()) + " (KiB)")
 print(f"scrape latency      p50 {pct(50):.2f} ms, p99 {pct(99):.2f} ms, max {ms[-1]:.2f} ms (goal p99 < 50 ms)")
 print("counters            port  dir  exported  ip -s link delta")
 equal = True

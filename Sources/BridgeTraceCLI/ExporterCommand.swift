@@ -67,7 +67,7 @@ struct ExporterCommand: ParsableCommand {
         StopSignals.install()
         let settings = ExporterSettings(
             bridges: bridges, netns: netns, allNetns: allNetns, listen: address,
-            collector: CollectorSettings(interval: interval, window: window, rxHook: rxHook))
+            collector: CollectorSettings(interval: interval, window: window, rxHook: try Preflight.rxHook(rxHook)))
         let exporter = try Exporter(settings: settings) { writeStandardError("bridgetrace: \($0)") }
         defer { exporter.stop() }
         let url = "http://\(exporter.server.address)/metrics"

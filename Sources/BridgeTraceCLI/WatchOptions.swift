@@ -29,13 +29,14 @@ struct WatchOptions: ParsableArguments {
     }
 
     var request: WatchRequest {
-        WatchRequest(bridge: bridge, ports: ports, netns: netns, rxHook: rxHook)
+        WatchRequest(bridge: bridge, ports: ports, netns: netns, rxHook: (try? Preflight.rxHook(rxHook)) ?? .tc)
     }
 
     /// Privileges first, then the namespace (entered on this thread), then kernel
     /// features: the order in which a person would fix them.
     func prepare() throws {
         try Preflight.requirePrivileges(enteringNamespaces: netns != nil)
+        _ = try Preflight.rxHook(rxHook)
         if let netns { try NetworkNamespace.enter(named: netns) }
         try Preflight.requireBTF()
         try Preflight.requireBPFFS()

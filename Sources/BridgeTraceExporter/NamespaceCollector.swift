@@ -148,6 +148,10 @@ public final class NamespaceCollector: @unchecked Sendable {
         let objects = [session.object] + (session.drops.map { [$0.object] } ?? [])
         metrics.apply(NamespaceReading(netns: scope.netnsLabel, devices: devices, lostEvents: lost,
                                        programs: ProgramStatsReader.read(objects)))
+        // Each diagnosis builds and frees tens of MB of journeys over the window; glibc keeps
+        // freed arena memory, so without this the RSS of a daemon that runs for months
+        // creeps up to the worst evaluation's high-water mark.
+        MallocTrim.run()
     }
 }
 
@@ -179,4 +183,13 @@ func monotonicNow() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// glibc's malloc_trim(3): <malloc.h> is not in Swift's Glibc module, so it is looked up once.
+enum MallocTrim {
+    private typealias Function = @convention(c) (Int) -> Int32
+    nonisolated(unsafe) private static let function: Function? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim")
+        .map { unsafeBitCast($0, to: Function.self) }
+
+    static func run() { _ = function?(0) }
 }

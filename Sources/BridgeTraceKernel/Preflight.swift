@@ -35,6 +35,24 @@ public enum Preflight {
         return missing
     }
 
+    /// Whether this process holds CAP_SYS_ADMIN (root does).
+    public static var hasSysAdmin: Bool { effectiveCapabilities() & (1 << UInt64(capSysAdmin)) != 0 }
+
+    /// Where rx can be counted with these privileges. libxdp 1.3 attaches XDP through its
+    /// dispatcher, which reads program BTF with BPF_BTF_GET_FD_BY_ID: that needs
+    /// CAP_SYS_ADMIN, and without it libxdp crashes instead of failing. So a run without
+    /// CAP_SYS_ADMIN counts rx at tc ingress (the same frames, as the counters tests show),
+    /// and refuses an explicit `--rx-hook xdp` with the reason.
+    public static func rxHook(_ policy: RxHookPolicy, hasSysAdmin: Bool = Preflight.hasSysAdmin) throws -> RxHookPolicy {
+        if hasSysAdmin { return policy }
+        switch policy {
+        case .auto, .tc: return .tc
+        case .xdp:
+            throw UserError("--rx-hook xdp needs CAP_SYS_ADMIN (libxdp reads program BTF with BPF_BTF_GET_FD_BY_ID); "
+                + "without it use --rx-hook tc or auto, which count the same frames at tc ingress")
+        }
+    }
+
     /// Whether /proc/kallsyms shows addresses to this process (CAP_SYSLOG, or
     /// kernel.kptr_restrict and perf_event_paranoid that allow it): without them drop
     /// locations can only be shown as addresses.

@@ -31,12 +31,8 @@ import Testing
             let ports = lab.bridgePorts
             let before = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: lab.bridgeNamespace)) })
 
-            let sent = try Injector.send(
-                in: lab.vmNamespace(1), arpRequests: 5, arpTarget: "198.18.0.250",
-                vlanARP: [(vid: 100, count: 3), (vid: 200, count: 2)], dhcpDiscovers: 4,
-                ethertypes: [(type: 0x88b5, count: 6)], qinq: [(outer: 300, inner: 100, count: 2)])
+            let sent = try KnownTraffic.send(lab)
             #expect(sent.total == 22)
-            try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "4", "-i", "0.2", "-W", "2", lab.vmIP(2)])
             usleep(300_000)
 
             let after = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: lab.bridgeNamespace)) })

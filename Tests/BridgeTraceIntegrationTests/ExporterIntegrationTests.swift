@@ -35,18 +35,14 @@ import Testing
             defer { prometheus.stop() }
 
             // One exporter per namespace, as for every other command.
-            let second = try BridgeTraceBinary.run(["exporter", "--netns", ns, "--listen", "127.0.0.1:0"])
+            let second = try runResult(["timeout", "20", try BridgeTraceBinary.path(), "exporter", "--netns", ns, "--listen", "127.0.0.1:0"])
             #expect(second.status == 2)
             #expect(second.stderr.contains("another bridgetrace"), "\(second.stderr)")
 
             let ports = lab.bridgePorts
             let before = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: ns)) })
-            let sent = try Injector.send(
-                in: lab.vmNamespace(1), arpRequests: 5, arpTarget: "198.18.0.250",
-                vlanARP: [(vid: 100, count: 3), (vid: 200, count: 2)], dhcpDiscovers: 4,
-                ethertypes: [(type: 0x88b5, count: 6)], qinq: [(outer: 300, inner: 100, count: 2)])
+            let sent = try KnownTraffic.send(lab)
             #expect(sent.total == 22)
-            try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "4", "-i", "0.2", "-W", "2", lab.vmIP(2)])
             let after = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: ns)) })
             var kernel: [String: Int] = [:]
             for port in ports {
@@ -180,10 +176,17 @@ import Testing
             // Without CAP_PERFMON the error names it; without a writable lock directory it
             // says how to get one.
             let binary = try BridgeTraceBinary.path()
-            let noPerfmon = try runResult(unprivileged("+bpf,+net_admin") + [binary, "exporter", lab.bridgeName, "--listen", "127.0.0.1:0"])
+            let noPerfmon = try runResult(["timeout", "20"] + unprivileged("+bpf,+net_admin") + [binary, "exporter", lab.bridgeName, "--listen", "127.0.0.1:0"])
             #expect(noPerfmon.status == 2)
             #expect(noPerfmon.stderr.contains("missing capability CAP_PERFMON"), "\(noPerfmon.stderr)")
-            let noLock = try runResult(unprivileged("+bpf,+net_admin,+perfmon", runtimeDirectory: nil)
+            let xdp = try runResult(["timeout", "20"] + unprivileged("+bpf,+net_admin,+perfmon") + [binary, "exporter", "--rx-hook", "xdp", "--listen", "127.0.0.1:0"])
+            #expect(xdp.status == 2)
+            #expect(xdp.stderr.contains("--rx-hook xdp needs CAP_SYS_ADMIN"), "\(xdp.stderr)")
+            // (A directory this user cannot enter: /run/bridgetrace itself may already hold a
+            // readable lock file for a reused namespace inode, which the user may then share.)
+            try FileManager.default.createDirectory(atPath: runtime + "/root-only/bridgetrace", withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: runtime + "/root-only")
+            let noLock = try runResult(["timeout", "20"] + unprivileged("+bpf,+net_admin,+perfmon", runtimeDirectory: runtime + "/root-only/bridgetrace")
                 + [binary, "exporter", lab.bridgeName, "--listen", "127.0.0.1:0"])
             #expect(noLock.status == 2)
             #expect(noLock.stderr.contains("RuntimeDirectory=bridgetrace"), "\(noLock.stderr)")

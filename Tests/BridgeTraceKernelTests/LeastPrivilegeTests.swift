@@ -22,6 +22,14 @@ struct LeastPrivilegeTests {
             .map(\.name) == ["CAP_NET_ADMIN"])
     }
 
+    @Test func withoutSysAdminRxIsCountedAtTcAndXDPIsRefusedWithTheReason() throws {
+        #expect(try Preflight.rxHook(.auto, hasSysAdmin: true) == .auto)
+        #expect(try Preflight.rxHook(.xdp, hasSysAdmin: true) == .xdp)
+        #expect(try Preflight.rxHook(.auto, hasSysAdmin: false) == .tc)
+        #expect(try Preflight.rxHook(.tc, hasSysAdmin: false) == .tc)
+        #expect(throws: UserError.self) { try Preflight.rxHook(.xdp, hasSysAdmin: false) }
+    }
+
     @Test func lockDirectoryIsSystemdsRuntimeDirectory() {
         #expect(InstanceLock.directory(environment: [:]) == "/run/bridgetrace")
         #expect(InstanceLock.directory(environment: ["RUNTIME_DIRECTORY": "/run/bridgetrace"]) == "/run/bridgetrace")
