@@ -56,6 +56,9 @@ struct SwitchRunCommand: ParsableCommand {
     @Option(name: .long, help: "Send to this port with AF_XDP TX even though it could take redirects.")
     var xsk: [String] = []
 
+    @Option(name: .customLong("static"), help: "IF=MAC[@VID]: a static FDB entry, never aged or moved (repeatable).")
+    var staticEntries: [String] = []
+
     @Flag(inversion: .prefixedNo, help: "Redirect known unicast in the kernel (--no-fast-path: every frame through AF_XDP).")
     var fastPath = true
 
@@ -71,8 +74,9 @@ struct SwitchRunCommand: ParsableCommand {
     func config() throws -> SwitchConfig {
         let specs = try SwitchConfig.ports(plain: ports, access: access, trunk: trunk, native: native,
                                            redirect: redirect, xsk: xsk)
-        let config = SwitchConfig(name: name, netns: netns, ports: specs, portGlobs: portGlobs, fastPath: fastPath,
+        var config = SwitchConfig(name: name, netns: netns, ports: specs, portGlobs: portGlobs, fastPath: fastPath,
                                   agingSeconds: aging, fdbMax: fdbMax)
+        config.staticEntries = try staticEntries.map(StaticFDBEntry.parse)
         try config.validate()
         return config
     }

@@ -1,4 +1,6 @@
 import BridgeTraceCore
+import CBridgeTraceABI
+import Foundation
 
 /// What the operator asked to watch: a bridge's ports, extra named interfaces, or both.
 public struct WatchRequest: Sendable, Equatable {
@@ -20,6 +22,9 @@ public struct WatchRequest: Sendable, Equatable {
         var selected: [NetLink] = []
         if let bridge {
             guard let link = links.first(where: { $0.name == bridge }) else {
+                if WatchRequest.isSwitch(bridge) {
+                    throw UserError("\(bridge) is a running bridgetrace switch: `bridgetrace switch show \(bridge)`, `counters \(bridge)` and `drops \(bridge)` read it; trace and diagnose do not take a switch yet")
+                }
                 throw UserError("\(bridge): no such interface \(bridgeList(links))")
             }
             guard link.isBridge else {
@@ -36,6 +41,11 @@ public struct WatchRequest: Sendable, Equatable {
             selected.append(link)
         }
         return selected
+    }
+
+    /// A `bridgetrace switch` of that name has pinned state (BT_SW_PIN_ROOT/NAME).
+    static func isSwitch(_ name: String) -> Bool {
+        !name.contains("/") && FileManager.default.fileExists(atPath: "\(BT_SW_PIN_ROOT)/\(name)/bt_sw_info")
     }
 
     private var netnsSuffix: String { netns.map { " in netns \($0)" } ?? "" }

@@ -105,7 +105,10 @@ public final class Switch {
             if bpf_obj_pin(programFD, "\(SwitchPins.directory(config.name))/\(SwitchPins.program)") != 0 {
                 throw UserError.kernel("cannot pin the switch program", errno: errno)
             }
-            for (spec, link) in initial { try add(spec, link) }
+            // Every port in the maps first, then the programs: no frame is flooded to a
+            // port set that is still being built.
+            for (spec, link) in initial { try add(spec, link, attach: false) }
+            for (port, (_, link)) in zip(ports, initial) { try port.attach(programFD: programFD, link: link) }
             for link in links where globSpec(for: link) != nil && byIfindex[link.ifindex] == nil {
                 addQuietly(globSpec(for: link)!, link)
             }
@@ -138,15 +141,25 @@ public final class Switch {
         return SwitchPortSpec(name: link.name)
     }
 
-    private func add(_ spec: SwitchPortSpec, _ link: NetLink) throws {
+    private func add(_ spec: SwitchPortSpec, _ link: NetLink, attach: Bool = true) throws {
         guard let maps, let slot = freeSlots.popLast() else {
             throw UserError("\(link.name): the switch has \(BT_SW_PORTS_MAX) ports already")
         }
         do {
             // ifindexes are reused: a port counts from when it joined.
             if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
-            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps, programFD: programFD)
+            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps)
+            if attach {
+                do { try port.attach(programFD: programFD, link: link) } catch { port.close(); throw error }
+            }
             ports.append(port)
+            for entry in config.staticEntries where entry.port == spec.name {
+                var key = SwitchFDB.key(FDBEntry(mac: entry.mac, vlan: entry.vlan ?? spec.pvid ?? 0, ifindex: 0, lastSeen: 0))
+                var value = bt_sw_fdb_entry(ifindex: UInt32(link.ifindex), flags: UInt32(BT_SW_FDB_STATIC), last_seen: 0, moves: 0)
+                if bpf_map_update_elem(maps.fdb.fd, &key, &value, UInt64(BPF_ANY)) != 0 {
+                    log("\(link.name): cannot add the static entry \(entry.macText): \(describeErrno(errno))")
+                }
+            }
             rebuildIndexes()
             if let note = port.pathNote { log("\(port.name): \(note)") }
         } catch {
@@ -197,8 +210,11 @@ public final class Switch {
             if fds.count != ports.count {
                 fds = ports.map { pollfd(fd: bt_xsk_fd($0.xsk), events: Int16(POLLIN), revents: 0) }
             }
-            let ready = fds.isEmpty ? (usleep(100_000), Int32(0)).1 : poll(&fds, nfds_t(fds.count), 100)
-            if ready > 0 { serveOnce() }
+            // Frames still waiting in a tx ring (the kernel took a batch and stalled): come
+            // back at once instead of sleeping on rx.
+            let pending = ports.contains { bt_xsk_tx_outstanding($0.xsk) > 0 }
+            let ready = fds.isEmpty ? (usleep(100_000), Int32(0)).1 : poll(&fds, nfds_t(fds.count), pending ? 1 : 100)
+            if ready > 0 || pending { serveOnce() }
             housekeeping()
             if fds.count == ports.count {
                 for index in fds.indices { fds[index].fd = bt_xsk_fd(ports[index].xsk) }

@@ -57,6 +57,8 @@ public struct SwitchConfig: Sendable, Equatable {
     public var fastPath: Bool
     public var agingSeconds: UInt32
     public var fdbMax: UInt32
+    /// FDB entries that never age and never move (`--static IF=MAC[@VID]`).
+    public var staticEntries: [StaticFDBEntry] = []
 
     public static let defaultAging: UInt32 = 300
     public static let defaultFDBMax: UInt32 = 8192
@@ -87,6 +89,14 @@ public struct SwitchConfig: Sendable, Equatable {
             throw UserError("\(port.name) is given twice; name each port once (--port, --access or --trunk)")
         }
         if fdbMax < 1 { throw UserError("--fdb-max must be at least 1") }
+        for entry in staticEntries {
+            guard let port = ports.first(where: { $0.name == entry.port }) else {
+                throw UserError("--static \(entry.port)=...: \(entry.port) is not a port of this switch")
+            }
+            guard let vid = entry.vlan ?? port.pvid, port.carries(vid) else {
+                throw UserError("--static \(entry.port)=\(entry.macText): \(entry.port) does not carry VLAN \(entry.vlan.map(String.init) ?? "(none untagged)"); add @VID")
+            }
+        }
         if agingSeconds < 1 { throw UserError("--aging must be at least 1 second") }
     }
 
@@ -148,5 +158,39 @@ public struct SwitchConfig: Sendable, Equatable {
             vids.append(vid)
         }
         return (String(parts[0]), vids)
+    }
+}
+
+/// `--static IF=MAC[@VID]`: the MAC sits on IF in VID (default: the port's untagged VLAN).
+public struct StaticFDBEntry: Sendable, Equatable {
+    public var port: String
+    public var mac: [UInt8]
+    public var vlan: UInt16?
+
+    public init(port: String, mac: [UInt8], vlan: UInt16? = nil) {
+        self.port = port
+        self.mac = mac
+        self.vlan = vlan
+    }
+
+    var macText: String { FDBEntry(mac: mac, vlan: 0, ifindex: 0, lastSeen: 0).macText }
+
+    public static func parse(_ word: String) throws -> StaticFDBEntry {
+        let parts = word.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty else { throw UserError("--static \(word): expected IF=MAC or IF=MAC@VID") }
+        let macAndVID = parts[1].split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        let octets = macAndVID[0].split(separator: ":", omittingEmptySubsequences: false)
+        let mac = octets.compactMap { $0.count == 2 ? UInt8($0, radix: 16) : nil }
+        guard octets.count == 6, mac.count == 6, mac[0] & 1 == 0 else {
+            throw UserError("--static \(word): \"\(macAndVID[0])\" is not a unicast MAC (aa:bb:cc:dd:ee:ff)")
+        }
+        var vid: UInt16?
+        if macAndVID.count == 2 {
+            guard let value = UInt16(macAndVID[1]), (1...4094).contains(value) else {
+                throw UserError("--static \(word): \"\(macAndVID[1])\" is not a VLAN ID (1-4094)")
+            }
+            vid = value
+        }
+        return StaticFDBEntry(port: String(parts[0]), mac: mac, vlan: vid)
     }
 }

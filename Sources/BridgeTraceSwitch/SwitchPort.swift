@@ -26,7 +26,7 @@ final class SwitchPort {
     /// UMEM frames per socket: half wait in the fill ring, half carry AF_XDP TX.
     static let umemFrames: UInt32 = 4096
 
-    init(spec: SwitchPortSpec, link: NetLink, slot: UInt32, maps: SwitchMaps, programFD: Int32) throws {
+    init(spec: SwitchPortSpec, link: NetLink, slot: UInt32, maps: SwitchMaps) throws {
         self.spec = spec
         name = link.name
         ifindex = link.ifindex
@@ -68,16 +68,21 @@ final class SwitchPort {
             if bpf_map_update_elem(maps.xsks.fd, &key, &fd, UInt64(BPF_ANY)) != 0 {
                 throw UserError.kernel("cannot add the AF_XDP socket of \(name) to the XSKMAP", errno: errno)
             }
-            linkFD = bpf_link_create(programFD, ifindex, BPF_XDP, nil)
-            if linkFD < 0 {
-                let code = errno
-                try? SwitchPort.refuseHeldPort(link)
-                throw UserError.kernel("cannot attach XDP to \(name)", errno: code,
-                                       hint: code == ERANGE || code == EINVAL ? "MTU \(link.mtu) too large for XDP on this device?" : nil)
-            }
         } catch {
             close()
             throw error
+        }
+    }
+
+    /// Puts the switch's program on the port, through a bpf_link. Separate from init so
+    /// that at start every port is in the maps before any of them forwards.
+    func attach(programFD: Int32, link: NetLink) throws {
+        linkFD = bpf_link_create(programFD, ifindex, BPF_XDP, nil)
+        if linkFD < 0 {
+            let code = errno
+            try SwitchPort.refuseHeldPort(link)  // someone took the port meanwhile: say who
+            throw UserError.kernel("cannot attach XDP to \(name)", errno: code,
+                                   hint: code == ERANGE || code == EINVAL ? "MTU \(link.mtu) too large for XDP on this device?" : nil)
         }
     }
 

@@ -61,6 +61,8 @@ public struct SwitchSnapshot: Sendable {
                 ])
             })),
             ("stats", .object(stats.map { ($0.0, .uint($0.1)) })),
+            // Per-port counters in `counters --json`'s port shape.
+            ("counters", CountersJSON.value(of: counters)),
             ("drops", .object(ports.map { port in
                 (port.name, .object((drops[port.ifindex] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, .uint($0.value)) }))
             })),
@@ -71,10 +73,12 @@ public struct SwitchSnapshot: Sendable {
         let policy = FDBPolicy(agingSeconds: agingSeconds)
         var lines = ["switch \(name)\(netns.map { " (netns \($0))" } ?? ""): pid \(pid), fast path \(fastPath ? "on" : "off"), aging \(agingSeconds) s, fdb max \(fdbMax)"]
         lines.append("")
-        lines.append(pad(["PORT", "IFINDEX", "MODE", "VLANS", "NATIVE", "PATH", "STATE", "MTU"]))
+        lines.append(pad(["PORT", "IFINDEX", "MODE", "VLANS", "NATIVE", "PATH", "STATE", "MTU", "RX", "TX"]))
         for port in ports {
+            let counted = counters.ports.first { $0.ifindex == port.ifindex }
             lines.append(pad([port.name, "\(port.ifindex)", port.mode.rawValue, port.vlans.map(String.init).joined(separator: ","),
-                              port.native.map(String.init) ?? "-", port.path.rawValue, port.up ? "up" : "down", "\(port.mtu)"]))
+                              port.native.map(String.init) ?? "-", port.path.rawValue, port.up ? "up" : "down", "\(port.mtu)",
+                              "\(counted?.rx[.frames] ?? 0)", "\(counted?.tx[.frames] ?? 0)"]))
         }
         lines.append("")
         let live = policy.live(fdb, now: now)
@@ -96,7 +100,7 @@ public struct SwitchSnapshot: Sendable {
     }
 
     private func pad(_ cells: [String]) -> String {
-        let widths = [18, 8, 7, 16, 7, 9, 6, 6]
+        let widths = [18, 8, 7, 16, 7, 9, 6, 6, 10, 10]
         return cells.enumerated().map { index, cell in
             index == cells.count - 1 ? cell : cell.padding(toLength: max(widths[index], cell.count + 1), withPad: " ", startingAt: 0)
         }.joined()

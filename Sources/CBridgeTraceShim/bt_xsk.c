@@ -154,7 +154,7 @@ void bt_xsk_rx_release(struct bt_xsk *x)
 	x->rx_count = 0;
 }
 
-static void bt_xsk_reap(struct bt_xsk *x)
+static uint32_t bt_xsk_reap(struct bt_xsk *x)
 {
 	uint32_t idx, i, n = xsk_ring_cons__peek(&x->comp, x->frames, &idx);
 
@@ -163,6 +163,7 @@ static void bt_xsk_reap(struct bt_xsk *x)
 	if (n)
 		xsk_ring_cons__release(&x->comp, n);
 	x->tx_outstanding -= n;
+	return n;
 }
 
 int bt_xsk_tx_copy(struct bt_xsk *x, const uint8_t *frame, uint32_t len, int op, uint16_t vid)
@@ -211,10 +212,14 @@ void bt_xsk_tx_flush(struct bt_xsk *x)
 		x->tx_outstanding += x->tx_queued;
 		x->tx_queued = 0;
 	}
-	/* Copy mode sends from sendto; a busy kernel (EAGAIN/EBUSY) is retried next round. */
-	if (x->tx_outstanding && xsk_ring_prod__needs_wakeup(&x->tx))
-		sendto(x->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
-	bt_xsk_reap(x);
+	/* Copy mode sends from sendto, at most 32 frames a call (the kernel's TX batch), and
+	 * completes them before returning: call it until the ring is drained or stalls. */
+	for (int round = 0; x->tx_outstanding && round < 128; round++) {
+		if (xsk_ring_prod__needs_wakeup(&x->tx))
+			sendto(x->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+		if (!bt_xsk_reap(x))
+			break;
+	}
 }
 
 uint32_t bt_xsk_tx_outstanding(const struct bt_xsk *x) { return x->tx_outstanding + x->tx_queued; }

@@ -117,7 +117,7 @@ private func ipLinkJSON(_ namespace: String, _ device: String) throws -> String 
 
 /// Like `requireRoot`: QEMU, a Debian kernel and busybox-static must be installed; under
 /// CI=true their absence fails the test instead of skipping it.
-private func requireQEMU(sourceLocation: SourceLocation = #_sourceLocation) throws {
+func requireQEMU(sourceLocation: SourceLocation = #_sourceLocation) throws {
     var missing: [String] = []
     if CommandRunner.executablePath("qemu-system-x86_64") == nil { missing.append("qemu-system-x86") }
     if (try? GuestInitramfs.findKernel()) == nil { missing.append("linux-image-amd64") }

@@ -1,4 +1,4 @@
-@testable import BridgeTraceLab
+import BridgeTraceLab
 import Foundation
 import Testing
 
@@ -9,11 +9,7 @@ struct SwitchQEMUTests {
     @Test(.timeLimit(.minutes(4)))
     func aGuestOnATapPortPingsAcrossTheSwitch() throws {
         try requireRoot()
-        guard CommandRunner.executablePath("qemu-system-x86_64") != nil, (try? GuestInitramfs.findKernel()) != nil,
-              (try? GuestInitramfs.checkBusybox()) != nil else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { throw BackgroundFailure("needs qemu, a kernel and busybox (scripts/setup)") }
-            try Test.cancel("needs qemu-system-x86, linux-image-amd64, busybox-static")
-        }
+        try requireQEMU()
         try TestLab.with(vms: 2, options: LabOptions(vmKind: .qemu)) { lab in
             let ns = lab.bridgeNamespace
             for port in lab.bridgePorts { try run(["ip", "-n", ns, "link", "set", "dev", port, "nomaster"]) }

@@ -130,3 +130,25 @@ import Testing
         ])
     }
 }
+
+@Suite struct StaticFDBEntryTests {
+    @Test func parsesPortMACAndVLAN() throws {
+        #expect(try StaticFDBEntry.parse("tap1=52:54:00:AB:cd:01") == StaticFDBEntry(port: "tap1", mac: [0x52, 0x54, 0, 0xab, 0xcd, 1]))
+        #expect(try StaticFDBEntry.parse("eth1=02:00:00:00:00:05@200").vlan == 200)
+    }
+
+    @Test(arguments: ["tap1", "tap1=52:54:00:ab:cd", "tap1=01:00:5e:00:00:01", "tap1=52:54:00:ab:cd:zz", "tap1=52:54:00:ab:cd:01@0"])
+    func refusesBadWords(word: String) {
+        #expect(throws: UserError.self) { try StaticFDBEntry.parse(word) }
+    }
+
+    @Test func mustNameAPortAndAVLANItCarries() throws {
+        var config = SwitchConfig(name: "sw", ports: [SwitchPortSpec(name: "t", mode: .trunk, vlans: [10])])
+        config.staticEntries = [try StaticFDBEntry.parse("t=02:00:00:00:00:01")]
+        #expect(throws: UserError.self) { try config.validate() }  // a trunk without native: give @VID
+        config.staticEntries = [try StaticFDBEntry.parse("t=02:00:00:00:00:01@10")]
+        try config.validate()
+        config.staticEntries = [try StaticFDBEntry.parse("x=02:00:00:00:00:01@10")]
+        #expect(throws: UserError.self) { try config.validate() }
+    }
+}
