@@ -13,8 +13,8 @@ import Foundation
 ///
 /// The switch runs as its own process (the bridgetrace binary, started with
 /// `--ready-file` and waited for), so that its threads can be pinned to the DUT's CPU
-/// like OVS's, and so that what is measured is what an operator runs. The sink announces
-/// its MAC once the switch is up: the switch learns it, and frames to it are known
+/// like OVS's, and so that what is measured is what an operator runs. The sink's MAC is
+/// a static FDB entry (`--static`), as on the Linux bridge: frames to it are known
 /// unicast from the first one (flooding would take the slow path).
 public final class AFXDPSwitchDUT: DeviceUnderTest {
     public let fastPath: Bool
@@ -68,11 +68,17 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
         try? FileManager.default.removeItem(atPath: ready)
         readyFile = ready
         // The sink's XDP program gives sink0 NAPI, so the fast path may redirect into
-        // p-sink (a veth whose peer had none would drop redirected frames). The aging
-        // outlasts any run, like OVS's.
-        var arguments = [binary, "switch", "--name", name, "--netns", dut,
-                         "--port", genPort.interface, "--port", sinkPort.interface, "--redirect", sinkPort.interface,
-                         "--aging", String(Self.agingSeconds), "--ready-file", ready]
+        // p-sink (a veth whose peer had none would drop redirected frames). The sink's MAC
+        // is a static entry, as on the Linux bridge; the generator's are learnt, with an
+        // aging that outlasts any run.
+        let sinkEntry = "\(sinkPort.interface)=\(links.sinkMAC)" + (links.vlan.map { "@\($0)" } ?? "")
+        // Tagged frames (--vlan) need trunks: an untagged port is in VLAN 1 only.
+        let ports = [genPort, sinkPort].flatMap { port in
+            links.vlan.map { ["--trunk", "\(port.interface)=\($0)"] } ?? ["--port", port.interface]
+        }
+        var arguments = [binary, "switch", "--name", name, "--netns", dut] + ports
+            + ["--redirect", sinkPort.interface, "--static", sinkEntry, "--aging", String(Self.agingSeconds),
+               "--ready-file", ready]
         if !fastPath { arguments.append("--no-fast-path") }
         let process = try SpawnedProcess(arguments)
         self.process = process
@@ -87,7 +93,6 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
             }
             usleep(10_000)
         }
-        try SinkAnnouncement.send(from: sink, links: links)
         return DUTWiring(generator: gen, sink: sink, bridge: nil, ports: [genPort, sinkPort], sinkFacingPort: sinkPort,
                          receivePort: genPort, notes: [portPaths()].compactMap { $0 })
     }

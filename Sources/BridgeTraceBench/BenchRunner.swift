@@ -54,11 +54,13 @@ public final class BenchRunner {
         var reference: Reference?
         for index in order {
             let dut = plan.duts[index].make()
-            if index == referenceIndex { reference = Reference(name: dut.name, ndr: [:]) }
+            if index == referenceIndex { reference = Reference(name: dut.name, loads: [:]) }
             do {
                 let measured = try measure(dut, reference: reference, isReference: index == referenceIndex)
                 if index == referenceIndex {
-                    for r in measured.rfc2544 { reference?.ndr[r.frameSize] = r.throughput.ndrPPS?.median }
+                    for r in measured.rfc2544 {
+                        reference?.loads[r.frameSize] = r.referenceLatency.map { .init(ratePPS: $0.targetPPS, label: $0.label) }
+                    }
                 }
                 reports[index] = measured
                 progress.log("\(dut.name): done")
@@ -90,10 +92,10 @@ public final class BenchRunner {
         return bed
     }
 
-    /// The run's reference DUT, and its NDR per frame size once measured.
+    /// The run's reference DUT, and per frame size the load its latency was measured at.
     struct Reference {
         var name: String
-        var ndr: [Int: Double]
+        var loads: [Int: RFC2544Procedure.ReferenceLoad.Fixed]
     }
 
     private func measure(_ dut: DeviceUnderTest, reference: Reference?, isReference: Bool) throws -> BenchReport.DUTReport {
@@ -104,9 +106,9 @@ public final class BenchRunner {
         for size in plan.frameSizes {
             if let settings = plan.rfc2544 {
                 let load = reference.flatMap { reference -> RFC2544Procedure.ReferenceLoad? in
-                    let ndr = reference.ndr[size]
-                    guard isReference || ndr != nil else { return nil }
-                    return .init(dut: reference.name, fraction: settings.referenceLatencyLoad, ndrPPS: isReference ? nil : ndr)
+                    let fixed = reference.loads[size]
+                    guard isReference || fixed != nil else { return nil }
+                    return .init(dut: reference.name, fraction: settings.referenceLatencyLoad, fixed: isReference ? nil : fixed)
                 }
                 let procedure = RFC2544Procedure(settings: settings, frameSize: size, reference: load,
                                                  announce: { [unowned self] in announce("\(dut.name): \($0)") },

@@ -14,21 +14,33 @@ public struct RFC2544Procedure {
     /// at the same absolute load; nil: no reference in this run.
     let reference: ReferenceLoad?
 
-    /// "p99 at 50% of the Linux bridge's NDR": a fraction of the reference DUT's NDR.
+    /// "p99 at 50% of the Linux bridge's NDR": a fraction of the reference DUT's NDR, or
+    /// of its PDR when noise left it no lossless rate (the label says which).
     public struct ReferenceLoad: Sendable {
         /// The reference DUT's name ("linux-bridge nf-off").
         public var dut: String
         public var fraction: Double
-        /// The reference's NDR at this frame size; nil: this DUT is the reference.
-        public var ndrPPS: Double?
+        /// The rate and label the reference was measured at; nil: this DUT is the
+        /// reference, and its own NDR (or PDR) sets the rate.
+        public var fixed: Fixed?
 
-        public init(dut: String, fraction: Double, ndrPPS: Double?) {
-            self.dut = dut
-            self.fraction = fraction
-            self.ndrPPS = ndrPPS
+        public struct Fixed: Sendable {
+            public var ratePPS: Double
+            public var label: String
+
+            public init(ratePPS: Double, label: String) {
+                self.ratePPS = ratePPS
+                self.label = label
+            }
         }
 
-        var label: String { "\(Int((fraction * 100).rounded()))% of \(dut) NDR" }
+        public init(dut: String, fraction: Double, fixed: Fixed? = nil) {
+            self.dut = dut
+            self.fraction = fraction
+            self.fixed = fixed
+        }
+
+        func label(basis: String) -> String { "\(Int((fraction * 100).rounded()))% of \(dut) \(basis)" }
     }
 
     public init(settings: RFC2544Settings, frameSize: Int, reference: ReferenceLoad? = nil,
@@ -70,7 +82,7 @@ public struct RFC2544Procedure {
         let latency = try self.latency(ndr: ndr)
         return RFC2544Result(
             dut: dut, frameSize: frameSize, maximumPPS: Spread(maximums), forwardingPPS: Spread(forwarding),
-            throughput: throughput, latency: latency, referenceLatency: try referenceLatency(ndr: ndr, measured: latency),
+            throughput: throughput, latency: latency, referenceLatency: try referenceLatency(ndr: ndr, pdr: Spread(pdrs)?.median ?? 0, measured: latency),
             frameLoss: try frameLoss(maximum: maximum), backToBack: try backToBack(maximum: maximum))
     }
 
@@ -130,7 +142,9 @@ public struct RFC2544Procedure {
         var best = low
         var guess = firstGuess > low && firstGuess < high ? firstGuess : (low + high) / 2
         for _ in 0..<settings.maxSearchSteps {
-            if high - low <= settings.resolution * search.maximum { break }
+            // Relative to what the DUT forwards, not to what the generator offers (often
+            // several times more), so a slow DUT's NDR is as precise as a fast one's.
+            if high - low <= settings.resolution * max(search.forwarding, 1) { break }
             announce("\(frameSize) B \(name) search, repetition \(repetition + 1): \(Self.rate(guess))")
             let result = try trial(goal, rate: guess, passes: passes, into: &search)
             if passes(result) {
@@ -173,17 +187,22 @@ public struct RFC2544Procedure {
     /// Latency at the reference's load. The reference itself reuses its own point at that
     /// fraction of its NDR when it measured one. A DUT whose NDR is below the load is still
     /// measured: the loss shows in the point.
-    func referenceLatency(ndr: Double, measured: [RFC2544Result.LatencyPoint]) throws -> RFC2544Result.LatencyPoint? {
+    func referenceLatency(ndr: Double, pdr: Double, measured: [RFC2544Result.LatencyPoint]) throws -> RFC2544Result.LatencyPoint? {
         guard let reference else { return nil }
-        guard let rate = reference.ndrPPS.map({ $0 * reference.fraction }) ?? (ndr > 0 ? ndr * reference.fraction : nil),
-              rate >= 1 else { return nil }
-        if reference.ndrPPS == nil, let own = settings.latencyLoads.firstIndex(of: reference.fraction),
-           let point = measured.first(where: { $0.label == "\(Int((settings.latencyLoads[own] * 100).rounded()))% NDR" }) {
+        if let fixed = reference.fixed {
+            return try latencyPoint(label: fixed.label, rate: fixed.ratePPS)
+        }
+        let (basis, base) = ndr > 0 ? ("NDR", ndr) : ("PDR", pdr)
+        let rate = (base * reference.fraction).rounded()
+        guard rate >= 1 else { return nil }
+        let label = reference.label(basis: basis)
+        if basis == "NDR", settings.latencyLoads.contains(reference.fraction),
+           let point = measured.first(where: { $0.label == "\(Int((reference.fraction * 100).rounded()))% NDR" }) {
             var copy = point
-            copy.label = reference.label
+            copy.label = label
             return copy
         }
-        return try latencyPoint(label: reference.label, rate: rate.rounded())
+        return try latencyPoint(label: label, rate: rate)
     }
 
     /// Frame loss rate (26.3) from 100% of the maximum down in 10% steps, until two

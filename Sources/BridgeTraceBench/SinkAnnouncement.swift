@@ -2,10 +2,9 @@ import BridgeTraceCore
 import Foundation
 
 /// A few frames from the sink's MAC towards the generator, so that a learning switch
-/// (Open vSwitch, bridgetrace's switch) knows which port the sink is on and forwards to it
-/// from the first measured frame, instead of flooding unknown unicast (which bridgetrace's
-/// switch does in userspace, and would measure the slow path). The Linux bridge gets a
-/// static FDB entry instead. Sent with the AF_PACKET generator, in the VLAN of the
+/// without static entries (Open vSwitch's NORMAL flow) knows which port the sink is on and
+/// forwards to it from the first measured frame, instead of flooding unknown unicast. The
+/// Linux bridge and bridgetrace's switch get a static FDB entry instead. Sent with the AF_PACKET generator, in the VLAN of the
 /// measured frames, since learning is per VLAN.
 enum SinkAnnouncement {
     static func send(from sink: Endpoint, links: LinkSettings, frames: UInt64 = 3) throws {

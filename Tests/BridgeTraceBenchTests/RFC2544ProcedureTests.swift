@@ -112,7 +112,9 @@ extension RFC2544ProcedureTests {
     /// Another DUT is measured at half the reference's NDR, whatever its own NDR: a slower
     /// one loses frames there, and the point says so.
     @Test func latencyAtTheReferenceLoadUsesTheReferenceRate() throws {
-        let reference = RFC2544Procedure.ReferenceLoad(dut: "linux-bridge nf-off", fraction: 0.5, ndrPPS: 600_000)
+        let reference = RFC2544Procedure.ReferenceLoad(
+            dut: "linux-bridge nf-off", fraction: 0.5,
+            fixed: .init(ratePPS: 300_000, label: "50% of linux-bridge nf-off NDR"))
         let (fast, fastTrials) = try run(ModelDUT(), reference: reference)
         let point = try #require(fast.referenceLatency)
         #expect(point.label == "50% of linux-bridge nf-off NDR")
@@ -128,7 +130,7 @@ extension RFC2544ProcedureTests {
 
     /// The reference itself reuses its own 50% NDR point instead of measuring it twice.
     @Test func theReferenceReusesItsOwnPoint() throws {
-        let reference = RFC2544Procedure.ReferenceLoad(dut: "model", fraction: 0.5, ndrPPS: nil)
+        let reference = RFC2544Procedure.ReferenceLoad(dut: "model", fraction: 0.5)
         let (result, trials) = try run(ModelDUT(), reference: reference)
         let own = try #require(result.latency.first { $0.label == "50% NDR" })
         let point = try #require(result.referenceLatency)
@@ -137,5 +139,24 @@ extension RFC2544ProcedureTests {
         #expect(trials.filter { $0.ratePPS == own.targetPPS }.count == 1)
         // The forwarding rate at the maximum load is what the model lets through.
         #expect(result.forwardingPPS?.median == 1_000_000)
+    }
+}
+
+extension RFC2544ProcedureTests {
+    /// A reference that lost frames at every rate tried (noise on a shared machine) has no
+    /// NDR: the common load is then a fraction of its PDR, and the label says so.
+    @Test func aReferenceWithoutNDRFallsBackToItsPDR() throws {
+        let procedure = RFC2544Procedure(settings: RFC2544Settings(trialDuration: 1, repetitions: 1), frameSize: 64,
+                                         reference: .init(dut: "lb", fraction: 0.5)) { ModelDUT().measureCopy($0) }
+        let point = try #require(try procedure.referenceLatency(ndr: 0, pdr: 400_000, measured: []))
+        #expect(point.label == "50% of lb PDR")
+        #expect(point.targetPPS == 200_000)
+    }
+}
+
+extension RFC2544ProcedureTests.ModelDUT {
+    func measureCopy(_ spec: TrialSpec) -> TrialResult {
+        var copy = self
+        return copy.measure(spec)
     }
 }
