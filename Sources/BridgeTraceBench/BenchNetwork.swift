@@ -117,10 +117,7 @@ public final class BenchNetwork {
     /// the pids that were there.
     @discardableResult
     static func killProcesses(in namespace: String) -> [pid_t] {
-        func pids() -> [pid_t] {
-            let output = (try? CommandRunner().result(["ip", "netns", "pids", namespace]))?.stdout ?? ""
-            return output.split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }.filter { $0 != getpid() }
-        }
+        func pids() -> [pid_t] { (try? Self.pids(in: namespace)) ?? [] }
         let found = pids()
         guard !found.isEmpty else { return [] }
         for signal in [SIGTERM, SIGKILL] {
@@ -130,6 +127,12 @@ public final class BenchNetwork {
             while Date() < deadline && !pids().isEmpty { usleep(10_000) }
         }
         return found
+    }
+
+    /// The processes in `namespace` other than this one (`ip netns pids`).
+    static func pids(in namespace: String) throws -> [pid_t] {
+        let output = try CommandRunner().run(["ip", "netns", "pids", namespace])
+        return output.split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }.filter { $0 != getpid() }
     }
 
     /// Files a run keeps in the temporary directory ("bt-bench-ovs-btb<pid>-<n>", ...),
