@@ -65,7 +65,16 @@ extension TrialIntegrationTests {
         }
         #expect(queued.p50Ns > 10 * plain.p50Ns, "p50 \(plain.p50Ns) ns unshaped, \(queued.p50Ns) ns through tbf")
         #expect(queued.p50Ns > 1_000_000, "a 20 ms tbf queue should hold frames for milliseconds")
-        #expect(shaped.lossRatio > 0.3, "tbf should drop what exceeds its rate and queue")
+        // What tbf lets through is its rate (60-byte frames at 20 Mbit/s: 41.7 k/s) plus the
+        // queue and burst it holds (about 55 kB, under 1000 frames). The loss itself depends on
+        // how fast the generator really sent on this machine, so it is checked against that
+        // (the margin covers the receive window outlasting the send window).
+        let shapedCapacity = 41_667 * shaped.activeSeconds + 1_000
+        #expect(Double(shaped.received) <= shapedCapacity * 1.25,
+                "\(shaped.received) frames through a 20 Mbit/s tbf in \(shaped.activeSeconds) s")
+        if Double(shaped.sent) > 1.2 * shapedCapacity {
+            #expect(shaped.lost > 0, "tbf should drop what exceeds its rate and queue")
+        }
     }
 }
 
