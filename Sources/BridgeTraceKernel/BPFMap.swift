@@ -21,6 +21,25 @@ public struct BPFMap: Sendable {
 
     public var perCPUStride: Int { (valueSize + 7) & ~7 }
 
+    /// The u64 at `offset` of a value this map's lookup returned, summed over the per-CPU
+    /// copies (the value itself for a map that is not per CPU). The one per-CPU sum.
+    public func sum(_ raw: [UInt8], offset: Int = 0) -> UInt64 {
+        let copies = isPerCPU ? raw.count / perCPUStride : 1
+        return raw.withUnsafeBytes { bytes in
+            var total: UInt64 = 0
+            for cpu in 0..<copies {
+                total &+= bytes.loadUnaligned(fromByteOffset: cpu * perCPUStride + offset, as: UInt64.self)
+            }
+            return total
+        }
+    }
+
+    /// `sum` of the value at `key`; 0 when the key is absent.
+    public func lookupSum<Key>(_ key: Key, offset: Int = 0) throws -> UInt64 {
+        guard let raw = try lookup(key) else { return 0 }
+        return sum(raw, offset: offset)
+    }
+
     /// The raw value for `key`, or nil when the key is absent.
     public func lookup<Key>(_ key: Key) throws -> [UInt8]? {
         var value = [UInt8](repeating: 0, count: lookupSize)

@@ -65,10 +65,7 @@ public struct CounterMaps {
         for key in vlan.keys(as: bt_vlan_key.self) where key.ifindex == UInt32(ifindex) {
             guard let raw = try vlan.lookup(key) else { continue }
             let direction: Direction = UInt32(key.dir) == Direction.rx.abiValue ? .rx : .tx
-            var frames: UInt64 = 0
-            for cpu in 0..<BPFMap.possibleCPUs {
-                frames &+= raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: cpu * vlan.perCPUStride, as: UInt64.self) }
-            }
+            let frames = vlan.sum(raw)
             result[direction]!.vlanFrames[key.vlan_id, default: 0] &+= frames
         }
         return (result[.rx]!, result[.tx]!)

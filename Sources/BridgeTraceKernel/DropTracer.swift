@@ -148,7 +148,7 @@ public final class DropTracer {
         var result: [(key: bt_drop_key, count: UInt64)] = []
         for key in countsMap.keys(as: bt_drop_key.self) {
             guard let raw = try countsMap.lookup(key) else { continue }
-            result.append((key, Self.sumPerCPU(raw, stride: countsMap.perCPUStride)))
+            result.append((key, countsMap.sum(raw)))
         }
         return result
     }
@@ -181,16 +181,7 @@ public final class DropTracer {
     }
 
     private func lostSlot(_ slot: UInt32) throws -> UInt64 {
-        guard let raw = try lostMap.lookup(slot) else { return 0 }
-        return Self.sumPerCPU(raw, stride: lostMap.perCPUStride)
-    }
-
-    static func sumPerCPU(_ raw: [UInt8], stride: Int) -> UInt64 {
-        var total: UInt64 = 0
-        for cpu in 0..<(raw.count / stride) {
-            total &+= raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: cpu * stride, as: UInt64.self) }
-        }
-        return total
+        try lostMap.lookupSum(slot)
     }
 
     /// A reader of the drop events (only emitted with `DropOptions.events`).

@@ -134,23 +134,12 @@ public final class WatchSession {
 
     /// Events the kernel could not queue because the ring buffer was full, since load.
     public func lostEvents() throws -> UInt64 {
-        guard let raw = try lostMap.lookup(UInt32(BT_LOST_SLOT)) else { return 0 }
-        var total: UInt64 = 0
-        for cpu in 0..<BPFMap.possibleCPUs {
-            total &+= raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: cpu * lostMap.perCPUStride, as: UInt64.self) }
-        }
-        return total
+        try lostMap.lookupSum(UInt32(BT_LOST_SLOT))
     }
 
     /// Events that `--sample` left out, since load (counted in the kernel, per CPU).
     public func sampledOutEvents() throws -> UInt64 {
-        guard let raw = try traceStats.lookup(UInt32(0)) else { return 0 }
-        let offset = Int(BT_STAT_SAMPLE_SKIPPED.rawValue) * 8
-        var total: UInt64 = 0
-        for cpu in 0..<BPFMap.possibleCPUs {
-            total &+= raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: cpu * traceStats.perCPUStride + offset, as: UInt64.self) }
-        }
-        return total
+        try traceStats.lookupSum(UInt32(0), offset: Int(BT_STAT_SAMPLE_SKIPPED.rawValue) * 8)
     }
 
     /// ifindex -> port name of what is watched now.

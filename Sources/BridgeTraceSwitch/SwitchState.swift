@@ -152,25 +152,15 @@ public enum SwitchState {
 
         var stats = [UInt64](repeating: 0, count: Int(BT_SW_STAT_MAX.rawValue))
         if let raw = try statsMap.lookup(UInt32(0)) {
-            raw.withUnsafeBytes { bytes in
-                for cpu in 0..<BPFMap.possibleCPUs {
-                    for slot in stats.indices {
-                        stats[slot] &+= bytes.loadUnaligned(fromByteOffset: cpu * statsMap.perCPUStride + slot * 8, as: UInt64.self)
-                    }
-                }
-            }
+            for slot in stats.indices { stats[slot] = statsMap.sum(raw, offset: slot * 8) }
         }
         let fdb = SwitchFDB.read(fdbMap)
 
         var drops: [Int32: [String: UInt64]] = [:]
         for map in [kernelDrops, userDrops] {
             for key in map.keys(as: bt_sw_drop_key.self) {
-                guard let raw = try map.lookup(key), let reason = SwitchDropReason(rawValue: key.reason) else { continue }
-                var total: UInt64 = 0
-                let copies = map.isPerCPU ? BPFMap.possibleCPUs : 1
-                for cpu in 0..<copies {
-                    total &+= raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: cpu * map.perCPUStride, as: UInt64.self) }
-                }
+                guard let reason = SwitchDropReason(rawValue: key.reason) else { continue }
+                let total = try map.lookupSum(key)
                 if total > 0 { drops[Int32(bitPattern: key.ifindex), default: [:]][reason.name, default: 0] &+= total }
             }
         }
