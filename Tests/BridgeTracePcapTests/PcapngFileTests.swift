@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTracePcap
 import Foundation
 import Synchronization
 import Testing

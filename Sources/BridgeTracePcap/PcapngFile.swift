@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BridgeTraceCore
 
 /// `trace -w FILE`: a pcapng file written as frames arrive.
 ///
