@@ -2,17 +2,25 @@
 /*
  * Per-frame events into a ring buffer, behind a pre-filter set in .rodata. With
  * bt_config.events == 0 (counters only) the verifier prunes all of this away.
+ *
+ * A program whose config cannot be .rodata (the switch: it runs before anyone traces)
+ * defines BT_EVENT_CONFIG, BT_EVENT_SAMPLE_EVERY and BT_EVENT_WAKEUP_EVENTS to its own
+ * writable globals before including this file; the code below is the same.
  */
 #ifndef BT_EVENTS_BPF_H
 #define BT_EVENTS_BPF_H
 
 #include "classify.bpf.h"
 
+#ifndef BT_EVENT_CONFIG
 const volatile struct bt_trace_config bt_config = {
 	.events = 0,
 	.kinds = 0,
 	.snaplen = BT_SNAPLEN_DEFAULT,
 };
+#define BT_EVENT_CONFIG bt_config
+#define BT_EVENT_SAMPLE_EVERY bt_sample_every
+#define BT_EVENT_WAKEUP_EVENTS bt_wakeup_events
 
 /* Ring-buffer wakeups: 0 wakes the reader on every event (the kernel's default). Else
  * every this many events on a CPU wake it and the rest are submitted with
@@ -23,6 +31,7 @@ const volatile struct bt_trace_config bt_config = {
 const volatile __u32 bt_wakeup_events = 0;
 /* --sample N: one event in N of those the pre-filter passes (per CPU); 0 or 1 = all. */
 const volatile __u32 bt_sample_every = 0;
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -71,33 +80,42 @@ static __always_inline int bt_mac_equal(const __u8 *a, const volatile __u8 *b)
 	       a[5] == b[5];
 }
 
-/* The kernel half of the trace filter: cheap checks that can only drop frames the full
- * libpcap filter in userspace would drop too. Returns the event kind, or 0 to skip. */
-static __always_inline __u32 bt_event_wanted(void *data, void *data_end, const struct bt_class *cls)
+/* The pre-filter's host, VLAN and MAC: cheap checks that can only drop frames the full
+ * libpcap filter in userspace would drop too. */
+static __always_inline int bt_event_matches(void *data, void *data_end, const struct bt_class *cls)
 {
 	struct ethhdr *eth = data;
-	__u32 kind;
 
-	if (!bt_config.events)
+	if (BT_EVENT_CONFIG.host_ip && cls->ip_a != BT_EVENT_CONFIG.host_ip && cls->ip_b != BT_EVENT_CONFIG.host_ip)
 		return 0;
-	kind = bt_event_kind(cls);
-	if (!(bt_config.kinds & BT_KIND_BIT(kind)))
+	if (BT_EVENT_CONFIG.vlan_set && (!cls->tagged || cls->vlan_id != BT_EVENT_CONFIG.vlan_id))
 		return 0;
-	if (bt_config.host_ip && cls->ip_a != bt_config.host_ip && cls->ip_b != bt_config.host_ip)
-		return 0;
-	if (bt_config.vlan_set && (!cls->tagged || cls->vlan_id != bt_config.vlan_id))
-		return 0;
-	if (bt_config.mac_set) {
+	if (BT_EVENT_CONFIG.mac_set) {
 		if ((void *)(eth + 1) > data_end)
 			return 0;
-		if (!bt_mac_equal(eth->h_source, bt_config.mac) && !bt_mac_equal(eth->h_dest, bt_config.mac))
+		if (!bt_mac_equal(eth->h_source, BT_EVENT_CONFIG.mac) && !bt_mac_equal(eth->h_dest, BT_EVENT_CONFIG.mac))
 			return 0;
 	}
-	if (bt_sample_every > 1) {
+	return 1;
+}
+
+/* The kernel half of the trace filter. Returns the event kind, or 0 to skip. */
+static __always_inline __u32 bt_event_wanted(void *data, void *data_end, const struct bt_class *cls)
+{
+	__u32 kind;
+
+	if (!BT_EVENT_CONFIG.events)
+		return 0;
+	kind = bt_event_kind(cls);
+	if (!(BT_EVENT_CONFIG.kinds & BT_KIND_BIT(kind)))
+		return 0;
+	if (!bt_event_matches(data, data_end, cls))
+		return 0;
+	if (BT_EVENT_SAMPLE_EVERY > 1) {
 		__u32 slot = 0;
 		struct bt_trace_stats *st = bpf_map_lookup_elem(&bt_trace_stats, &slot);
 
-		if (st && st->v[BT_STAT_SAMPLE_SEEN]++ % bt_sample_every != 0) {
+		if (st && st->v[BT_STAT_SAMPLE_SEEN]++ % BT_EVENT_SAMPLE_EVERY != 0) {
 			st->v[BT_STAT_SAMPLE_SKIPPED] += 1;
 			return 0;
 		}
@@ -112,7 +130,7 @@ static __always_inline __u32 bt_event_wanted(void *data, void *data_end, const s
 
 static __always_inline __u32 bt_event_room(void)
 {
-	__u32 snap = bt_config.snaplen;
+	__u32 snap = BT_EVENT_CONFIG.snaplen;
 
 	if (snap <= 64)
 		return 64;
@@ -128,12 +146,19 @@ static __always_inline __u32 bt_event_room(void)
 /* How many bytes to copy into the event, as a 64-bit value the verifier can bound:
  * the mask clears what a 32-bit spill may leave unknown above the snap length, and the
  * compare against the record's room then bounds the whole register. 0 = copy nothing. */
-static __always_inline __u64 bt_copy_len(__u32 caplen)
+static __always_inline __u64 bt_copy_len_room(__u32 caplen, __u32 room)
 {
 	__u64 n = caplen;
 
 	asm volatile("%0 &= 0xffff" : "+r"(n));
-	return n <= bt_event_room() ? n : 0;
+	return n <= room ? n : 0;
+}
+
+/* With a writable config, read the room once (bt_event_room) and pass it to both
+ * bt_event_reserve_room and bt_copy_len_room: a second read may see another snap length. */
+static __always_inline __u64 bt_copy_len(__u32 caplen)
+{
+	return bt_copy_len_room(caplen, bt_event_room());
 }
 
 /* Submit flags: see bt_wakeup_events. */
@@ -142,12 +167,12 @@ static __always_inline __u64 bt_wakeup_flags(void)
 	__u32 slot = 0;
 	struct bt_trace_stats *st;
 
-	if (!bt_wakeup_events)
+	if (!BT_EVENT_WAKEUP_EVENTS)
 		return 0;
 	st = bpf_map_lookup_elem(&bt_trace_stats, &slot);
 	if (!st)
 		return 0;
-	if (++st->v[BT_STAT_SINCE_WAKEUP] < bt_wakeup_events)
+	if (++st->v[BT_STAT_SINCE_WAKEUP] < BT_EVENT_WAKEUP_EVENTS)
 		return BPF_RB_NO_WAKEUP;
 	st->v[BT_STAT_SINCE_WAKEUP] = 0;
 	return BPF_RB_FORCE_WAKEUP;
@@ -165,13 +190,12 @@ static __always_inline void bt_count_lost(void)
 /* Reserves and fills the header; the caller copies the bytes (at most bt_event_room())
  * and submits. NULL when the ring is full, which is counted, never waited for. The record
  * is BT_EVENT_HEADER_BYTES + bt_event_room() long, not sizeof(struct bt_frame_event). */
-static __always_inline struct bt_frame_event *bt_event_reserve(const struct bt_class *cls, __u32 kind,
-							       __u32 ifindex, __u32 dir, __u32 len,
-							       __u32 *caplen)
+static __always_inline struct bt_frame_event *bt_event_reserve_room(const struct bt_class *cls, __u32 kind,
+								    __u32 ifindex, __u32 dir, __u32 len,
+								    __u32 room, __u32 *caplen)
 {
-	__u32 room = bt_event_room();
 	struct bt_frame_event *e = bpf_ringbuf_reserve(&bt_events, BT_EVENT_HEADER_BYTES + room, 0);
-	__u32 snap = bt_config.snaplen;
+	__u32 snap = BT_EVENT_CONFIG.snaplen;
 
 	if (!e) {
 		bt_count_lost();
@@ -189,7 +213,15 @@ static __always_inline struct bt_frame_event *bt_event_reserve(const struct bt_c
 	e->vlan_offload_tci = 0;
 	e->vlan_offload_tpid = 0;
 	e->dhcp_msg_type = (__u8)cls->dhcp_type;
+	e->drop_reason = 0;
 	return e;
+}
+
+static __always_inline struct bt_frame_event *bt_event_reserve(const struct bt_class *cls, __u32 kind,
+							       __u32 ifindex, __u32 dir, __u32 len,
+							       __u32 *caplen)
+{
+	return bt_event_reserve_room(cls, kind, ifindex, dir, len, bt_event_room(), caplen);
 }
 
 #endif /* BT_EVENTS_BPF_H */

@@ -114,11 +114,101 @@ static __always_inline void bt_sw_count_drop(__u32 ifindex, __u32 reason)
 	}
 }
 
+/* Called as bt_sw_drop(ifindex, reason); while traced it is bt_sw_drop_traced (below). */
 static __always_inline int bt_sw_drop(__u32 ifindex, __u32 reason)
 {
 	bt_sw_count_drop(ifindex, reason);
 	return XDP_DROP;
 }
+
+/* ---- Trace events (trace NAME, diagnose NAME): the bridge tracer's record format,
+ * ring buffer and pre-filter code, with a config the tracer writes at run time ---- */
+
+/* All zero at load: events off. Written by the tracer through the pinned map. */
+struct bt_sw_trace bt_sw_trace SEC(".data.bt_sw_trace") = {};
+#define BT_EVENT_CONFIG bt_sw_trace.config
+#define BT_EVENT_SAMPLE_EVERY bt_sw_trace.sample_every
+#define BT_EVENT_WAKEUP_EVENTS bt_sw_trace.wakeup_events
+#include "events.bpf.h"
+
+/*
+ * One event of the frame as ctx holds it now (after any VLAN push/pop), classified again
+ * with the addresses the pre-filter matches. reason != 0 makes it a drop event. A global
+ * function: verified once on its own, and the forwarding code around its call sites pays
+ * only the load and branch of bt_sw_tracing() while nobody traces.
+ */
+__noinline int bt_sw_emit(struct xdp_md *ctx, __u32 ifindex, __u32 dir, __u32 reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = (__u32)(data_end - data);
+	struct bt_frame_event *e;
+	struct bt_class cls;
+	__u32 kind, caplen, room;
+	__u64 copy;
+
+	bt_classify(data, data_end, 0, 0, 1, &cls);
+	if (reason) {
+		if (!BT_EVENT_CONFIG.events || !(BT_EVENT_CONFIG.kinds & BT_KIND_BIT(BT_KIND_DROP)) ||
+		    !bt_event_matches(data, data_end, &cls))
+			return 0;
+		kind = BT_KIND_DROP;
+	} else {
+		kind = bt_event_wanted(data, data_end, &cls);
+		if (!kind)
+			return 0;
+	}
+	room = bt_event_room();
+	e = bt_event_reserve_room(&cls, kind, ifindex, dir, len, room, &caplen);
+	if (!e)
+		return 0;
+	e->drop_reason = (__u8)reason;
+	copy = bt_copy_len_room(caplen, room);
+	if (!copy || bpf_xdp_load_bytes(ctx, 0, e->data, copy))
+		e->caplen = 0;
+	bpf_ringbuf_submit(e, bt_wakeup_flags());
+	return 1;
+}
+
+static __always_inline int bt_sw_tracing(void)
+{
+	return BT_EVENT_CONFIG.events;
+}
+
+static __always_inline void bt_sw_event(struct xdp_md *ctx, __u32 ifindex, __u32 dir)
+{
+	if (bt_sw_tracing())
+		bt_sw_emit(ctx, ifindex, dir, 0);
+}
+
+/* A drop at the ingress port is rx, at the egress port (down, VLAN, MTU) tx. */
+static __always_inline int bt_sw_drop_traced(struct xdp_md *ctx, __u32 ifindex, __u32 reason)
+{
+	if (bt_sw_tracing())
+		bt_sw_emit(ctx, ifindex, ifindex == ctx->ingress_ifindex ? BT_DIR_RX : BT_DIR_TX, reason);
+	return bt_sw_drop(ifindex, reason);
+}
+
+/* Every drop below becomes a drop event too, without touching the call sites: both
+ * functions that drop (bt_sw_to_user, bt_sw_xdp) name their context ctx. */
+#define bt_sw_drop(ifindex, reason) bt_sw_drop_traced(ctx, ifindex, reason)
+
+/* Frames the switch's userspace sent with AF_XDP TX, or dropped, while traced: it runs
+ * this with BPF_PROG_TEST_RUN (ingress_ifindex = the port, struct bt_sw_trace_meta as
+ * XDP metadata), so that they become events of the same ring, format and classify code. */
+SEC("xdp")
+int bt_sw_trace_user(struct xdp_md *ctx)
+{
+	struct bt_sw_trace_meta *meta = (void *)(long)ctx->data_meta;
+
+	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		return XDP_ABORTED;
+	if (bt_sw_tracing())
+		bt_sw_emit(ctx, ctx->ingress_ifindex, meta->dir, meta->reason);
+	return XDP_PASS;
+}
+
+/* ---- end of trace events ---- */
 
 static __always_inline int bt_sw_carries(const struct bt_sw_port *port, __u32 vid)
 {
@@ -223,6 +313,7 @@ int bt_sw_xdp(struct xdp_md *ctx)
 	__u8 macs[12];
 
 	bt_count(data, data_end, len, ifindex, BT_DIR_RX, 0, 0, 0, &cls);
+	bt_sw_event(ctx, ifindex, BT_DIR_RX);
 	in = bpf_map_lookup_elem(&bt_sw_ports, &ifindex);
 	info = bpf_map_lookup_elem(&bt_sw_info, &zero);
 	if (!in || !info)
@@ -307,6 +398,7 @@ int bt_sw_xdp(struct xdp_md *ctx)
 	}
 	if (bpf_redirect_map(&bt_sw_tx, out->ifindex, XDP_DROP) != XDP_REDIRECT)
 		return bt_sw_drop(out->ifindex, BT_SW_DROP_NO_PORT);
+	bt_sw_event(ctx, out->ifindex, BT_DIR_TX);
 	bt_sw_count_tx(out->ifindex, (__u32)((long)ctx->data_end - (long)ctx->data), &cls, out_tagged, vid);
 	bt_sw_stat(BT_SW_STAT_FAST_PATH);
 	return XDP_REDIRECT;

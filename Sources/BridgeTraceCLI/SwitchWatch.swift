@@ -15,11 +15,19 @@ enum SwitchWatch {
     }
 
     /// Privileges, then the switch's namespace (--netns, or the one it runs in).
-    private static func enter(_ name: String, watch: WatchOptions) throws -> String? {
+    @discardableResult
+    static func enter(_ name: String, watch: WatchOptions) throws -> String? {
         try Preflight.requirePrivileges()
         let netns = watch.netns ?? SwitchState.netns(of: name)
         if let netns { try NetworkNamespace.enter(named: netns) }
         return netns
+    }
+
+    /// `trace NAME` / `diagnose NAME`: the switch's own events, turned on through its pins.
+    static func traceSource(_ name: String, watch: WatchOptions) throws -> SwitchTraceSource {
+        let source = try SwitchTraceSource(name: name, netns: watch.netns ?? SwitchState.netns(of: name))
+        writeStandardError("bridgetrace: \(name) is a bridgetrace switch: its own programs emit the events (nothing attached; ring buffer \(source.ringBufferBytes / 1024) KiB, fixed when the switch started)")
+        return source
     }
 
     static func counters(_ name: String, watch: WatchOptions, every: IntervalOptions) throws {

@@ -75,7 +75,8 @@ struct TraceCommand: ParsableCommand {
         } catch {
             throw UserError("\(error)")
         }
-        try watch.prepare()
+        let switchName = SwitchWatch.switchName(watch)
+        if let switchName { try SwitchWatch.enter(switchName, watch: watch) } else { try watch.prepare() }
         StopSignals.install()
         let pcapng = try write.map { try PcapngFile(path: $0, snaplen: snaplen) }
 
@@ -88,14 +89,16 @@ struct TraceCommand: ParsableCommand {
         let defaultKinds = TraceKinds.defaultMask(all: all || !expression.isEmpty)
         TracePrefilter.derive(from: expression).apply(to: &config, defaultKinds: defaultKinds)
 
-        let session = try WatchSession(request: watch.request,
-                                       events: EventOptions(config: config, ringBufferBytes: UInt32(bufferSize * 1024),
-                                                            sampleEvery: UInt32(sample ?? 1)))
+        // A switch's own programs emit its events; on a bridge, ours are attached to its ports.
+        let session: TraceEventSource = try switchName.map { try SwitchWatch.traceSource($0, watch: watch) }
+            ?? WatchSession(request: watch.request,
+                            events: EventOptions(config: config, ringBufferBytes: UInt32(bufferSize * 1024),
+                                                 sampleEvery: UInt32(sample ?? 1)))
         defer { session.close() }
-        watch.announce(session)
+        (session as? WatchSession).map(watch.announce)
         // The bridge's own MACs tell a frame for the host ("local") from one that vanished.
-        let journeyConfiguration = watch.bridge.flatMap { try? BridgeStateReader.read(bridgeName: $0) }
-            .map { JourneyTracker.Configuration(state: $0) } ?? .init()
+        let journeyConfiguration = switchName == nil ? watch.bridge.flatMap { try? BridgeStateReader.read(bridgeName: $0) }
+            .map { JourneyTracker.Configuration(state: $0) } ?? .init() : .init()
         // -w writes the file; it prints too with --print, and with --json (JSON lines) too:
         // an option the operator gave is never ignored.
         let printed = write == nil || print || json
@@ -103,7 +106,7 @@ struct TraceCommand: ParsableCommand {
         let pipeline = TracePipeline(format: format, filter: packetFilter,
                                      pcapng: pcapng, limit: count, ports: session.portNames,
                                      journeyConfiguration: journeyConfiguration)
-        let reader = try RingBufferReader(object: session.object) { pipeline.handle($0) }
+        let reader = try session.reader(config: config, sampleEvery: UInt32(sample ?? 1)) { pipeline.handle($0) }
         let drain = DrainThread(reader: reader) {
             pipeline.flush()
             return pipeline.limitReached || pipeline.writeFailed

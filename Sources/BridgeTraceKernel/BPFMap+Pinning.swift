@@ -33,6 +33,23 @@ extension BPFMap {
     public func close() {
         Glibc.close(fd)
     }
+
+    /// The value of a single-entry mmapable array (a `.data*` global section) mapped into
+    /// this process: loads and stores reach the programs' copy without a syscall. (libbpf
+    /// 1.1 maps it only for skeletons.) Undo with `unmapValue`.
+    public func mapValue() throws -> UnsafeMutableRawPointer {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let length = (valueSize + page - 1) / page * page
+        guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), address != MAP_FAILED else {
+            throw UserError.kernel("cannot map the value of \(name)", errno: errno)
+        }
+        return address
+    }
+
+    public func unmapValue(_ address: UnsafeMutableRawPointer) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        munmap(address, (valueSize + page - 1) / page * page)
+    }
 }
 
 extension CounterMaps {

@@ -13,9 +13,13 @@ public final class RingBufferReader {
     private let context: Unmanaged<HandlerBox>
     private let mapName: String
 
-    public init(object: BPFObject, map mapName: String = "bt_events", handler: @escaping Handler) throws {
-        self.mapName = mapName
-        let map = try object.map(mapName)
+    public convenience init(object: BPFObject, map mapName: String = "bt_events", handler: @escaping Handler) throws {
+        try self.init(map: try object.map(mapName), handler: handler)
+    }
+
+    /// A ring buffer by its map, e.g. one another process pinned (a running switch's).
+    public init(map: BPFMap, handler: @escaping Handler) throws {
+        mapName = map.name
         let box = HandlerBox(handler)
         context = Unmanaged.passRetained(box)
         let callback: ring_buffer_sample_fn = { context, data, size in

@@ -26,7 +26,7 @@ public struct EventOptions: Sendable {
     /// The kernel counts wakeups in events per CPU: the watermark split between the CPUs,
     /// in records of the configured snap length (header + snap class, as events.bpf.h
     /// reserves them, + the ring's 8-byte record header).
-    var wakeupEventsPerCPU: UInt32 {
+    public var wakeupEventsPerCPU: UInt32 {
         guard wakeupBytes > 0 else { return 0 }
         let room = [64, 96, 128, 192].first { config.snaplen <= $0 } ?? Int(BT_SNAPLEN_MAX)
         let record = (MemoryLayout<bt_frame_event>.offset(of: \.data)! + room + 8 + 7) & ~7

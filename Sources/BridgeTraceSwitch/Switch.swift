@@ -108,6 +108,7 @@ public final class Switch {
             try SwitchPins.makeDirectory(config.name)
             pinned = true
             for name in SwitchPins.maps { try object.map(name).pin(at: "\(SwitchPins.directory(config.name))/\(name)") }
+            try startTracing(object)
             if bpf_obj_pin(programFD, "\(SwitchPins.directory(config.name))/\(SwitchPins.program)") != 0 {
                 throw UserError.kernel("cannot pin the switch program", errno: errno)
             }
@@ -231,6 +232,7 @@ public final class Switch {
     /// One pass over every port: up to a batch of frames each, forwarded, then sent.
     @discardableResult
     public func serveOnce() -> Int {
+        tracing = traceConfig.map { $0.pointee.config.events != 0 } ?? false
         var total = 0
         for index in ports.indices {
             let port = ports[index]
@@ -244,6 +246,7 @@ public final class Switch {
     }
 
     private func forward(_ frame: bt_xsk_frame, from ingress: Int) {
+        if tracing { traced = (frame, ports[ingress].ifindex) }
         let meta = frame.meta
         let egress = Int32(bitPattern: UInt32(truncatingIfNeeded: meta))
         let vid = UInt16(truncatingIfNeeded: meta >> 32)
@@ -274,12 +277,14 @@ public final class Switch {
         if port.mtu > 0 && l3 > Int(port.mtu) { return countDrop(port.ifindex, .mtuExceeded) }
         let rc = bt_xsk_tx_copy(port.xsk, frame.data, frame.len, op.rawValue, vid)
         if rc != 0 { return countDrop(port.ifindex, rc == -ENOBUFS ? .xskTxRingFull : .mtuExceeded) }
+        if tracing { traceSent(on: port) }
         let length = UInt64(Int(frame.len) + (op == .push ? 4 : op == .pop ? -4 : 0))
         port.countTx(bytes: length, counter: counter, vid: port.spec.sendsTagged(vid) ? vid : nil)
         countsDirty = true
     }
 
     private func countDrop(_ ifindex: Int32, _ reason: SwitchDropReason) {
+        if tracing { traceDrop(ifindex, reason) }
         userDrops[UInt64(UInt32(bitPattern: ifindex)) << 32 | UInt64(reason.rawValue), default: 0] &+= 1
         countsDirty = true
     }
@@ -306,6 +311,7 @@ public final class Switch {
         if now - lastRefresh >= 1 {
             lastRefresh = now
             refreshPorts()
+            endOrphanedTrace()
         }
     }
 
@@ -369,6 +375,56 @@ public final class Switch {
         }
     }
 
+    // MARK: - Trace events (trace NAME): what this process sends and drops, while traced
+
+    /// The kernel's copy of .data.bt_sw_trace, mapped: one load per batch says whether
+    /// anyone traces. nil before start.
+    private var traceConfig: UnsafeMutablePointer<bt_sw_trace>?
+    private var traceMap: BPFMap?
+    private var traceProgramFD: Int32 = -1
+    private var tracing = false
+    /// The frame being forwarded and its ingress port, while tracing (for drop events).
+    private var traced: (frame: bt_xsk_frame, ingress: Int32)?
+
+    private func startTracing(_ object: BPFObject) throws {
+        try object.map(SwitchPins.traceMap).pin(at: "\(SwitchPins.directory(config.name))/\(SwitchPins.tracePin)")
+        traceProgramFD = try object.programFD("bt_sw_trace_user")
+        traceMap = try object.map(SwitchPins.traceMap)
+        traceConfig = try traceMap?.mapValue().bindMemory(to: bt_sw_trace.self, capacity: 1)
+    }
+
+    /// A frame sent with AF_XDP TX, as it went on the wire: a tx event at its port.
+    private func traceSent(on port: SwitchPort) {
+        var length: UInt32 = 0
+        guard let data = bt_xsk_tx_last(port.xsk, &length) else { return }
+        runTrace(data, length, ifindex: port.ifindex, dir: BT_DIR_TX.rawValue, reason: 0)
+    }
+
+    /// A frame this process dropped: a drop event, rx at the port it came in on, tx at
+    /// the port it could not go out of.
+    private func traceDrop(_ ifindex: Int32, _ reason: SwitchDropReason) {
+        guard let (frame, ingress) = traced else { return }
+        let dir = ifindex == ingress ? BT_DIR_RX.rawValue : BT_DIR_TX.rawValue
+        runTrace(frame.data, frame.len, ifindex: ifindex, dir: dir, reason: reason.rawValue)
+    }
+
+    private func runTrace(_ data: UnsafePointer<UInt8>, _ length: UInt32, ifindex: Int32, dir: UInt32, reason: UInt32) {
+        if bt_sw_trace_run(traceProgramFD, UInt32(bitPattern: ifindex), dir, reason, data, length) != 0 {
+            traceConfig?.pointee.user_lost &+= 1  // never silent: the tracer adds it to bt_lost
+        }
+    }
+
+    /// A tracer that was SIGKILLed cannot turn events off: the switch does, so that it
+    /// costs nothing again within a second.
+    private func endOrphanedTrace() {
+        guard let trace = traceConfig, trace.pointee.config.events != 0 else { return }
+        let owner = Int32(bitPattern: trace.pointee.owner_pid)
+        if owner == 0 || (kill(owner, 0) != 0 && errno == ESRCH) {
+            trace.pointee.config.events = 0
+            log("the tracer (pid \(owner)) is gone; trace events off")
+        }
+    }
+
     /// Detaches every port, closes the sockets and removes the pins. Idempotent.
     public func close() {
         for port in ports { port.close() }
@@ -379,6 +435,9 @@ public final class Switch {
             pinned = false
         }
         maps = nil
+        if let traceConfig { traceMap?.unmapValue(traceConfig) }
+        traceConfig = nil
+        tracing = false
         object = nil
     }
 

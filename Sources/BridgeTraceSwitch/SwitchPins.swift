@@ -13,7 +13,11 @@ public enum SwitchPins {
     static let maps = [
         "bt_sw_ports", "bt_sw_fdb", "bt_sw_info", "bt_sw_drops", "bt_sw_stats", "bt_sw_utx", "bt_sw_uvlan",
         "bt_sw_udrops", "bt_counters", "bt_counters_big", "bt_vlan_slots", "bt_vlan_frames",
+        "bt_events", "bt_lost", "bt_trace_stats",
     ]
+    /// The trace config (.data.bt_sw_trace), pinned as BT_SW_TRACE_PIN: `trace NAME` writes it.
+    static let traceMap = BT_SW_TRACE_MAP
+    static let tracePin = BT_SW_TRACE_PIN
     static let program = "prog"
 
     public static func directory(_ name: String) -> String { "\(root)/\(name)" }

@@ -1,3 +1,5 @@
+import BridgeTraceCore
+
 /// The switch's VLAN rules, the same ones bpf/switch.bpf.c applies in the kernel: which
 /// VLAN a received frame is in, how it leaves a port, and which ports a flood reaches.
 public enum VLANRules {

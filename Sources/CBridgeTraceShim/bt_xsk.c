@@ -238,3 +238,14 @@ int bt_xsk_stats(const struct bt_xsk *x, struct bt_xsk_stats *out)
 	out->tx_invalid = st.tx_invalid_descs;
 	return 0;
 }
+
+const uint8_t *bt_xsk_tx_last(struct bt_xsk *x, uint32_t *len)
+{
+	const struct xdp_desc *d;
+
+	if (!x->tx_queued)
+		return NULL;
+	d = xsk_ring_prod__tx_desc(&x->tx, x->tx.cached_prod - 1);
+	*len = d->len;
+	return xsk_umem__get_data(x->area, d->addr);
+}

@@ -1,3 +1,4 @@
+import BridgeTraceCore
 import BridgeTraceKernel
 import BridgeTraceSwitch
 import CBridgeTraceABI

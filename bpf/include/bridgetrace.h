@@ -125,7 +125,8 @@ struct bt_frame_event {
 	__u16 vlan_offload_tci;  /* tag the stack moved into skb metadata (tc only) */
 	__u16 vlan_offload_tpid; /* its TPID (0x8100/0x88a8), host order; 0 = none */
 	__u8 dhcp_msg_type;      /* DHCP option 53, read in the kernel: it lies past any snaplen */
-	__u8 pad[3];
+	__u8 drop_reason;        /* kind BT_KIND_DROP (a switch's): enum bt_sw_drop */
+	__u8 pad[2];
 	__u8 data[BT_SNAPLEN_MAX];
 };
 
@@ -383,6 +384,35 @@ struct bt_sw_meta {
 	__u16 vlan;    /* the frame's VLAN inside the switch */
 	__u8 counter;  /* enum bt_counter class (for tx counting, same classify code) */
 	__u8 tagged;   /* the frame carries an in-band 802.1Q tag now */
+};
+
+/* ---- Tracing a running switch (trace NAME / diagnose NAME) ---- */
+
+/*
+ * A switch's programs cannot be reloaded for a tracer, so its event config is not .rodata:
+ * it lives in the switch's .data.bt_sw_trace section (an array map of one value, pinned as
+ * BT_SW_TRACE_PIN), which `trace NAME` writes when it starts and clears when it stops.
+ * config.events == 0 is the one load and branch the switch pays while nobody traces.
+ * Events go to the switch's own bt_events ring buffer (pinned too), in the bridge tracer's
+ * record format; failed reservations count in its bt_lost.
+ */
+#define BT_SW_TRACE_PIN "trace"
+#define BT_SW_TRACE_MAP ".data.bt_sw_trace"
+
+struct bt_sw_trace {
+	struct bt_trace_config config; /* the bridge tracer's pre-filter, kinds and snaplen */
+	__u32 sample_every;   /* --sample N; 0 or 1 = every event */
+	__u32 wakeup_events;  /* as bt_wakeup_events: 0 wakes the reader on every event */
+	__u32 owner_pid;      /* the tracer; the switch turns events off when it is gone */
+	__u32 user_lost;      /* events of the switch's userspace it could not hand over */
+};
+
+/* XDP metadata in front of a frame the switch's userspace hands to bt_sw_trace_user
+ * (BPF_PROG_TEST_RUN, ingress_ifindex = the port): a frame it sent with AF_XDP TX
+ * (reason 0, dir tx) or one it dropped (reason, dir as seen from the switch). */
+struct bt_sw_trace_meta {
+	__u32 reason; /* enum bt_sw_drop; 0 = the frame was sent */
+	__u32 dir;    /* enum bt_dir */
 };
 
 #endif /* BRIDGETRACE_H */

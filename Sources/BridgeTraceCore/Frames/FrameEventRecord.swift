@@ -14,6 +14,7 @@ public enum FrameEventRecord {
     static let tciOffset = MemoryLayout<bt_frame_event>.offset(of: \.vlan_offload_tci)!
     static let tpidOffset = MemoryLayout<bt_frame_event>.offset(of: \.vlan_offload_tpid)!
     static let dhcpTypeOffset = MemoryLayout<bt_frame_event>.offset(of: \.dhcp_msg_type)!
+    static let dropReasonOffset = MemoryLayout<bt_frame_event>.offset(of: \.drop_reason)!
     static let dataOffset = MemoryLayout<bt_frame_event>.offset(of: \.data)!
 
     /// The ifindex of a record, to look up the port name before decoding the rest.
@@ -66,6 +67,13 @@ public enum FrameEventRecord {
     public static func event(from frame: CapturedFrame, raw: UnsafeRawBufferPointer) -> TraceEvent {
         var event = TraceEvent.make(frame)
         if let kind = EventKind(abiValue: UInt32(kind(raw))) { event.decoded.kind = kind }
+        if event.decoded.kind == .drop, raw.count >= dataOffset {
+            // Only a switch emits drop events into this ring: its reasons (enum bt_sw_drop).
+            let code = UInt32(raw.load(fromByteOffset: dropReasonOffset, as: UInt8.self))
+            let reason = SwitchDropReason(rawValue: code)
+            event.dropReason = reason?.name ?? "SWITCH_DROP_\(code)"
+            event.dropLocation = reason?.location ?? "bridgetrace switch"
+        }
         if event.decoded.dhcp != nil, event.decoded.dhcp?.messageType == nil, let type = dhcpMessageType(raw) {
             event.decoded.dhcp?.messageType = DHCPMessageType(rawValue: type)
         }

@@ -2,6 +2,9 @@
 public struct TraceEvent: Sendable, Equatable {
     public var frame: CapturedFrame
     public var decoded: DecodedFrame
+    /// Kind `drop` (a switch's drop event): the reason name and where it happened.
+    public var dropReason: String?
+    public var dropLocation: String?
 
     public init(frame: CapturedFrame, decoded: DecodedFrame) {
         self.frame = frame

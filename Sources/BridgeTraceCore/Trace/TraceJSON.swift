@@ -96,6 +96,12 @@ public enum TraceJSON {
         writeDHCP(decoded.dhcp, to: &out)
         out.key("truncated")
         out.bool(decoded.truncated)
+        if let reason = event.dropReason {
+            out.key("reason")
+            out.string(reason)
+            out.key("location")
+            out.string(event.dropLocation ?? "")
+        }
         out.endObject()
     }
 

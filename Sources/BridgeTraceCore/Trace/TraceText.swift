@@ -24,6 +24,13 @@ public enum TraceText {
         out.append(UInt8(ascii: " "))
         out.appendASCII(event.frame.direction == .rx ? "rx" : "tx")
         out.append(UInt8(ascii: " "))
+        if let reason = event.dropReason {
+            out.appendASCII("DROP ")
+            out.appendUTF8(reason)
+            out.appendASCII(" at ")
+            out.appendUTF8(event.dropLocation ?? "?")
+            out.appendASCII(": ")
+        }
         appendSummary(event.decoded, length: event.frame.length, to: &out)
     }
 

@@ -5,3 +5,4 @@
 #include "bt_netlink_bridge.h"
 #include "bt_bench.h"
 #include "bt_xsk.h"
+#include "bt_sw_trace.h"

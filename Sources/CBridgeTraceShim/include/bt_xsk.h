@@ -46,3 +46,7 @@ void bt_xsk_tx_flush(struct bt_xsk *xsk);
 uint32_t bt_xsk_tx_outstanding(const struct bt_xsk *xsk);
 
 int bt_xsk_stats(const struct bt_xsk *xsk, struct bt_xsk_stats *out);
+
+/* The frame the last successful bt_xsk_tx_copy queued, as it goes on the wire (tag
+ * rewritten), until bt_xsk_tx_flush; NULL when none is queued. For trace events. */
+const uint8_t *bt_xsk_tx_last(struct bt_xsk *xsk, uint32_t *len);
