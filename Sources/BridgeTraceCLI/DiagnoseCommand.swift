@@ -2,6 +2,7 @@ import ArgumentParser
 import BridgeTraceCore
 import BridgeTraceKernel
 import BridgeTraceLab
+import BridgeTraceSwitch
 import CBridgeTraceABI
 import Foundation
 import Synchronization
@@ -46,9 +47,21 @@ struct DiagnoseCommand: ParsableCommand {
 
     func run() throws {
         let bridge = watch.bridge!
-        try watch.prepare()
+        let switchName = SwitchWatch.switchName(watch)
+        if switchName != nil && probe {
+            throw UserError("--probe sends from the bridge's own interface; switch \(bridge) has none: probe from a host behind one of its ports instead")
+        }
+        if let switchName { try SwitchWatch.enter(switchName, watch: watch) } else { try watch.prepare() }
         StopSignals.install()
-        let stateBefore = try BridgeStateReader.read(bridgeName: bridge)
+        // A switch: its own events, FDB and port table (nothing attached, no netlink bridge).
+        let switchSource = try switchName.map { try SwitchWatch.traceSource($0, watch: watch) }
+        defer { switchSource?.close() }
+        let readState = { () throws -> BridgeState in
+            guard let switchSource else { return try BridgeStateReader.read(bridgeName: bridge) }
+            return switchSource.snapshot.bridgeState(links: try NetlinkLinks.dump())
+        }
+        let stateBefore = try readState()
+        let switchDropsBefore = switchSource?.snapshot.dropCounts ?? []
 
         var config = bt_trace_config()
         config.events = 1
@@ -56,14 +69,16 @@ struct DiagnoseCommand: ParsableCommand {
         config.kinds = TraceKinds.defaultMask(all: false)
         // Drops are evidence, not a requirement: a kernel without the drop tracepoint still
         // gets a diagnosis from frames and state, and is told what it is missing.
-        let session = try WatchSession(request: watch.request, events: EventOptions(config: config),
-                                       drops: DropOptions(events: true, required: false))
+        let watchSession = try switchSource == nil
+            ? WatchSession(request: watch.request, events: EventOptions(config: config),
+                           drops: DropOptions(events: true, required: false)) : nil
+        let session: TraceEventSource = switchSource ?? watchSession!
         defer { session.close() }
-        watch.announce(session)
+        watchSession.map(watch.announce)
         let collector = EventCollector(ports: session.portNames)
-        let reader = try RingBufferReader(object: session.object) { collector.add($0) }
+        let reader = try session.reader(config: config, sampleEvery: 1) { collector.add($0) }
         let drain = DrainThread(reader: reader) { false }
-        let dropDrain = try session.drops.map { tracer in
+        let dropDrain = try watchSession?.drops.map { tracer in
             DrainThread(reader: try tracer.eventReader { raw in collector.addDrop(raw, tracer: tracer) }) { false }
         }
         try watch.signalReady()
@@ -83,21 +98,29 @@ struct DiagnoseCommand: ParsableCommand {
         }
         // The kernel's exact drop counts, then stop the drop events: under a flood the
         // reader may never catch up with a producer that keeps going.
-        let kernelDropCounts = (try? session.dropCounts()) ?? []
-        for ifindex in session.portNames.keys { session.drops?.unwatch(ifindex: ifindex) }
+        let kernelDropCounts = (try? watchSession?.dropCounts()) ?? []
+        for ifindex in session.portNames.keys { watchSession?.drops?.unwatch(ifindex: ifindex) }
         drain.stop()
         dropDrain?.stop()
         if let error = drain.error ?? dropDrain?.error { throw error }
-        let stateAfter = try BridgeStateReader.read(bridgeName: bridge)
+        try switchSource?.refresh()
+        // The switch's counted drops during the watch (those it had no event for: FDB_FULL,
+        // XSK_RX_RING_FULL, lost events), like the kernel's drop counts on a bridge.
+        let switchDrops = (switchSource?.snapshot.dropCounts ?? []).compactMap { after -> DropCount? in
+            var delta = after
+            delta.count -= switchDropsBefore.first { $0.ifindex == after.ifindex && $0.reason == after.reason }?.count ?? 0
+            return delta.count > 0 ? delta : nil
+        }
+        let stateAfter = try readState()
         let elapsed = Date().timeIntervalSince(start)
         let events = collector.events
         let drops = collector.drops
 
-        let lost = try session.lostEvents() + (session.drops?.lostEvents() ?? 0)
+        let lost = try session.lostEvents() + (watchSession?.drops?.lostEvents() ?? 0)
         let input = DiagnosisInput(bridge: bridge, durationSeconds: elapsed, events: events, drops: drops,
                                    stateBefore: stateBefore, stateAfter: stateAfter, probeTarget: host,
                                    lostEvents: lost, collectorOverflow: collector.overflow,
-                                   countedDrops: EventCollector.notKept(kernelDropCounts, kept: drops))
+                                   countedDrops: EventCollector.notKept(kernelDropCounts + switchDrops, kept: drops))
         if let record { try writeRecording(input, to: record) }
         let findings = DiagnosisEngine.diagnose(input)
         if json {
@@ -167,6 +190,15 @@ final class EventCollector: @unchecked Sendable {
         guard let ifindex = FrameEventRecord.ifindex(raw) else { return }
         let port = state.withLock { $0.ports[ifindex] } ?? "if\(ifindex)"
         guard let event = FrameEventRecord.event(raw, port: port) else { return }
+        // A switch's drop events arrive in the frame ring: they are drops for the rules.
+        if let reason = event.dropReason {
+            let drop = DropRecord(monotonicNs: event.frame.monotonicNs, ifindex: ifindex, port: port, reason: reason,
+                                  location: event.dropLocation ?? "", length: event.frame.length, bytes: event.frame.bytes)
+            state.withLock {
+                if $0.drops.count < EventCollector.limit { $0.drops.append(drop) } else { $0.overflow += 1 }
+            }
+            return
+        }
         state.withLock {
             if $0.events.count < EventCollector.limit { $0.events.append(event) } else { $0.overflow += 1 }
         }

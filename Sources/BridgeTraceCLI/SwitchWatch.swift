@@ -63,13 +63,7 @@ enum SwitchWatch {
         var previous: DropsSnapshot?
         try every.everyInterval { now, elapsed in
             let state = try SwitchState.read(name: name, netns: netns)
-            var counts: [DropCount] = []
-            for port in state.ports {
-                for (reason, count) in (state.drops[port.ifindex] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    let location = SwitchDropReason.allCases.first { $0.name == reason }?.location ?? "bridgetrace switch"
-                    counts.append(DropCount(port: port.name, ifindex: port.ifindex, reason: reason, location: location, count: count))
-                }
-            }
+            var counts = state.dropCounts
             let names = Dictionary(uniqueKeysWithValues: state.ports.map { ($0.ifindex, $0.name) })
             counts += (try kernel?.counts(portNames: names)) ?? []
             let snapshot = DropsSnapshot(time: now.timeIntervalSince1970, bridge: name, netns: netns, drops: counts,

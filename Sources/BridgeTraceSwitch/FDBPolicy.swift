@@ -23,7 +23,7 @@ public struct FDBEntry: Sendable, Equatable {
     public var macText: String { mac.map { hex2($0) }.joined(separator: ":") }
 }
 
-private func hex2(_ byte: UInt8) -> String {
+func hex2(_ byte: UInt8) -> String {
     let digits = Array("0123456789abcdef")
     return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
 }

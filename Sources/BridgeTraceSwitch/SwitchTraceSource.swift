@@ -98,6 +98,9 @@ public final class SwitchTraceSource {
         var trace = bt_sw_trace()
         trace.config = config
         trace.config.events = 1
+        // The switch's drops are its events too (a bridge's come from the drop tracer);
+        // the libpcap filter in userspace still applies to their bytes.
+        trace.config.kinds |= 1 << BT_KIND_DROP.rawValue
         trace.sample_every = sampleEvery
         trace.wakeup_events = EventOptions(config: config, ringBufferBytes: ringBufferBytes).wakeupEventsPerCPU
         trace.owner_pid = UInt32(bitPattern: getpid())

@@ -25,6 +25,11 @@ public enum SwitchDropReason: UInt32, CaseIterable, Sendable {
         }
     }
 
+    /// The reason with this name ("VLAN_NOT_ALLOWED"), if it is one of the switch's.
+    public static func named(_ name: String) -> SwitchDropReason? {
+        allCases.first { $0.name == name }
+    }
+
     /// Where a drop happened, for `drops`' location column: the switch, not a kernel symbol.
     public var location: String {
         switch self {

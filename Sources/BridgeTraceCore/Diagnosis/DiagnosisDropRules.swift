@@ -55,7 +55,9 @@ enum DiagnosisDropRules {
 
     static func apply(_ ctx: DiagnosisContext, _ findings: inout DiagnosisFindingSet) {
         for group in groups(ctx) where !benignReasons.contains(group.reason) && !isCongestionOfBulk(group) {
-            if isNetfilter(group) {
+            if let reason = DiagnosisSwitchDropRule.reason(of: group) {
+                DiagnosisSwitchDropRule.apply(ctx, group, reason, &findings)
+            } else if isNetfilter(group) {
                 netfilter(ctx, group, &findings)
             } else if group.reason == "BRIDGE_INGRESS_STP_STATE" {
                 stpIngress(ctx, group, &findings)
