@@ -19,7 +19,15 @@ import Testing
         #expect(MemoryLayout<bt_sw_meta>.offset(of: \.vlan) == 4)
         #expect(MemoryLayout<bt_sw_meta>.offset(of: \.counter) == 6)
         #expect(MemoryLayout<bt_sw_meta>.offset(of: \.tagged) == 7)
-        #expect(object.programNames == ["bt_sw_xdp"])
+        // bt_sw_trace_user: the switch's userspace runs its sent and dropped frames
+        // through it (BPF_PROG_TEST_RUN) while traced.
+        #expect(Set(object.programNames) == ["bt_sw_xdp", "bt_sw_trace_user"])
+        #expect(object.btfStructSize("bt_sw_trace") == MemoryLayout<bt_sw_trace>.size)
+        // The metadata bt_sw_trace_run puts in front of a frame (the kernel takes 4-byte
+        // multiples), and drop_reason took a byte of padding: the record is the tracer's.
+        #expect(MemoryLayout<bt_sw_trace_meta>.size == 8)
+        #expect(MemoryLayout<bt_frame_event>.offset(of: \.data) == 28)
+        #expect(MemoryLayout<bt_frame_event>.offset(of: \.drop_reason) == MemoryLayout<bt_frame_event>.offset(of: \.dhcp_msg_type)! + 1)
     }
 
     @Test func dropReasonsCoverTheABIEnum() {
