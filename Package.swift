@@ -55,11 +55,17 @@ let package = Package(
             name: "BridgeTracePcap",
             dependencies: ["BridgeTraceCore", "CLibPcap"]
         ),
+        // The one event pipeline: ring-buffer drains, records decoded once, the tcpdump
+        // filter, sinks (text, JSON lines, journeys, pcapng, diagnose's collector).
+        .target(
+            name: "BridgeTracePipeline",
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTracePcap"]
+        ),
         // `bridgetrace bench`: generator, receiver, devices under test, RFC 2544 search.
         .target(
             name: "BridgeTraceBench",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "CBridgeTraceShim", "CLibBPF",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePipeline", "CBridgeTraceShim", "CLibBPF",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -72,7 +78,7 @@ let package = Package(
         .target(
             name: "BridgeTraceExporter",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTracePipeline", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -87,7 +93,7 @@ let package = Package(
         .target(
             name: "BridgeTraceCLI",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap", "BridgeTraceBench",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap", "BridgeTracePipeline", "BridgeTraceBench",
                 "BridgeTraceExporter",
                 "BridgeTraceSwitch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -98,6 +104,7 @@ let package = Package(
         .testTarget(name: "BridgeTraceExporterTests", dependencies: ["BridgeTraceExporter", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTraceSwitchTests", dependencies: ["BridgeTraceSwitch", "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceABI"]),
         .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceCore"]),
+        .testTarget(name: "BridgeTracePipelineTests", dependencies: ["BridgeTracePipeline", "BridgeTracePcap", "BridgeTraceCore", "CBridgeTraceABI"]),
         .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceCore"]),
         .testTarget(
             name: "BridgeTraceKernelTests",

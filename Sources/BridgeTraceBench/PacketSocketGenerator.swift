@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceKernel
 import CBridgeTraceABI
 import CBridgeTraceShim
 import Foundation

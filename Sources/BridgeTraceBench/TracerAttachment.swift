@@ -1,6 +1,6 @@
 import BridgeTraceCore
 import BridgeTraceKernel
-import CBridgeTraceABI
+import BridgeTracePipeline
 import Foundation
 
 /// A tracer on the DUT's ports for the length of one trial. `counters` and `full` run
@@ -108,124 +108,42 @@ private final class SessionThread: @unchecked Sendable {
 
     private func body(bridge: Endpoint, events: Bool, rxHook: RxHookPolicy) {
         defer { finished.signal() }
-        guard let (session, drain, dropDrain) = attached(in: bridge, { () throws -> (WatchSession, EventDrain?, EventDrain?) in
+        guard let (session, pipeline) = attached(in: bridge, { () throws -> (WatchSession, EventPipeline?) in
             // The full tracer is what `diagnose` runs: every frame an event, and kernel
             // drops with their events, when this kernel can trace them.
             let session = try WatchSession(request: WatchRequest(bridge: bridge.interface, netns: bridge.namespace, rxHook: rxHook),
-                                           events: events ? Self.everyFrame : nil,
+                                           events: events ? EventOptions(trace: .everyFrame) : nil,
                                            drops: events ? DropOptions(events: true, required: false) : nil)
-            guard events else { return (session, nil, nil) }
-            let names = session.portNames
-            let renderer = EventRenderer(ports: names)
-            let drain = try EventDrain(reader: try RingBufferReader(object: session.object) { renderer.render($0) },
-                                       count: { renderer.count })
-            var dropDrain: EventDrain?
-            if let tracer = session.drops {
-                let dropCounter = DropRenderer(tracer: tracer, ports: names)
-                dropDrain = try EventDrain(reader: try tracer.eventReader { dropCounter.render($0) },
-                                           count: { dropCounter.count })
-            }
-            return (session, drain, dropDrain)
+            guard events else { return (session, nil) }
+            // Every frame rendered as `trace --json` renders it, and every drop decoded, then
+            // thrown away: the real command's output would go to a file or a pipe; the
+            // decoding and rendering are the CPU it costs.
+            let pipeline = EventPipeline(source: try EventSource(session: session),
+                                         sinks: [TraceOutputSink(format: .json, output: .discard, wallClockOffsetNs: 0)])
+            try pipeline.start()
+            return (session, pipeline)
         }) else { return }
         ready.signal()
         stopRequest.wait()
-        drain?.stop()
-        dropDrain?.stop()
+        pipeline?.stop()
         var parts: [String] = []
         if let snapshot = try? session.snapshot() {
             for port in snapshot.ports {
                 parts.append("\(port.port): rx \(port.rx[.frames]) tx \(port.tx[.frames]) (rx at \(port.rxHook.rawValue), tc via \(port.tcAttachment.rawValue))")
             }
-            if let drain { parts.append("\(drain.events) events rendered, \(snapshot.lostEvents) lost") }
+            if let pipeline { parts.append("\(pipeline.frames) events rendered, \(snapshot.lostEvents) lost") }
         }
-        if let dropDrain, let hook = session.drops?.hook {
-            parts.append("drops traced at \(hook.rawValue): \(dropDrain.events) drop events")
+        if let pipeline, let hook = session.drops?.hook {
+            parts.append("drops traced at \(hook.rawValue): \(pipeline.drops) drop events")
         }
         if let note = session.dropNote { parts.append(note) }
         session.close()
         summary = parts.joined(separator: ", ")
     }
 
-    /// `trace --all`: every frame is an event.
-    static var everyFrame: EventOptions {
-        var config = bt_trace_config()
-        config.events = 1
-        config.kinds = TraceKinds.defaultMask(all: true)
-        config.snaplen = UInt32(BT_SNAPLEN_DEFAULT)
-        return EventOptions(config: config)
-    }
-
     func stop() -> String {
         stopRequest.signal()
         finished.wait()
         return summary
-    }
-}
-
-/// Drains the ring buffer as `trace --json` does: decode, render, discard (the output of
-/// the real command would go to a file or a pipe; the rendering is the CPU it costs).
-private final class EventDrain: @unchecked Sendable {
-    private let reader: RingBufferReader
-    private let count: () -> Int
-    private let stopFlag = NSLock()
-    private var stopping = false
-    private let done = DispatchSemaphore(value: 0)
-    private(set) var events = 0
-
-    init(reader: RingBufferReader, count: @escaping () -> Int) throws {
-        self.reader = reader
-        self.count = count
-        let thread = Thread { [self] in drainUntilStopped() }
-        thread.name = "bench-drain"
-        thread.start()
-    }
-
-    private var isStopping: Bool { stopFlag.withLock { stopping } }
-
-    private func drainUntilStopped() {
-        while !isStopping { _ = try? reader.poll(timeoutMs: EventOptions.pollIntervalMs) }
-        _ = try? reader.poll(timeoutMs: 0)
-        events = count()
-        done.signal()
-    }
-
-    func stop() {
-        stopFlag.withLock { stopping = true }
-        done.wait()
-    }
-}
-
-/// Decodes drop records as `diagnose` does; used on its drain thread only.
-private final class DropRenderer: @unchecked Sendable {
-    private let tracer: DropTracer
-    private let ports: [Int32: String]
-    private(set) var count = 0
-
-    init(tracer: DropTracer, ports: [Int32: String]) {
-        self.tracer = tracer
-        self.ports = ports
-    }
-
-    func render(_ raw: UnsafeRawBufferPointer) {
-        if tracer.record(from: raw, portName: { [ports] in ports[$0] ?? "if\($0)" }) != nil { count += 1 }
-    }
-}
-
-/// Decodes and renders ring-buffer records; used on the drain thread only.
-private final class EventRenderer: @unchecked Sendable {
-    private let ports: [Int32: String]
-    private var buffer = TraceLineBuffer()
-    private(set) var count = 0
-
-    init(ports: [Int32: String]) {
-        self.ports = ports
-    }
-
-    func render(_ raw: UnsafeRawBufferPointer) {
-        guard let ifindex = FrameEventRecord.ifindex(raw),
-              let event = FrameEventRecord.event(raw, port: ports[ifindex] ?? "if\(ifindex)") else { return }
-        buffer.appendJSON(event, wallClockOffsetNs: 0)
-        count += 1
-        if buffer.count > 1 << 16 { buffer.removeAll() }
     }
 }

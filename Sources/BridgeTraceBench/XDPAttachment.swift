@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceKernel
 import CLibBPF
 import Foundation
 

@@ -34,12 +34,12 @@ struct CleanupCommand: ParsableCommand {
             }
         }
         for namespace in namespaces where namespace.map({ BenchNetwork.ownerPID(of: $0) == nil }) ?? true {
-            let result = try NamespaceThread.run(in: namespace) { @Sendable () throws -> [String] in
+            let result = Result { try NamespaceThread.run(in: namespace) { () throws -> [String] in
                 let lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
                 defer { withExtendedLifetime(lock) {} }
                 let links = try NetlinkLinks.dump()
                 return StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) })
-            }
+            } }
             let place = namespace.map { "netns \($0)" } ?? "current netns"
             switch result {
             case .success(let removed):

@@ -2,10 +2,9 @@ import ArgumentParser
 import BridgeTraceCore
 import BridgeTraceKernel
 import BridgeTraceLab
+import BridgeTracePipeline
 import BridgeTraceSwitch
-import CBridgeTraceABI
 import Foundation
-import Synchronization
 
 struct DiagnoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,24 +62,18 @@ struct DiagnoseCommand: ParsableCommand {
         let stateBefore = try readState()
         let switchDropsBefore = switchSource?.snapshot.dropCounts ?? []
 
-        var config = bt_trace_config()
-        config.events = 1
-        config.snaplen = UInt32(BT_SNAPLEN_DEFAULT)
-        config.kinds = TraceKinds.defaultMask(all: false)
         // Drops are evidence, not a requirement: a kernel without the drop tracepoint still
         // gets a diagnosis from frames and state, and is told what it is missing.
-        let watchSession = try switchSource == nil
-            ? WatchSession(request: watch.request, events: EventOptions(config: config),
-                           drops: DropOptions(events: true, required: false)) : nil
-        let session: TraceEventSource = switchSource ?? watchSession!
-        defer { session.close() }
-        watchSession.map(watch.announce)
-        let collector = EventCollector(ports: session.portNames)
-        let reader = try session.reader(config: config, sampleEvery: 1) { collector.add($0) }
-        let drain = DrainThread(reader: reader) { false }
-        let dropDrain = try watchSession?.drops.map { tracer in
-            DrainThread(reader: try tracer.eventReader { raw in collector.addDrop(raw, tracer: tracer) }) { false }
-        }
+        let session = try switchSource != nil ? nil
+            : WatchSession(request: watch.request, events: EventOptions(trace: .outage),
+                           drops: DropOptions(events: true, required: false))
+        defer { session?.close() }
+        session.map(watch.announce)
+        let collector = EventCollector()
+        let source = try switchSource.map(EventSource.init(switchTrace:)) ?? EventSource(session: session!)
+        let pipeline = EventPipeline(source: source, sinks: [collector])
+        try switchSource?.enable(trace: .outage, sampleEvery: 1)
+        try pipeline.start()
         try watch.signalReady()
 
         let start = Date()
@@ -91,18 +84,17 @@ struct DiagnoseCommand: ParsableCommand {
         while !StopSignals.stopRequested && Date() < end {
             StopSignals.sleep(until: min(nextRefresh, end))
             if Date() >= nextRefresh {
-                _ = try session.refresh()
-                collector.updatePorts(session.portNames)
+                _ = try session?.refresh() ?? switchSource?.refresh()
+                pipeline.refreshPorts()
                 nextRefresh = nextRefresh.addingTimeInterval(1)
             }
         }
         // The kernel's exact drop counts, then stop the drop events: under a flood the
         // reader may never catch up with a producer that keeps going.
-        let kernelDropCounts = (try? watchSession?.dropCounts()) ?? []
-        for ifindex in session.portNames.keys { watchSession?.drops?.unwatch(ifindex: ifindex) }
-        drain.stop()
-        dropDrain?.stop()
-        if let error = drain.error ?? dropDrain?.error { throw error }
+        let kernelDropCounts = (try? session?.dropCounts()) ?? []
+        for ifindex in session?.portNames.keys ?? [:].keys { session?.drops?.unwatch(ifindex: ifindex) }
+        pipeline.stop()
+        if let error = pipeline.error { throw error }
         try switchSource?.refresh()
         // The switch's counted drops during the watch (those it had no event for: FDB_FULL,
         // XSK_RX_RING_FULL, lost events), like the kernel's drop counts on a bridge.
@@ -116,7 +108,7 @@ struct DiagnoseCommand: ParsableCommand {
         let events = collector.events
         let drops = collector.drops
 
-        let lost = try session.lostEvents() + (watchSession?.drops?.lostEvents() ?? 0)
+        let lost = try pipeline.source.lostEvents()
         let input = DiagnosisInput(bridge: bridge, durationSeconds: elapsed, events: events, drops: drops,
                                    stateBefore: stateBefore, stateAfter: stateAfter, probeTarget: host,
                                    lostEvents: lost, collectorOverflow: collector.overflow,
@@ -132,7 +124,8 @@ struct DiagnoseCommand: ParsableCommand {
                                                         frames: events.count, drops: input.dropTotal, lostEvents: lost,
                                                         collectorOverflow: input.collectorOverflow))
         }
-        session.close()
+        session?.close()
+        switchSource?.close()
         if !findings.isEmpty { throw ExitCode(1) }
     }
 }
@@ -153,109 +146,6 @@ extension DiagnoseCommand {
             }
         }
         try handle.write(contentsOf: Data(chunk.utf8))
-    }
-}
-
-/// Collects decoded events from the drain threads, bounded so a flood cannot eat memory
-/// or outrun the reader. Drops of frames the rules do not follow (not ARP, ICMP, DHCP or
-/// tagged: background UDP dropped by a fault, often hundreds of thousands a second) are
-/// kept one by one only up to `perKeyBudget` per (port, reason, location); past that they
-/// are skipped before any decoding, so the reader keeps up with the kernel. The kernel's
-/// drop counts (exact, lost events included) say how many there were.
-final class EventCollector: @unchecked Sendable {
-    static let limit = 1_000_000
-    static let perKeyBudget = 1_000
-
-    struct DropKey: Hashable { var ifindex: UInt32; var reason: UInt32; var location: UInt64 }
-
-    private struct State {
-        var events: [TraceEvent] = []
-        var drops: [DropRecord] = []
-        var ports: [Int32: String] = [:]
-        var overflow = 0
-        var kept: [DropKey: Int] = [:]
-    }
-
-    private let state = Mutex<State>(State())
-
-    init(ports: [Int32: String]) {
-        state.withLock { $0.ports = ports }
-    }
-
-    func updatePorts(_ ports: [Int32: String]) {
-        state.withLock { $0.ports = ports }
-    }
-
-    func add(_ raw: UnsafeRawBufferPointer) {
-        guard let ifindex = FrameEventRecord.ifindex(raw) else { return }
-        let port = state.withLock { $0.ports[ifindex] } ?? "if\(ifindex)"
-        guard let event = FrameEventRecord.event(raw, port: port) else { return }
-        // A switch's drop events arrive in the frame ring: they are drops for the rules.
-        if let reason = event.dropReason {
-            let drop = DropRecord(monotonicNs: event.frame.monotonicNs, ifindex: ifindex, port: port, reason: reason,
-                                  location: event.dropLocation ?? "", length: event.frame.length, bytes: event.frame.bytes)
-            state.withLock {
-                if $0.drops.count < EventCollector.limit { $0.drops.append(drop) } else { $0.overflow += 1 }
-            }
-            return
-        }
-        state.withLock {
-            if $0.events.count < EventCollector.limit { $0.events.append(event) } else { $0.overflow += 1 }
-        }
-    }
-
-    func addDrop(_ raw: UnsafeRawBufferPointer, tracer: DropTracer) {
-        guard raw.count >= MemoryLayout<bt_drop_event>.size else { return }
-        let event = raw.loadUnaligned(as: bt_drop_event.self)
-        let key = DropKey(ifindex: event.ifindex, reason: event.reason, location: event.location)
-        let followed = Self.isFollowedKind(raw, caplen: Int(event.caplen))
-        let keep: Bool = state.withLock {
-            if !followed, $0.kept[key, default: 0] >= EventCollector.perKeyBudget { return false }
-            $0.kept[key, default: 0] += 1
-            return true
-        }
-        guard keep else { return }
-        let ports = state.withLock { $0.ports }
-        guard let record = tracer.record(from: raw, portName: { ports[$0] ?? "if\($0)" }) else { return }
-        state.withLock {
-            if $0.drops.count < EventCollector.limit { $0.drops.append(record) } else { $0.overflow += 1 }
-        }
-    }
-
-    /// ARP, 802.1Q/802.1ad, ICMP and DHCP (UDP 67/68): what the rules follow frame by frame.
-    static func isFollowedKind(_ raw: UnsafeRawBufferPointer, caplen: Int) -> Bool {
-        let data = MemoryLayout<bt_drop_event>.offset(of: \bt_drop_event.data)!
-        let length = min(caplen, Int(BT_DROP_SNAPLEN), raw.count - data)
-        guard length >= 14 else { return true }
-        let byte = { (offset: Int) -> Int in Int(raw[data + offset]) }
-        let etherType = byte(12) << 8 | byte(13)
-        guard etherType == 0x0800 else { return etherType != 0x86dd }
-        guard length >= 14 + 20 else { return true }
-        let proto = byte(23)
-        if proto == 1 { return true }
-        guard proto == 17 else { return false }
-        let ihl = (byte(14) & 0x0f) * 4
-        guard length >= 14 + ihl + 4 else { return true }
-        let sport = byte(14 + ihl) << 8 | byte(15 + ihl), dport = byte(16 + ihl) << 8 | byte(17 + ihl)
-        return [67, 68].contains(sport) || [67, 68].contains(dport)
-    }
-
-    var events: [TraceEvent] { state.withLock { $0.events } }
-    var drops: [DropRecord] { state.withLock { $0.drops } }
-    /// Events and drops received past the limit, and not kept.
-    var overflow: UInt64 { UInt64(state.withLock { $0.overflow }) }
-    /// The kernel's drop counts less the drops kept one by one, per (port, reason,
-    /// location): drops past the budget and drop events the ring buffer lost.
-    static func notKept(_ counts: [DropCount], kept: [DropRecord]) -> [DropCount] {
-        var keptCounts: [String: UInt64] = [:]
-        for drop in kept { keptCounts[drop.port + "\u{0}" + drop.reason + "\u{0}" + drop.location, default: 0] += 1 }
-        return counts.compactMap { count in
-            let have = keptCounts[count.port + "\u{0}" + count.reason + "\u{0}" + count.location] ?? 0
-            guard count.count > have else { return nil }
-            var rest = count
-            rest.count -= have
-            return rest
-        }
     }
 }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BridgeTraceCore
-
+import BridgeTracePipeline
 import Foundation
 
 /// Runs the CLI. Operator-facing errors print one line and exit 2; argument errors keep
@@ -40,19 +40,5 @@ func writeStandardOutput(_ text: String) -> Bool {
 }
 
 func writeStandardOutput(bytes all: [UInt8]) -> Bool {
-    all.withUnsafeBufferPointer { writeStandardOutput(buffer: $0) }
-}
-
-/// Writes all of `buffer` (retrying short writes and EINTR); false on an error.
-func writeStandardOutput(buffer: UnsafeBufferPointer<UInt8>) -> Bool {
-    var offset = 0
-    while offset < buffer.count {
-        let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-        if written < 0 {
-            if errno == EINTR { continue }
-            return false
-        }
-        offset += written
-    }
-    return true
+    all.withUnsafeBufferPointer { FileOutput.writeAll(STDOUT_FILENO, $0) }
 }

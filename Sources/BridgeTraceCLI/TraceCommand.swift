@@ -2,9 +2,9 @@ import ArgumentParser
 import BridgeTraceCore
 import BridgeTraceKernel
 import BridgeTracePcap
+import BridgeTracePipeline
 import CBridgeTraceABI
 import Foundation
-import Synchronization
 
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,69 +80,68 @@ struct TraceCommand: ParsableCommand {
         StopSignals.install()
         let pcapng = try write.map { try PcapngFile(path: $0, snaplen: snaplen) }
 
-        var config = bt_trace_config()
-        config.events = 1
-        config.snaplen = UInt32(snaplen)
-        // Without a filter, trace shows what bridge outages are about (ARP, ICMP, DHCP,
-        // VLAN). An explicit filter is taken at its word, as tcpdump would: every kind,
-        // narrowed in the kernel by what the pre-filter can prove.
-        let defaultKinds = TraceKinds.defaultMask(all: all || !expression.isEmpty)
-        TracePrefilter.derive(from: expression).apply(to: &config, defaultKinds: defaultKinds)
-
+        let trace = TraceConfiguration.trace(filter: expression, all: all, snaplen: snaplen)
         // A switch's own programs emit its events; on a bridge, ours are attached to its ports.
-        let session: TraceEventSource = try switchName.map { try SwitchWatch.traceSource($0, watch: watch) }
-            ?? WatchSession(request: watch.request,
-                            events: EventOptions(config: config, ringBufferBytes: UInt32(bufferSize * 1024),
-                                                 sampleEvery: UInt32(sample ?? 1)))
-        defer { session.close() }
-        (session as? WatchSession).map(watch.announce)
-        // The bridge's own MACs tell a frame for the host ("local") from one that vanished.
-        let journeyConfiguration = switchName == nil ? watch.bridge.flatMap { try? BridgeStateReader.read(bridgeName: $0) }
-            .map { JourneyTracker.Configuration(state: $0) } ?? .init() : .init()
+        let switchSource = try switchName.map { try SwitchWatch.traceSource($0, watch: watch) }
+        defer { switchSource?.close() }
+        let session = try switchSource != nil ? nil
+            : WatchSession(request: watch.request,
+                           events: EventOptions(trace: trace, ringBufferBytes: UInt32(bufferSize * 1024),
+                                                sampleEvery: UInt32(sample ?? 1)))
+        defer { session?.close() }
+        session.map(watch.announce)
         // -w writes the file; it prints too with --print, and with --json (JSON lines) too:
         // an option the operator gave is never ignored.
         let printed = write == nil || print || json
-        let format: TracePipeline.Format? = printed ? (json ? .json : journey ? .journey : .text) : nil
-        let pipeline = TracePipeline(format: format, filter: packetFilter,
-                                     pcapng: pcapng, limit: count, ports: session.portNames,
-                                     journeyConfiguration: journeyConfiguration)
-        let reader = try session.reader(config: config, sampleEvery: UInt32(sample ?? 1)) { pipeline.handle($0) }
-        let drain = DrainThread(reader: reader) {
-            pipeline.flush()
-            return pipeline.limitReached || pipeline.writeFailed
+        var sinks: [EventSink] = pcapng.map { [PcapngSink(file: $0)] } ?? []
+        if printed {
+            // The bridge's own MACs tell a frame for the host ("local") from one that vanished.
+            let format: TraceOutputSink.Format = json ? .json : !journey ? .text
+                : .journey(watch.bridge.flatMap { switchName == nil ? try? BridgeStateReader.read(bridgeName: $0) : nil }
+                    .map { JourneyTracker.Configuration(state: $0) } ?? .init())
+            sinks.append(TraceOutputSink(format: format))
         }
+        let source = try switchSource.map(EventSource.init(switchTrace:)) ?? EventSource(session: session!)
+        let pipeline = EventPipeline(source: source, sinks: sinks, filter: packetFilter, limit: count)
+        try switchSource?.enable(trace: trace, sampleEvery: UInt32(sample ?? 1))
+        try pipeline.start()
         try watch.signalReady()
 
         if let write, printed { writeStandardError("bridgetrace: writing \(write) and printing \(json ? "JSON lines" : "text")") }
 
         let end = duration.map { Date().addingTimeInterval($0) }
-        var reportedLost: UInt64 = 0
+        var lost = LostEventWarning()
         var nextRefresh = Date().addingTimeInterval(1)
-        while !StopSignals.stopRequested && !drain.finished {
+        while !StopSignals.stopRequested && !pipeline.finished {
             if let end, Date() >= end { break }
             StopSignals.sleep(until: min(Date().addingTimeInterval(0.1), end ?? .distantFuture))
             if Date() >= nextRefresh {
-                for change in try session.refresh() { writeStandardError("bridgetrace: \(change)") }
-                pipeline.updatePorts(session.portNames)
+                for change in try session?.refresh() ?? switchSource?.refresh() ?? [] {
+                    writeStandardError("bridgetrace: \(change)")
+                }
+                pipeline.refreshPorts()
                 nextRefresh = Date().addingTimeInterval(1)
             }
-            let lost = try session.lostEvents()
-            if lost > reportedLost {
-                writeStandardError("bridgetrace: warning: \(lost - reportedLost) event(s) lost, \(lost) in all: the ring buffer was full (try a larger -B or a narrower filter)")
-                reportedLost = lost
-            }
+            try lost.check(pipeline.source)
         }
-        drain.stop()
-        pipeline.flush(final: true)
-        let lost = try session.lostEvents()
-        if lost > reportedLost {
-            writeStandardError("bridgetrace: warning: \(lost - reportedLost) event(s) lost, \(lost) in all: the ring buffer was full (try a larger -B or a narrower filter)")
-        }
-        pcapng?.close()
-        let sampled = sample.map { _ in (try? session.sampledOutEvents()) ?? 0 }
-        writeStandardError("bridgetrace: \(pipeline.summary), \(lost) lost"
+        pipeline.stop()
+        try lost.check(pipeline.source)
+        let sampled = sample.map { _ in (try? pipeline.source.sampledOutEvents()) ?? 0 }
+        writeStandardError("bridgetrace: \(pipeline.summary), \(lost.reported) lost"
                            + (sampled.map { ", \($0) skipped by --sample \(sample ?? 1)" } ?? ""))
-        if let error = drain.error { throw error }
-        if pipeline.writeFailed && pcapng != nil { throw UserError("writing \(write ?? "") failed: is the disk full?") }
+        if let error = pipeline.error { throw error }
+        if pipeline.sinkFailed && pcapng != nil { throw UserError("writing \(write ?? "") failed: is the disk full?") }
+    }
+}
+
+/// Warns once per increase of the events the kernel could not queue.
+private struct LostEventWarning {
+    private(set) var reported: UInt64 = 0
+
+    mutating func check(_ source: EventSource) throws {
+        let lost = try source.lostEvents()
+        guard lost > reported else { return }
+        writeStandardError("bridgetrace: warning: \(lost - reported) event(s) lost, \(lost) in all: the ring buffer was full (try a larger -B or a narrower filter)")
+        reported = lost
     }
 }

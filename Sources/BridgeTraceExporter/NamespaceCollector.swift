@@ -1,6 +1,6 @@
 import BridgeTraceCore
 import BridgeTraceKernel
-import CBridgeTraceABI
+import BridgeTracePipeline
 import Foundation
 import Synchronization
 
@@ -86,45 +86,39 @@ public final class NamespaceCollector: @unchecked Sendable {
 
     private func run(ready: () -> Void) throws {
         if let netns = scope.netns { try NetworkNamespace.enter(named: netns) }
-        var config = bt_trace_config()
-        config.events = 1
-        config.snaplen = UInt32(BT_SNAPLEN_DEFAULT)
-        config.kinds = TraceKinds.defaultMask(all: false)
         let request = WatchRequest(bridge: nil, netns: scope.netns, rxHook: settings.rxHook,
                                    optionalBridges: scope.bridges.isEmpty ? .every : .named(scope.bridges))
-        let session = try WatchSession(request: request, events: EventOptions(config: config),
+        let session = try WatchSession(request: request, events: EventOptions(trace: .outage),
                                        drops: DropOptions(events: true, required: false))
         defer { session.close() }
         for line in session.removedStale { log("\(place): removed a stale program left by a killed run: \(line)") }
         if let note = session.dropNote { log("\(place): \(note)") }
 
-        let state = WindowState(window: FindingWindow(seconds: settings.window), ports: session.portNames)
-        let frames = try RingBufferReader(object: session.object) { raw in state.addFrame(raw) }
-        let dropEvents = try session.drops.map { tracer in
-            try tracer.eventReader { raw in state.addDrop(raw, tracer: tracer) }
-        }
-        try collect(session, state)
+        let state = WindowSink(window: FindingWindow(seconds: settings.window))
+        // Drained here, between collections: the window is this thread's alone. A frame from
+        // a port that just left is not evidence about any bridge watched now.
+        let pipeline = EventPipeline(source: try EventSource(session: session), sinks: [state], unknownPorts: .skipped)
+        try collect(session, state, pipeline)
         ready()
 
-        var next = monotonicNow() + UInt64(settings.interval * 1e9)
+        var next = WallClock.monotonicNowNs() + UInt64(settings.interval * 1e9)
         while !stopping {
-            try frames.poll(timeoutMs: 50)
-            try dropEvents?.poll(timeoutMs: 0)
-            if monotonicNow() >= next {
+            try pipeline.poll(timeoutMs: 50)
+            if WallClock.monotonicNowNs() >= next {
                 do {
-                    try collect(session, state)
+                    try collect(session, state, pipeline)
                 } catch let error as NetlinkError {
                     log("\(place): skipped a collection: \(error)")  // a dump raced a change; the next one will do
                 }
                 next += UInt64(settings.interval * 1e9)
-                if next < monotonicNow() { next = monotonicNow() + UInt64(settings.interval * 1e9) }
+                if next < WallClock.monotonicNowNs() { next = WallClock.monotonicNowNs() + UInt64(settings.interval * 1e9) }
             }
         }
     }
 
-    private func collect(_ session: WatchSession, _ state: WindowState) throws {
+    private func collect(_ session: WatchSession, _ state: WindowSink, _ pipeline: EventPipeline) throws {
         for change in try session.refresh() { log("\(place): \(change)") }
-        state.ports = session.portNames
+        pipeline.refreshPorts()
         let links = try NetlinkLinks.dump()
         var bridgeStates: [BridgeState] = []
         for link in links where link.isBridge && scope.watches(bridge: link.name) {
@@ -135,7 +129,7 @@ public final class NamespaceCollector: @unchecked Sendable {
         let counters = Dictionary(snapshot.ports.map { ($0.ifindex, $0) }, uniquingKeysWith: { first, _ in first })
         let drops = try session.dropCounts()
         let lost = snapshot.lostEvents &+ ((try session.drops?.lostEvents()) ?? 0)
-        state.window.advance(nowNs: monotonicNow(), states: bridgeStates, lostEvents: lost)
+        state.window.advance(nowNs: WallClock.monotonicNowNs(), states: bridgeStates, lostEvents: lost)
         let devices = bridgeStates.map { bridge in
             let ifindexes = Set(bridge.ports.map(\.ifindex))
             return DeviceReading(
@@ -155,34 +149,17 @@ public final class NamespaceCollector: @unchecked Sendable {
     }
 }
 
-/// The window and the port names, touched only by the collector's thread (ring-buffer
-/// callbacks run inside its polls).
-private final class WindowState {
+/// The diagnosis window as a pipeline sink, touched only by the collector's thread
+/// (ring-buffer callbacks run inside its polls).
+private final class WindowSink: EventSink {
     var window: FindingWindow
-    var ports: [Int32: String]
 
-    init(window: FindingWindow, ports: [Int32: String]) {
+    init(window: FindingWindow) {
         self.window = window
-        self.ports = ports
     }
 
-    func addFrame(_ raw: UnsafeRawBufferPointer) {
-        guard let ifindex = FrameEventRecord.ifindex(raw), let port = ports[ifindex],
-              let event = FrameEventRecord.event(raw, port: port) else { return }
-        window.add(event)
-    }
-
-    func addDrop(_ raw: UnsafeRawBufferPointer, tracer: DropTracer) {
-        let ports = self.ports
-        guard let record = tracer.record(from: raw, portName: { ports[$0] ?? "if\($0)" }) else { return }
-        window.add(record)
-    }
-}
-
-func monotonicNow() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    func add(_ event: TraceEvent) { window.add(event) }
+    func add(_ drop: DropRecord) { window.add(drop) }
 }
 
 /// glibc's malloc_trim(3): <malloc.h> is not in Swift's Glibc module, so it is looked up once.

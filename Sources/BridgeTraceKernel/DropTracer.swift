@@ -184,16 +184,6 @@ public final class DropTracer {
         try lostMap.lookupSum(slot)
     }
 
-    /// A reader of the drop events (only emitted with `DropOptions.events`).
-    public func eventReader(handler: @escaping RingBufferReader.Handler) throws -> RingBufferReader {
-        try RingBufferReader(object: object, map: "bt_drop_events", handler: handler)
-    }
-
-    /// Decodes one ring-buffer record into a DropRecord. `portName` names the ifindex.
-    public func record(from raw: UnsafeRawBufferPointer, portName: (Int32) -> String) -> DropRecord? {
-        DropEventDecoding.record(from: raw, reasons: reasons, symbols: symbols.name(of:), portName: portName)
-    }
-
     /// Detaches the program. Idempotent.
     public func close() {
         if let link { bpf_link__destroy(link) }

@@ -14,12 +14,13 @@ public final class RingBufferReader {
     private let mapName: String
 
     public convenience init(object: BPFObject, map mapName: String = "bt_events", handler: @escaping Handler) throws {
-        try self.init(map: try object.map(mapName), handler: handler)
+        try self.init(fd: try object.map(mapName).fd, name: mapName, handler: handler)
     }
 
-    /// A ring buffer by its map, e.g. one another process pinned (a running switch's).
-    public init(map: BPFMap, handler: @escaping Handler) throws {
-        mapName = map.name
+    /// A ring buffer map by its fd: one of a loaded object's, or one pinned by another
+    /// process (a running switch). The fd must stay open while the reader lives.
+    public init(fd: Int32, name mapName: String, handler: @escaping Handler) throws {
+        self.mapName = mapName
         let box = HandlerBox(handler)
         context = Unmanaged.passRetained(box)
         let callback: ring_buffer_sample_fn = { context, data, size in
@@ -28,7 +29,7 @@ public final class RingBufferReader {
             box.handler(UnsafeRawBufferPointer(start: data, count: size))
             return 0
         }
-        guard let ring = ring_buffer__new(map.fd, callback, context.toOpaque(), nil) else {
+        guard let ring = ring_buffer__new(fd, callback, context.toOpaque(), nil) else {
             context.release()
             throw UserError.kernel("cannot open the ring buffer \(mapName)", errno: errno)
         }

@@ -4,7 +4,9 @@ import Foundation
 
 /// What `trace` asks of the kernel programs on top of counting.
 public struct EventOptions: Sendable {
-    public var config: bt_trace_config
+    public var trace: TraceConfiguration
+    /// What the programs' `.rodata` gets.
+    public var config: bt_trace_config { trace.abi }
     /// Ring buffer size in bytes: a power of two, at least a page.
     public var ringBufferBytes: UInt32
     /// Wake the reader only about once this many bytes wait (0: on every event). The
@@ -15,9 +17,9 @@ public struct EventOptions: Sendable {
 
     /// The default watermark is an eighth of the ring: a busy bridge wakes the reader
     /// rarely, and the ring still has 7/8 free to absorb the time it takes to run.
-    public init(config: bt_trace_config, ringBufferBytes: UInt32 = UInt32(BT_RINGBUF_DEFAULT_BYTES),
+    public init(trace: TraceConfiguration, ringBufferBytes: UInt32 = UInt32(BT_RINGBUF_DEFAULT_BYTES),
                 wakeupBytes: UInt32? = nil, sampleEvery: UInt32 = 1) {
-        self.config = config
+        self.trace = trace
         self.ringBufferBytes = ringBufferBytes
         self.wakeupBytes = wakeupBytes ?? ringBufferBytes / 8
         self.sampleEvery = sampleEvery
@@ -28,7 +30,7 @@ public struct EventOptions: Sendable {
     /// reserves them, + the ring's 8-byte record header).
     public var wakeupEventsPerCPU: UInt32 {
         guard wakeupBytes > 0 else { return 0 }
-        let room = [64, 96, 128, 192].first { config.snaplen <= $0 } ?? Int(BT_SNAPLEN_MAX)
+        let room = [64, 96, 128, 192].first { trace.snaplen <= $0 } ?? Int(BT_SNAPLEN_MAX)
         let record = (MemoryLayout<bt_frame_event>.offset(of: \.data)! + room + 8 + 7) & ~7
         return UInt32(max(1, Int(wakeupBytes) / record / BPFMap.possibleCPUs))
     }

@@ -26,8 +26,6 @@ public final class SwitchTraceSource {
     private let events: BPFMap
     private let lostMap: BPFMap
     private let statsMap: BPFMap
-    private let forwarder = RecordForwarder()
-    private var reader: RingBufferReader?
     private var lostAtStart: UInt64 = 0
     private var sampledAtStart: UInt64 = 0
     private var enabled = false
@@ -81,32 +79,34 @@ public final class SwitchTraceSource {
         }
     }
 
-    /// Turns the switch's events on with this pre-filter and returns the reader of its
-    /// ring buffer, which hands every record to `handler`. Records a killed tracer left
-    /// in the ring are discarded first: they are not of this run.
-    public func start(config: bt_trace_config, sampleEvery: UInt32, handler: @escaping RingBufferReader.Handler) throws -> RingBufferReader {
+    /// The switch's ring buffer (struct bt_frame_event records, its drops among them as
+    /// kind drop), open while this source is.
+    public var eventsFD: Int32 { events.fd }
+
+    /// Turns the switch's events on with this pre-filter. Records a killed tracer left in
+    /// the ring are discarded first: they are not of this run. Read the ring (`eventsFD`)
+    /// after this: the ring keeps its consumer position between readers.
+    public func enable(trace configuration: TraceConfiguration, sampleEvery: UInt32) throws {
         var off = try readTrace()
         off.config.events = 0
         try writeTrace(off)
-        let forwarder = self.forwarder
-        let reader = try RingBufferReader(map: events) { forwarder.handler?($0) }
-        while try reader.poll(timeoutMs: 0) > 0 {}
-        forwarder.handler = handler
-        self.reader = reader
+        do {
+            let stale = try RingBufferReader(fd: events.fd, name: "bt_events") { _ in }
+            while try stale.poll(timeoutMs: 0) > 0 {}
+        }
         lostAtStart = try lostMap.lookupSum(UInt32(BT_LOST_SLOT))
         sampledAtStart = try statsMap.lookupSum(UInt32(0), offset: Int(BT_STAT_SAMPLE_SKIPPED.rawValue) * 8)
         var trace = bt_sw_trace()
-        trace.config = config
+        trace.config = configuration.abi
         trace.config.events = 1
         // The switch's drops are its events too (a bridge's come from the drop tracer);
         // the libpcap filter in userspace still applies to their bytes.
         trace.config.kinds |= 1 << BT_KIND_DROP.rawValue
         trace.sample_every = sampleEvery
-        trace.wakeup_events = EventOptions(config: config, ringBufferBytes: ringBufferBytes).wakeupEventsPerCPU
+        trace.wakeup_events = EventOptions(trace: configuration, ringBufferBytes: ringBufferBytes).wakeupEventsPerCPU
         trace.owner_pid = UInt32(bitPattern: getpid())
         try writeTrace(trace)
         enabled = true
-        return reader
     }
 
     /// Follows the switch's ports; returns what changed, for the operator. Throws when
@@ -148,7 +148,6 @@ public final class SwitchTraceSource {
             try? writeTrace(bt_sw_trace())
         }
         enabled = false
-        reader = nil
         closeMaps()
     }
 
@@ -163,10 +162,4 @@ public final class SwitchTraceSource {
     deinit {
         close()
     }
-}
-
-/// The ring's handler is fixed when the reader opens; this lets the stale records be
-/// drained to nowhere before the real handler takes over.
-private final class RecordForwarder: @unchecked Sendable {
-    var handler: RingBufferReader.Handler?
 }

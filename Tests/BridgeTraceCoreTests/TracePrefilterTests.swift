@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func appliesToTheKernelConfig() {
-        let all = TraceKinds.defaultMask(all: true) | 1 << BT_KIND_DROP.rawValue
+        let all = TraceConfiguration.everyFrame.kindsMask | 1 << BT_KIND_DROP.rawValue
         var config = bt_trace_config()
         config.events = 1
         config.snaplen = 128
@@ -94,10 +94,10 @@ import Testing
 
     @Test func kindsStayWithinTheDefaultAndKeepDrops() {
         let drop: UInt32 = 1 << BT_KIND_DROP.rawValue
-        let defaults = TraceKinds.defaultMask(all: false) | drop // no "other"
+        let defaults = TraceConfiguration.outage.kindsMask | drop // no "other"
         #expect(TracePrefilter(kinds: [.icmp, .other]).kindsMask(defaultKinds: defaults) == K.icmp.abiBit | drop)
         #expect(TracePrefilter(kinds: [.other]).kindsMask(defaultKinds: defaults) == drop)
-        #expect(TracePrefilter(kinds: [.arp]).kindsMask(defaultKinds: TraceKinds.defaultMask(all: false)) == K.arp.abiBit)
+        #expect(TracePrefilter(kinds: [.arp]).kindsMask(defaultKinds: TraceConfiguration.outage.kindsMask) == K.arp.abiBit)
         #expect(TracePrefilter.none.kindsMask(defaultKinds: defaults) == defaults)
     }
 

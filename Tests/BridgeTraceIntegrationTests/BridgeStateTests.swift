@@ -92,7 +92,7 @@ struct BridgeStateTests {
     @Test func unknownBridgeNamesTheBridgesThatExist() throws {
         try requireRoot()
         try TestLab.with(vms: 1) { lab in
-            let error = try onNamespaceThread(lab.bridgeNamespace) { () -> UserError? in
+            let error = try NamespaceThread.run(in: lab.bridgeNamespace) { () -> UserError? in
                 do {
                     _ = try BridgeStateReader.read(bridgeName: "br9")
                     return nil
@@ -102,7 +102,7 @@ struct BridgeStateTests {
             }
             let message = try #require(error).message
             #expect(message.contains("no bridge named br9") && message.contains("br0"))
-            let notBridge = try onNamespaceThread(lab.bridgeNamespace) { () -> UserError? in
+            let notBridge = try NamespaceThread.run(in: lab.bridgeNamespace) { () -> UserError? in
                 do {
                     _ = try BridgeStateReader.read(bridgeName: "vm1")
                     return nil
@@ -117,7 +117,7 @@ struct BridgeStateTests {
     private func readState(_ lab: LabTopology, until ready: @escaping @Sendable (BridgeState) -> Bool) throws
         -> BridgeState
     {
-        try onNamespaceThread(lab.bridgeNamespace) {
+        try NamespaceThread.run(in: lab.bridgeNamespace) {
             // Carrier follows asynchronously (linkwatch).
             let deadline = Date().addingTimeInterval(5)
             var state = try BridgeStateReader.read(bridgeName: lab.bridgeName)
@@ -167,23 +167,4 @@ private struct FDBJSON: Decodable {
     var mac: String
     var ifname: String
     var state: String
-}
-
-/// Runs `body` on a fresh thread inside `namespace`; setns moves only that thread.
-func onNamespaceThread<T>(_ namespace: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
-    let box = NamespaceThreadBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Thread {
-        box.result = Result {
-            try NetworkNamespace.enter(named: namespace)
-            return try body()
-        }
-        done.signal()
-    }.start()
-    done.wait()
-    return try box.result!.get()
-}
-
-private final class NamespaceThreadBox<T>: @unchecked Sendable {
-    var result: Result<T, any Error>?
 }

@@ -49,13 +49,20 @@ import Testing
         return withUnsafeBytes(of: event) { Array($0) }
     }
 
+    /// As the event pipeline decodes a drop record, with this kernel's reason names.
+    static func decode(_ raw: UnsafeRawBufferPointer, symbols: (UInt64) -> String,
+                       portName: (Int32) -> String) -> DropRecord? {
+        DropEventRecord.header(raw).map {
+            DropEventRecord.record(raw, header: $0, port: portName($0.ifindex), reason: reasons.name(of:), location: symbols)
+        }
+    }
+
     static let frame: [UInt8] = [0x52, 0x54, 0, 0, 0, 0xfe, 0x52, 0x54, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0x00]
 
     @Test func decodesAnEvent() throws {
         let raw = event(frame: Self.frame)
         let record = try #require(raw.withUnsafeBytes {
-            DropEventDecoding.record(from: $0, reasons: Self.reasons, symbols: { _ in "nft_do_chain" },
-                                     portName: { $0 == 5 ? "uplink" : "?" })
+            Self.decode($0, symbols: { _ in "nft_do_chain" }, portName: { $0 == 5 ? "uplink" : "?" })
         })
         #expect(record == DropRecord(monotonicNs: 123_456_789, ifindex: 5, port: "uplink", reason: "NETFILTER_DROP",
                                      location: "nft_do_chain", length: 84, bytes: Self.frame))
@@ -64,7 +71,7 @@ import Testing
     @Test func reinsertsAnOffloadedTag() throws {
         let raw = event(frame: Self.frame, vlanProto: 0x8100, vlanTCI: 100)
         let record = try #require(raw.withUnsafeBytes {
-            DropEventDecoding.record(from: $0, reasons: Self.reasons, symbols: { _ in "x" }, portName: { _ in "p" })
+            Self.decode($0, symbols: { _ in "x" }, portName: { _ in "p" })
         })
         #expect(Array(record.bytes[12..<16]) == [0x81, 0x00, 0x00, 100])
         #expect(Array(record.bytes[16...]) == Array(Self.frame[12...]))
@@ -73,7 +80,7 @@ import Testing
     @Test func shortRecordIsRejected() {
         let raw = [UInt8](repeating: 0, count: 10)
         #expect(raw.withUnsafeBytes {
-            DropEventDecoding.record(from: $0, reasons: Self.reasons, symbols: { _ in "" }, portName: { _ in "" })
+            Self.decode($0, symbols: { _ in "" }, portName: { _ in "" })
         } == nil)
     }
 }

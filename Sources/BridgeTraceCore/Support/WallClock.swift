@@ -18,6 +18,13 @@ public enum WallClock {
         return nanoseconds(real) - monoNs
     }
 
+    /// CLOCK_MONOTONIC now, in nanoseconds: the kernel's event clock.
+    public static func monotonicNowNs() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
     private static func nanoseconds(_ time: timespec) -> Int64 {
         Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }

@@ -56,35 +56,20 @@ import CBridgeTraceABI
 ///   whole prefilter off.
 public struct TracePrefilter: Equatable, Sendable, CustomStringConvertible {
     /// The frame kinds of `enum bt_kind` (drops are not frames: see `kindsMask`).
-    public enum Kind: Int, CaseIterable, Comparable, Sendable, CustomStringConvertible {
+    public enum Kind: String, CaseIterable, Comparable, Sendable, CustomStringConvertible {
         case arp, icmp, icmp6, dhcp, vlan, other
 
-        public var abiValue: bt_kind {
-            switch self {
-            case .arp: return BT_KIND_ARP
-            case .icmp: return BT_KIND_ICMP
-            case .icmp6: return BT_KIND_ICMP6
-            case .dhcp: return BT_KIND_DHCP
-            case .vlan: return BT_KIND_VLAN
-            case .other: return BT_KIND_OTHER
-            }
-        }
+        /// The same kind as a trace event's (EventKind holds the `enum bt_kind` mapping).
+        public var eventKind: EventKind { EventKind(rawValue: rawValue)! }
 
         /// BT_KIND_BIT(kind).
-        public var abiBit: UInt32 { 1 << abiValue.rawValue }
+        public var abiBit: UInt32 { eventKind.abiBit }
 
-        public var description: String {
-            switch self {
-            case .arp: return "arp"
-            case .icmp: return "icmp"
-            case .icmp6: return "icmp6"
-            case .dhcp: return "dhcp"
-            case .vlan: return "vlan"
-            case .other: return "other"
-            }
+        public var description: String { rawValue }
+
+        public static func < (a: Kind, b: Kind) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
         }
-
-        public static func < (a: Kind, b: Kind) -> Bool { a.rawValue < b.rawValue }
 
         /// A tagged frame is never "other": its fallback kind is `vlan`.
         public static let tagged: Set<Kind> = [.arp, .icmp, .icmp6, .dhcp, .vlan]
@@ -138,7 +123,7 @@ public struct TracePrefilter: Equatable, Sendable, CustomStringConvertible {
     /// (BT_KIND_DROP) are not frames of a kind and stay as `defaultKinds` has them.
     public func kindsMask(defaultKinds: UInt32) -> UInt32 {
         guard let kinds else { return defaultKinds }
-        let drop: UInt32 = 1 << BT_KIND_DROP.rawValue
+        let drop = EventKind.drop.abiBit
         return kinds.reduce(0) { $0 | $1.abiBit } & defaultKinds | defaultKinds & drop
     }
 

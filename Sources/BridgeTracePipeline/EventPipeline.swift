@@ -1,0 +1,175 @@
+// The one event pipeline: `trace`, `diagnose`, `bench --with-tracer full` and the
+// exporter all run their records through it. One frame record, from the kernel to each sink:
+//   1. An `EventSource` names the rings (`bt_events`, `bt_drop_events`), the port names and
+//      the lost/sampled counters; `start()` runs a `DrainThread` per ring.
+//   2. The drain hands the raw `bt_frame_event` to `handleFrame`: `FrameEventRecord.header`
+//      reads the fixed fields once, the port name comes from this thread's `PortTable` view.
+//   3. The captured bytes become a `CapturedFrame`; the libpcap `PacketFilter` runs on them
+//      before any protocol decode; a frame it passes is decoded once into a `TraceEvent`.
+//   4. Every sink gets that one event: `TraceOutputSink` (text, JSON lines, journeys; one
+//      write(2) per poll), `PcapngSink` (`-w`), `EventCollector` (diagnose), the exporter's window.
+//   5. A `bt_drop_event` goes the same way through `handleDrop` (`DropEventRecord`): sinks
+//      may refuse it from its header before it is named and copied into a `DropRecord`.
+import BridgeTraceCore
+import BridgeTraceKernel
+import BridgeTracePcap
+import Foundation
+
+/// Drain, decode once, filter, fan out. See the top of this file for one record's way.
+public final class EventPipeline: @unchecked Sendable {
+    /// What to call a frame from an ifindex the port table does not know (a port that
+    /// just left): `if7`, or nothing (the frame is skipped).
+    public enum UnknownPorts: Sendable { case numbered, skipped }
+
+    public let source: EventSource
+    private let sinks: [EventSink]
+    private let filter: PacketFilter?
+    private let limit: Int?
+    private let unknownPorts: UnknownPorts
+    private let portTable: PortTable
+    /// Each drain thread's own view of the port names.
+    private var framePorts: PortTable.View
+    private var dropPorts: PortTable.View
+    /// Per drop record: which sinks asked for it (drop thread only, reused).
+    private var dropWanted: [Bool]
+    private var drains: [DrainThread] = []
+    private var readers: (frames: RingBufferReader?, drops: RingBufferReader?) = (nil, nil)
+    private var stopped = false
+
+    /// Frames handed to the sinks (after the filter), per kind (frame thread only).
+    public private(set) var frames = 0
+    public private(set) var framesByKind: [EventKind: Int] = [:]
+    /// Drops handed to at least one sink (drop thread only).
+    public private(set) var drops = 0
+
+    /// - Parameters:
+    ///   - filter: frames it rejects never reach a sink (nor are they decoded).
+    ///   - limit: stop after this many frames (`trace -c`).
+    /// The kernel stamps events with CLOCK_MONOTONIC; output shows wall-clock time. Sampled
+    /// once, so that every sink of a run (text and pcapng) shows the same time for a frame.
+    public static let wallClockOffsetNs = WallClock.monotonicOffsetNs()
+
+    public init(source: EventSource, sinks: [EventSink], filter: PacketFilter? = nil, limit: Int? = nil,
+                unknownPorts: UnknownPorts = .numbered) {
+        self.source = source
+        self.sinks = sinks
+        self.filter = filter
+        self.limit = limit
+        self.unknownPorts = unknownPorts
+        portTable = PortTable(source.portNames())
+        framePorts = portTable.view()
+        dropPorts = framePorts
+        dropWanted = Array(repeating: false, count: sinks.count)
+    }
+
+    // MARK: - Records
+
+    /// One `struct bt_frame_event` record, on the frame drain thread (or a test's).
+    public func handleFrame(_ raw: UnsafeRawBufferPointer) {
+        if limitReached { return }
+        guard let header = FrameEventRecord.header(raw) else { return }
+        portTable.update(&framePorts)
+        guard let port = name(header.ifindex, in: framePorts) else { return }
+        let frame = FrameEventRecord.frame(raw, header: header, port: port)
+        // Filter on the bytes first: a frame the filter rejects is never decoded.
+        if let filter, !filter.matches(frame.bytes, wireLength: frame.length) { return }
+        let event = FrameEventRecord.event(from: frame, header: header)
+        frames += 1
+        framesByKind[event.kind, default: 0] += 1
+        for sink in sinks { sink.add(event) }
+    }
+
+    /// One `struct bt_drop_event` record, on the drop drain thread (or a test's).
+    public func handleDrop(_ raw: UnsafeRawBufferPointer) {
+        guard let header = DropEventRecord.header(raw) else { return }
+        let data = DropEventRecord.data(raw, header: header)
+        var wanted = false
+        for index in sinks.indices {
+            dropWanted[index] = sinks[index].wantsDrop(header, data: data)
+            wanted = wanted || dropWanted[index]
+        }
+        guard wanted else { return }
+        portTable.update(&dropPorts)
+        let port = dropPorts.ports[header.ifindex] ?? "if\(header.ifindex)"
+        let record = DropEventRecord.record(raw, header: header, port: port,
+                                            reason: source.dropReason, location: source.dropLocation)
+        drops += 1
+        for index in sinks.indices where dropWanted[index] { sinks[index].add(record) }
+    }
+
+    private func name(_ ifindex: Int32, in view: PortTable.View) -> String? {
+        if let name = view.ports[ifindex] { return name }
+        return unknownPorts == .numbered ? "if\(ifindex)" : nil
+    }
+
+    /// After each poll: sinks write what it produced. `final` closes them.
+    public func flush(final: Bool = false) {
+        for sink in sinks { sink.flush(final: final) }
+    }
+
+    public var limitReached: Bool { limit.map { frames >= $0 } ?? false }
+
+    /// A sink's output failed.
+    public var sinkFailed: Bool { sinks.contains { $0.failed } }
+
+    // MARK: - Draining
+
+    /// From the source's owner, after its ports changed (`WatchSession.refresh`).
+    public func refreshPorts() {
+        portTable.post(source.portNames())
+    }
+
+    /// Drains each ring on a thread of its own until `stop`, the limit or a failed sink.
+    public func start() throws {
+        try openReaders()
+        let flushing = readers.frames ?? readers.drops
+        for reader in [readers.frames, readers.drops].compactMap({ $0 }) {
+            let flushes = reader === flushing
+            drains.append(DrainThread(reader: reader) { [self] in
+                guard flushes else { return false }
+                flush()
+                return limitReached || sinkFailed
+            })
+        }
+    }
+
+    /// Instead of `start`: drains on the caller's thread, waiting up to `timeoutMs` for
+    /// frames, then taking the drops queued.
+    public func poll(timeoutMs: Int32) throws {
+        if readers.frames == nil && readers.drops == nil { try openReaders() }
+        try readers.frames?.poll(timeoutMs: timeoutMs)
+        try readers.drops?.poll(timeoutMs: readers.frames == nil ? timeoutMs : 0)
+        flush()
+    }
+
+    private func openReaders() throws {
+        if let ring = source.frames {
+            readers.frames = try RingBufferReader(fd: ring.fd, name: ring.name) { [unowned self] in handleFrame($0) }
+        }
+        if let ring = source.drops {
+            readers.drops = try RingBufferReader(fd: ring.fd, name: ring.name) { [unowned self] in handleDrop($0) }
+        }
+    }
+
+    /// A drain stopped on its own: the limit, a failed sink or a read error.
+    public var finished: Bool { drains.contains { $0.finished } }
+
+    /// Why a drain stopped, if a ring could not be read.
+    public var error: Error? { drains.lazy.compactMap(\.error).first }
+
+    /// Stops the drains (each takes what its ring still holds), then flushes the sinks
+    /// one last time. Idempotent.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        for drain in drains { drain.stop() }
+        flush(final: true)
+    }
+
+    /// `12 events (arp 4, icmp 8)`, for trace's last line.
+    public var summary: String {
+        let kinds = framesByKind.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
+            .joined(separator: ", ")
+        return "\(frames) event\(frames == 1 ? "" : "s")" + (kinds.isEmpty ? "" : " (\(kinds))")
+    }
+}
