@@ -19,6 +19,8 @@ let package = Package(
         // (far lighter to build than a web framework; CI builds from a fresh clone).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // `Errno`, the typed errno that SystemError carries.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libbpf, libxdp and libmnl from Debian, found through pkg-config.
@@ -44,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "BridgeTraceCore",
-            dependencies: ["CBridgeTraceABI"]
+            dependencies: ["CBridgeTraceABI", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "BridgeTraceKernel",

@@ -11,8 +11,8 @@ public enum Entry {
             var command = try BridgeTraceCommand.parseAsRoot()
             try command.run()
             exit(0)
-        } catch let error as UserError {
-            writeStandardError("bridgetrace: \(error.message)")
+        } catch let error as any OperatorError {
+            writeStandardError(error.line)
             exit(2)
         } catch let error as ExitCode {
             exit(error.rawValue)

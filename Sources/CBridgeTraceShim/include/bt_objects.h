@@ -13,3 +13,5 @@ const void *bt_obj_bench_sink_bytes(void);
 unsigned long bt_obj_bench_sink_len(void);
 const void *bt_obj_switch_bytes(void);
 unsigned long bt_obj_switch_len(void);
+const void *bt_obj_lab_vlan_push_bytes(void);
+unsigned long bt_obj_lab_vlan_push_len(void);
