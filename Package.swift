@@ -61,7 +61,9 @@ let package = Package(
         .target(
             name: "BridgeTraceBench",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "CBridgeTraceShim", "CLibBPF",
+                // The shim for the AF_PACKET sender and thread placement (bt_bench_*);
+                // BPF objects, programs, maps and links only through BridgeTraceKernel.
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "CBridgeTraceShim",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "BridgeTraceExporter",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI",
+                "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceABI",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
