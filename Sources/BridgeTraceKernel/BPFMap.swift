@@ -41,6 +41,14 @@ public struct BPFMap: Sendable {
         }
 
         public var description: String { message }
+
+        public init(map: String, part: String, expected: Int, got: Int, type: String?) {
+            self.map = map
+            self.part = part
+            self.expected = expected
+            self.got = got
+            self.type = type
+        }
     }
 
     /// Number of per-CPU copies the kernel returns on lookup (possible CPUs, not online).

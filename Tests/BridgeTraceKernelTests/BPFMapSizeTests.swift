@@ -1,3 +1,4 @@
+import BridgeTraceCore
 import BridgeTraceKernel
 import CBridgeTraceABI
 import Testing
