@@ -28,6 +28,11 @@ public enum Entry {
     }
 }
 
+/// A note for the operator on stderr, with the program's name in front like an error.
+func writeNote(_ text: String) {
+    writeStandardError(operatorLine(text))
+}
+
 /// One line to stderr, unbuffered, so it lands before the exit.
 func writeStandardError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
