@@ -16,22 +16,10 @@ public enum EmbeddedObject: String, CaseIterable, Sendable {
     /// The lab's `vlan_mismatch` fault: a tc program that tags every frame (lab_vlan_push).
     case labVLANPush = "lab_vlan_push"
 
+    /// The ELF compiled from bpf/<rawValue>.bpf.c; empty if the build left it out.
     var bytes: UnsafeRawBufferPointer {
-        switch self {
-        case .counters:
-            return UnsafeRawBufferPointer(start: bt_obj_counters_bytes(), count: Int(bt_obj_counters_len()))
-        case .baseline:
-            return UnsafeRawBufferPointer(start: bt_obj_baseline_bytes(), count: Int(bt_obj_baseline_len()))
-        case .drops:
-            return UnsafeRawBufferPointer(start: bt_obj_drops_bytes(), count: Int(bt_obj_drops_len()))
-        case .benchGen:
-            return UnsafeRawBufferPointer(start: bt_obj_bench_gen_bytes(), count: Int(bt_obj_bench_gen_len()))
-        case .benchSink:
-            return UnsafeRawBufferPointer(start: bt_obj_bench_sink_bytes(), count: Int(bt_obj_bench_sink_len()))
-        case .switch:
-            return UnsafeRawBufferPointer(start: bt_obj_switch_bytes(), count: Int(bt_obj_switch_len()))
-        case .labVLANPush:
-            return UnsafeRawBufferPointer(start: bt_obj_lab_vlan_push_bytes(), count: Int(bt_obj_lab_vlan_push_len()))
-        }
+        var length: UInt = 0
+        let start = bt_obj_named(rawValue, &length)
+        return UnsafeRawBufferPointer(start: start, count: Int(length))
     }
 }

@@ -62,6 +62,14 @@ import Testing
         #expect(sink.isPerCPU)
     }
 
+    @Test func everyEmbeddedObjectIsThereAndOpens() throws {
+        for object in EmbeddedObject.allCases {
+            let spec = try BPFObjectSpec(embedded: object)
+            #expect(spec.name == "bridgetrace_\(object.rawValue)")
+            #expect(!spec.programNames.isEmpty, "\(object)")
+        }
+    }
+
     @Test func configurationIsCheckedBeforeLoad() throws {
         let spec = try BPFObjectSpec(embedded: .labVLANPush)
         #expect(spec.programNames == ["lab_vlan_push"])
