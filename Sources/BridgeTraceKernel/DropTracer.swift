@@ -1,6 +1,5 @@
 import BridgeTraceCore
 import CBridgeTraceABI
-import CLibBPF
 import Foundation
 
 /// Which kernel hook the drop program is attached to.
