@@ -19,6 +19,8 @@ let package = Package(
         // (far lighter to build than a web framework; CI builds from a fresh clone).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // `Errno`, the typed errno that SystemError carries.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libbpf, libxdp and libmnl from Debian, found through pkg-config.
@@ -44,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "BridgeTraceCore",
-            dependencies: ["CBridgeTraceABI"]
+            dependencies: ["CBridgeTraceABI", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "BridgeTraceKernel",
@@ -65,7 +67,9 @@ let package = Package(
         .target(
             name: "BridgeTraceBench",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePipeline", "CBridgeTraceShim", "CLibBPF",
+                // The shim for the AF_PACKET sender and thread placement (bt_bench_*);
+                // BPF objects, programs, maps and links only through BridgeTraceKernel.
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePipeline", "CBridgeTraceShim",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -78,7 +82,7 @@ let package = Package(
         .target(
             name: "BridgeTraceExporter",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTracePipeline", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTracePipeline", "CBridgeTraceABI",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

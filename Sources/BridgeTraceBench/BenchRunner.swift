@@ -46,7 +46,7 @@ public final class BenchRunner {
                 tracerRxHook: plan.tracerRxHook.rawValue),
             duts: [], generatorComparison: nil)
         defer { progress.finish() }
-        var failures: [UserError] = []
+        var failures: [any OperatorError] = []
         // The reference is measured first: the others' latency is taken at its load.
         let referenceIndex = plan.duts.count > 1 ? DUTSelection.reference(in: plan.duts) : nil
         let order = referenceIndex.map { [$0] + plan.duts.indices.filter { $0 != referenceIndex } } ?? Array(plan.duts.indices)
@@ -64,7 +64,7 @@ public final class BenchRunner {
                 }
                 reports[index] = measured
                 progress.log("\(dut.name): done")
-            } catch let error as UserError {
+            } catch let error as any OperatorError {
                 failures.append(error)
                 // Without the reference's NDR the others have no common load.
                 if index == referenceIndex { reference = nil }

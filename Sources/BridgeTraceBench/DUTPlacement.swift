@@ -1,5 +1,4 @@
 import BridgeTraceCore
-import CBridgeTraceShim
 import Foundation
 
 /// Where the DUT's receive processing runs (`--dut-cpu`).
@@ -61,11 +60,10 @@ enum NAPIThreads {
             throw UserError("threaded NAPI on \(port.interface) started no kernel thread; use --dut-cpu shared")
         }
         for tid in created {
-            let rc = bt_bench_pin(tid, cpu)
-            if rc != 0 { throw UserError("cannot pin NAPI thread \(tid) of \(port.interface) to CPU \(cpu): \(String(cString: strerror(-rc)))") }
+            try ThreadPlacement.pin(tid, to: cpu, what: "NAPI thread \(tid) of \(port.interface)")
             // Softirq NAPI preempts any task; a NAPI thread does not. Real-time priority
             // gives it back that precedence over other work on a shared machine.
-            _ = bt_bench_realtime(tid, realtimePriority)
+            try? ThreadPlacement.makeRealtime(tid, priority: realtimePriority, what: "NAPI thread \(tid)")
         }
         return "\(port.interface) is polled by a NAPI thread (SCHED_FIFO \(realtimePriority)) on CPU \(cpu); the generator runs on CPU \(generatorCPU)"
     }

@@ -25,26 +25,24 @@ public struct SinkReading: Sendable {
 /// The receiver: bench_sink.bpf.c on the sink interface, and its maps.
 final class LatencySink {
     private let object: BPFObject
-    private let config: BPFMap
-    private let stats: BPFMap
+    private let config: TypedBPFMap<UInt32, bt_bench_sink_config>
+    /// Per CPU.
+    private let stats: TypedBPFMap<UInt32, bt_bench_sink_stats>
     private var attachment: XDPAttachment?
 
     init(interface: String, namespace: String) throws {
-        object = try BPFObject(embedded: .benchSink)
-        try object.load()
-        config = try object.map("bt_bench_sink_cfg")
-        stats = try object.map("bt_bench_sink_stats")
-        precondition(stats.valueSize == MemoryLayout<bt_bench_sink_stats>.size)
-        attachment = try XDPAttachment.attach(programFD: try object.programFD("bt_bench_sink"),
-                                              interface: interface, in: namespace)
+        object = try BPFObjectSpec(embedded: .benchSink).load()
+        config = try object.map("bt_bench_sink_cfg").typed(key: UInt32.self, value: bt_bench_sink_config.self)
+        stats = try object.map("bt_bench_sink_stats").typed(key: UInt32.self, value: bt_bench_sink_stats.self)
+        attachment = try XDPAttachment.attach(try object.program("bt_bench_sink"), interface: interface, in: namespace)
     }
 
     /// Counts only frames of `trial` from now on, from zero.
     func begin(trial: UInt16) throws {
         var value = bt_bench_sink_config()
         value.trial = UInt32(trial)
-        try config.update(UInt32(0), bytes: withUnsafeBytes(of: value) { Array($0) })
-        try stats.update(UInt32(0), bytes: [UInt8](repeating: 0, count: stats.lookupSize))
+        try config.update(0, value)
+        try stats.update(0, bt_bench_sink_stats())
     }
 
     /// Frames of the current trial so far (one small read, for settling).
@@ -53,27 +51,24 @@ final class LatencySink {
     }
 
     func read(histogram: Bool = true) throws -> SinkReading {
-        guard let raw = try stats.lookup(UInt32(0)) else { throw UserError("internal: the sink's statistics are missing") }
+        guard let copies = try stats.lookup(0) else { throw UserError("internal: the sink's statistics are missing") }
         var reading = SinkReading()
-        raw.withUnsafeBytes { bytes in
-            for cpu in 0..<BPFMap.possibleCPUs {
-                let base = cpu * stats.perCPUStride
-                let s = bytes.loadUnaligned(fromByteOffset: base, as: bt_bench_sink_stats.self)
-                reading.frames += s.frames
-                reading.bytes += s.bytes
-                reading.stale += s.stale
-                reading.other += s.other
-                reading.reordered += s.reordered
-                reading.clockSkew += s.clock_skew
-                reading.latencySumNs += s.latency_sum_ns
-                reading.latencyMaxNs = max(reading.latencyMaxNs, s.latency_max_ns)
-                if s.latency_min_ns > 0 && (reading.latencyMinNs == 0 || s.latency_min_ns < reading.latencyMinNs) {
-                    reading.latencyMinNs = s.latency_min_ns
-                }
-                guard histogram else { continue }
-                let histOffset = base + MemoryLayout<bt_bench_sink_stats>.offset(of: \.hist)!
+        for s in copies {
+            reading.frames += s.frames
+            reading.bytes += s.bytes
+            reading.stale += s.stale
+            reading.other += s.other
+            reading.reordered += s.reordered
+            reading.clockSkew += s.clock_skew
+            reading.latencySumNs += s.latency_sum_ns
+            reading.latencyMaxNs = max(reading.latencyMaxNs, s.latency_max_ns)
+            if s.latency_min_ns > 0 && (reading.latencyMinNs == 0 || s.latency_min_ns < reading.latencyMinNs) {
+                reading.latencyMinNs = s.latency_min_ns
+            }
+            guard histogram else { continue }
+            withUnsafeBytes(of: s.hist) { hist in
                 for i in 0..<LatencyBuckets.count {
-                    reading.buckets[i] += bytes.loadUnaligned(fromByteOffset: histOffset + i * 8, as: UInt64.self)
+                    reading.buckets[i] += hist.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
                 }
             }
         }

@@ -16,8 +16,8 @@ import Foundation
 final class LiveFrameGenerator: TrafficGenerator {
     let kind = GeneratorKind.xdpLiveFrames
     private let object: BPFObject
-    private let programFD: Int32
-    private let state: BPFMap
+    private let program: BPFProgram
+    private let state: TypedBPFMap<UInt32, bt_bench_gen>
     private let namespace: String
     private let interface: String
 
@@ -26,10 +26,9 @@ final class LiveFrameGenerator: TrafficGenerator {
     static let chunkSeconds = 0.2
 
     init(interface: String, namespace: String) throws {
-        object = try BPFObject(embedded: .benchGen)
-        try object.load()
-        programFD = try object.programFD("bt_bench_gen_frame")
-        state = try object.map("bt_bench_gen")
+        object = try BPFObjectSpec(embedded: .benchGen).load()
+        program = try object.program("bt_bench_gen_frame")
+        state = try object.map("bt_bench_gen").typed(key: UInt32.self, value: bt_bench_gen.self)
         self.namespace = namespace
         self.interface = interface
     }
@@ -43,24 +42,24 @@ final class LiveFrameGenerator: TrafficGenerator {
             var config = GeneratorJob(template: template, trial: 0, flows: 1, ratePPS: nil, count: 0, duration: 0).config(ifindex: ifindex)
             config.limit = 0
             try write(config)
-            var duration: UInt64 = 0
-            let rc = frame.withUnsafeBytes {
-                bt_bench_xdp_live_run(programFD, $0.baseAddress, UInt32($0.count), UInt32(ifindex), 1, 1, &duration)
+            do {
+                _ = try program.testRunLiveFrames(frame, ingressIfindex: ifindex, repeat: 1, batch: 1)
+            } catch let error as SystemError {
+                throw Self.refusal(error, size: template.size)
             }
-            if rc != 0 { throw Self.refusal(rc, size: template.size) }
         }
     }
 
     /// Why the kernel refused; the caller adds what to do (fall back, or use --generator af-packet).
-    static func refusal(_ rc: Int32, size: Int) -> UserError {
-        let reason = String(cString: strerror(-rc))
-        if -rc == EINVAL && size > 3000 {
+    static func refusal(_ error: SystemError, size: Int) -> any OperatorError {
+        let reason = SystemError.describe(error.errno)
+        if error.errno == .invalidArgument && size > 3000 {
             return UserError("live XDP frames must fit one page and \(size)-byte frames do not (the kernel says \(reason))")
         }
-        if -rc == ENODEV {
+        if error.errno == .operationNotSupportedByDevice {
             return UserError("the generator's port is gone (\(reason)): was its namespace deleted while the benchmark ran?")
         }
-        return UserError("BPF_PROG_TEST_RUN with live frames failed: \(reason)")
+        return error
     }
 
     private func ifindex() throws -> Int32 {
@@ -72,12 +71,12 @@ final class LiveFrameGenerator: TrafficGenerator {
     private func write(_ config: bt_bench_gen_config) throws {
         var value = bt_bench_gen()
         value.config = config
-        try state.update(UInt32(0), bytes: withUnsafeBytes(of: value) { Array($0) })
+        try state.update(0, value)
     }
 
     private func readState() throws -> bt_bench_gen_state {
-        guard let raw = try state.lookup(UInt32(0)) else { throw UserError("internal: generator state is missing") }
-        return raw.withUnsafeBytes { $0.loadUnaligned(as: bt_bench_gen.self) }.state
+        guard let value = try state.lookup(0)?.first else { throw UserError("internal: generator state is missing") }
+        return value.state
     }
 
     func run(_ job: GeneratorJob, progress: @escaping GeneratorProgress) throws -> GeneratorOutcome {
@@ -109,12 +108,13 @@ final class LiveFrameGenerator: TrafficGenerator {
                     planned = min(planned, Double(limit - current.sent))
                 }
                 let count = UInt32(min(planned, Double(UInt32.max)))
-                var kernelNs: UInt64 = 0
-                let rc = frame.withUnsafeBytes {
-                    bt_bench_xdp_live_run(programFD, $0.baseAddress, UInt32($0.count), UInt32(ifindex), count,
-                                          UInt32(job.batchSize), &kernelNs)
+                let kernelNs: UInt64
+                do {
+                    kernelNs = try program.testRunLiveFrames(frame, ingressIfindex: ifindex, repeat: count,
+                                                             batch: UInt32(job.batchSize))
+                } catch let error as SystemError {
+                    throw Self.refusal(error, size: job.template.size)
                 }
-                if rc != 0 { throw Self.refusal(rc, size: job.template.size) }
                 outcome.calls += 1
                 runs += UInt64(count)
                 if kernelNs > 0 { runsPerSecond = max(1000, Double(count) / (Double(kernelNs) / 1e9)) }

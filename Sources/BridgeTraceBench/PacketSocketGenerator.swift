@@ -19,7 +19,7 @@ final class PacketSocketGenerator: TrafficGenerator {
             let ifindex = Int32(if_nametoindex(interface))
             guard ifindex > 0 else { throw UserError("internal: generator port \(interface) is missing in netns \(namespace)") }
             let fd = bt_bench_packet_open(ifindex)
-            if fd < 0 { throw UserError("cannot open an AF_PACKET socket on \(interface): \(String(cString: strerror(-fd)))") }
+            if fd < 0 { throw SystemError("cannot open an AF_PACKET socket on", subject: interface, code: fd) }
             return fd
         }
     }
@@ -47,7 +47,7 @@ final class PacketSocketGenerator: TrafficGenerator {
             let rc = frame.withUnsafeBytes {
                 bt_bench_packet_run(fd, $0.baseAddress, UInt32($0.count), &gen, until, UInt32(outcome.batch))
             }
-            if rc != 0 { throw UserError("sending on the AF_PACKET socket failed: \(String(cString: strerror(-rc)))") }
+            if rc != 0 { throw SystemError("sending on the AF_PACKET socket failed", code: rc) }
             outcome.calls += 1
             if !progress(gen.state.sent) { break }
         }

@@ -54,7 +54,7 @@ final class SpawnedProcess {
             defer { envp.forEach { free($0) } }
             rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
         }
-        if rc != 0 { throw UserError("cannot start \(name): \(String(cString: strerror(rc)))") }
+        if rc != 0 { throw SystemError("cannot start", subject: name, code: rc) }
         pid = child
     }
 
@@ -75,15 +75,11 @@ final class SpawnedProcess {
         var pinned = 0
         for task in tasks {
             guard let tid = Int32(task) else { continue }
-            let rc = bt_bench_pin(tid, cpu)
-            // A thread may end between the listing and the call.
-            if rc == -ESRCH { continue }
-            if rc != 0 { throw UserError("cannot pin thread \(tid) of process \(pid) to CPU \(cpu): \(String(cString: strerror(-rc)))") }
-            if let realtime {
-                let rc = bt_bench_realtime(tid, realtime)
-                if rc != 0 && rc != -ESRCH {
-                    throw UserError("cannot make thread \(tid) of process \(pid) SCHED_FIFO \(realtime): \(String(cString: strerror(-rc)))")
-                }
+            do {
+                try ThreadPlacement.pin(tid, to: cpu, what: "thread \(tid) of process \(pid)")
+                if let realtime { try ThreadPlacement.makeRealtime(tid, priority: realtime, what: "thread \(tid) of process \(pid)") }
+            } catch let error as SystemError where error.errno == .noSuchProcess {
+                continue  // the thread ended between the listing and the call
             }
             pinned += 1
         }

@@ -129,9 +129,9 @@ public final class TestBed {
                 if live == nil { live = try LiveFrameGenerator(interface: wiring.generator.interface, namespace: wiring.generator.namespace) }
                 try live!.probe(template)
                 chosen = live
-            } catch let error as UserError where choice == .auto {
+            } catch let error as any OperatorError where choice == .auto {
                 notes.append("\(size)-byte frames: \(error.message): sent with AF_PACKET instead")
-            } catch let error as UserError {
+            } catch let error as any OperatorError {
                 throw UserError("\(error.message); use --generator auto or af-packet")
             }
         }

@@ -103,8 +103,7 @@ protocol TrafficGenerator: AnyObject {
 /// Pins the calling thread when the job asks for it.
 func pinSender(_ job: GeneratorJob) throws {
     guard let cpu = job.cpu else { return }
-    let rc = bt_bench_pin(0, cpu)
-    if rc != 0 { throw UserError("cannot pin the generator to CPU \(cpu): \(String(cString: strerror(-rc)))") }
+    try ThreadPlacement.pin(0, to: cpu, what: "the generator")
 }
 
 func generatorDeadline(for job: GeneratorJob, from start: UInt64) -> UInt64 {

@@ -159,7 +159,7 @@ struct BenchCommand: ParsableCommand {
             result = try runner.run()
         } catch is BenchInterrupted {
             progress.finish()
-            writeStandardError("bridgetrace: bench interrupted; its namespaces and programs were removed")
+            writeNote("bench interrupted; its namespaces and programs were removed")
             throw ExitCode(130)
         }
         if json {
@@ -169,7 +169,7 @@ struct BenchCommand: ParsableCommand {
         }
         if let report {
             let path = try HTMLReport.write(result, to: report)
-            writeStandardError("bridgetrace: report written to \(path)")
+            writeNote("report written to \(path)")
         }
     }
 }

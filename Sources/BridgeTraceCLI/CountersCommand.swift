@@ -33,7 +33,7 @@ struct CountersCommand: ParsableCommand {
 
         var previous: CountersSnapshot?
         try every.everyInterval { _, elapsed in
-            for change in try session.refresh() { writeStandardError("bridgetrace: \(change)") }
+            for change in try session.refresh() { writeNote("\(change)") }
             let snapshot = try session.snapshot()
             defer { previous = snapshot }
             return every.json ? writeStandardOutput(CountersJSON.line(for: snapshot) + "\n")

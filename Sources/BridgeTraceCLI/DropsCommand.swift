@@ -39,7 +39,7 @@ struct DropsCommand: ParsableCommand {
 
         var previous: DropsSnapshot?
         try every.everyInterval { now, elapsed in
-            for change in try session.refresh() { writeStandardError("bridgetrace: \(change)") }
+            for change in try session.refresh() { writeNote("\(change)") }
             let snapshot = DropsSnapshot(
                 time: now.timeIntervalSince1970, bridge: watch.bridge ?? "", netns: watch.netns,
                 drops: try session.dropCounts(), lostEvents: try session.drops?.lostEvents() ?? 0,

@@ -11,8 +11,8 @@ public enum Entry {
             var command = try BridgeTraceCommand.parseAsRoot()
             try command.run()
             exit(0)
-        } catch let error as UserError {
-            writeStandardError("bridgetrace: \(error.message)")
+        } catch let error as any OperatorError {
+            writeStandardError(error.line)
             exit(2)
         } catch let error as ExitCode {
             exit(error.rawValue)
@@ -26,6 +26,11 @@ public enum Entry {
             exit(2)
         }
     }
+}
+
+/// A note for the operator on stderr, with the program's name in front like an error.
+func writeNote(_ text: String) {
+    writeStandardError(operatorLine(text))
 }
 
 /// One line to stderr, unbuffered, so it lands before the exit.

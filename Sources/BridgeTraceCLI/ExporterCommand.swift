@@ -62,16 +62,16 @@ struct ExporterCommand: ParsableCommand {
             throw UserError("netns \"\(name)\" not found (see ip netns list)")
         }
         if !Preflight.kernelSymbolsReadable() {
-            writeStandardError("bridgetrace: drop locations are exported as kernel addresses: naming them needs CAP_SYSLOG (to read /proc/kallsyms)")
+            writeNote("drop locations are exported as kernel addresses: naming them needs CAP_SYSLOG (to read /proc/kallsyms)")
         }
         StopSignals.install()
         let settings = ExporterSettings(
             bridges: bridges, netns: netns, allNetns: allNetns, listen: address,
             collector: CollectorSettings(interval: interval, window: window, rxHook: try Preflight.rxHook(rxHook)))
-        let exporter = try Exporter(settings: settings) { writeStandardError("bridgetrace: \($0)") }
+        let exporter = try Exporter(settings: settings) { writeNote("\($0)") }
         defer { exporter.stop() }
         let url = "http://\(exporter.server.address)/metrics"
-        writeStandardError("bridgetrace: serving \(url)")
+        writeNote("serving \(url)")
         // The URL, so that a script that asked for port 0 learns the port.
         if let readyFile, !FileManager.default.createFile(atPath: readyFile, contents: Data((url + "\n").utf8)) {
             throw UserError("cannot write the ready file \(readyFile): check the directory exists and is writable")

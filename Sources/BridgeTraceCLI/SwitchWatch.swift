@@ -54,7 +54,7 @@ enum SwitchWatch {
         do {
             kernel = try DropTracer(netnsInode: NetworkNamespace.currentInode(), options: DropOptions(hook: hook, events: false))
             for port in first.ports { try kernel?.watch(ifindex: port.ifindex) }
-        } catch let error as UserError {
+        } catch let error as any OperatorError {
             note = "kernel drops are not counted: \(error.message)"
         }
         defer { kernel?.close() }

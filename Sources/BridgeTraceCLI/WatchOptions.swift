@@ -46,17 +46,17 @@ struct WatchOptions: ParsableArguments {
     /// is counted when not where asked, drops that cannot be traced.
     func announce(_ session: WatchSession) {
         for line in session.removedStale {
-            writeStandardError("bridgetrace: removed a stale program left by a killed run: \(line)")
+            writeNote("removed a stale program left by a killed run: \(line)")
         }
         for port in session.ports {
-            if let note = port.rxHookNote { writeStandardError("bridgetrace: \(port.name): rx counted at tc ingress: \(note)") }
+            if let note = port.rxHookNote { writeNote("\(port.name): rx counted at tc ingress: \(note)") }
         }
         let legacy = session.ports.filter { $0.tcAttachment == .clsact }.map(\.name)
         if !legacy.isEmpty {
             let why = AttachMethod.legacyForced ? "BRIDGETRACE_LEGACY_ATTACH=1" : "this kernel has no tcx"
-            writeStandardError("bridgetrace: tc programs on \(legacy.joined(separator: ", ")) are clsact filters (\(why)): if this run is killed, the next run or `bridgetrace cleanup` removes them")
+            writeNote("tc programs on \(legacy.joined(separator: ", ")) are clsact filters (\(why)): if this run is killed, the next run or `bridgetrace cleanup` removes them")
         }
-        if let note = session.dropNote { writeStandardError("bridgetrace: \(note)") }
+        if let note = session.dropNote { writeNote("\(note)") }
     }
 
     func signalReady() throws {

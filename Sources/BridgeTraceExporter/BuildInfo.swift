@@ -1,4 +1,4 @@
-import CLibBPF
+import BridgeTraceKernel
 import Foundation
 
 /// bridgetrace_build_info's labels: what an operator asks first about a misbehaving host.
@@ -24,7 +24,7 @@ public struct BuildInfo: Sendable, Equatable {
         uname(&name)
         let kernel = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let libbpf = loadedLibraryVersion(of: "libbpf")
-            ?? String(String(cString: libbpf_version_string()).drop { $0 == "v" })
+            ?? LibBPFVersion.current
         return BuildInfo(version: version, libbpf: libbpf, libxdp: loadedLibraryVersion(of: "libxdp") ?? "unknown",
                          kernel: kernel)
     }

@@ -66,7 +66,7 @@ public final class Exporter {
 
     private func note(_ namespace: String?, _ error: Error) {
         let key = namespace ?? ""
-        let message = (error as? UserError)?.message ?? "\(error)"
+        let message = (error as? any OperatorError)?.message ?? "\(error)"
         if skipped[key] != message {
             log("netns \(namespace ?? "(own)"): not watched: \(message)")
             skipped[key] = message

@@ -1,5 +1,4 @@
 import BridgeTraceKernel
-import CLibBPF
 import Foundation
 
 /// The kernel's own accounting of bridgetrace's programs (bpf_prog_info run_time_ns and
@@ -17,12 +16,10 @@ enum ProgramStatsReader {
         guard enabled else { return [] }
         var result: [ProgramStats] = []
         for object in objects {
-            for name in object.programNames {
-                guard let fd = try? object.programFD(name) else { continue }  // not loaded (the other drop hook)
-                var info = bpf_prog_info()
-                var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-                guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { continue }
-                result.append(ProgramStats(program: name, runTimeNs: info.run_time_ns, runCount: info.run_cnt))
+            // Loaded programs only: the drop hook not taken is not counted.
+            for program in object.programs {
+                guard let info = program.info() else { continue }
+                result.append(ProgramStats(program: program.name, runTimeNs: info.runTimeNs, runCount: info.runCount))
             }
         }
         return result.sorted { $0.program < $1.program }

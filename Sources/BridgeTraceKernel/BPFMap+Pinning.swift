@@ -8,25 +8,24 @@ extension BPFMap {
     public static func pinned(at path: String, name: String) throws -> BPFMap {
         let fd = bpf_obj_get(path)
         if fd < 0 {
-            throw UserError.kernel("cannot open the pinned map \(path)", errno: errno,
-                                   hint: errno == ENOENT ? "the switch is not running" : nil)
+            throw SystemError.fromErrno("cannot open the pinned map", subject: path,
+                                        hint: errno == ENOENT ? "the switch is not running" : nil)
         }
         var info = bpf_map_info()
         var length = UInt32(MemoryLayout<bpf_map_info>.size)
         if bpf_obj_get_info_by_fd(fd, &info, &length) != 0 {
             let code = errno
             Glibc.close(fd)
-            throw UserError.kernel("cannot inspect the pinned map \(path)", errno: code)
+            throw SystemError("cannot inspect the pinned map", subject: path, code: code)
         }
-        let perCPU = [BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH]
-            .map { $0.rawValue }.contains(info.type)
+        let perCPU = BPFMapLayout.perCPUTypes.contains(info.type)
         return BPFMap(name: name, fd: fd, keySize: Int(info.key_size), valueSize: Int(info.value_size), isPerCPU: perCPU)
     }
 
     /// Pins this map at `path` (the directory must exist on a bpffs).
     public func pin(at path: String) throws {
         if bpf_obj_pin(fd, path) != 0 {
-            throw UserError.kernel("cannot pin map \(name) at \(path)", errno: errno)
+            throw SystemError.fromErrno("cannot pin map \(name) at", subject: path)
         }
     }
 

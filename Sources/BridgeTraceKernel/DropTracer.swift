@@ -1,6 +1,5 @@
 import BridgeTraceCore
 import CBridgeTraceABI
-import CLibBPF
 import Foundation
 
 /// Which kernel hook the drop program is attached to.
@@ -41,7 +40,7 @@ public final class DropTracer {
     public let hookNote: String?
     public let reasons: DropReasonNames
     public let symbols: KernelSymbolCache
-    private var link: OpaquePointer?
+    private var link: BPFLink?
     private let portsMap: BPFMap
     private let bigPortsMap: BPFMap
     private let countsMap: BPFMap
@@ -67,17 +66,21 @@ public final class DropTracer {
 
         let order: [DropHook] = options.hook.map { [$0] } ?? [.tpBTF, .rawTP]
         var failures: [String] = []
-        var loaded: (BPFObject, OpaquePointer, DropHook)?
+        var loaded: (BPFObject, BPFLink, DropHook)?
         for hook in order {
             do {
-                let object = try BPFObject(embedded: .drops)
-                try object.setReadOnly("bt_drop_cfg", to: config)
-                try Self.selectProgram(object, hook)
-                try object.load()
+                let spec = try BPFObjectSpec(embedded: .drops)
+                try spec.setReadOnly("bt_drop_cfg", to: config)
+                // Only the program for `hook` is loaded: a kernel that refuses tp_btf
+                // would otherwise fail the whole object.
+                for candidate in DropHook.allCases {
+                    try spec.setAutoload(program: Self.programName(candidate), candidate == hook)
+                }
+                let object = try spec.load()
                 let link = try Self.attach(object, hook)
                 loaded = (object, link, hook)
                 break
-            } catch let error as UserError {
+            } catch let error as any OperatorError {
                 failures.append("\(hook.rawValue): \(error.message)")
             }
         }
@@ -98,28 +101,10 @@ public final class DropTracer {
         hook == .tpBTF ? "bt_drop_btf" : "bt_drop_raw"
     }
 
-    /// Only the program for `hook` is loaded: a kernel that refuses tp_btf would otherwise
-    /// fail the whole object.
-    private static func selectProgram(_ object: BPFObject, _ hook: DropHook) throws {
-        for candidate in DropHook.allCases {
-            guard let program = bpf_object__find_program_by_name(object.handle, programName(candidate)) else {
-                throw UserError("internal: no program \(programName(candidate)) in \(object.name)")
-            }
-            bpf_program__set_autoload(program, candidate == hook)
-        }
-    }
-
-    private static func attach(_ object: BPFObject, _ hook: DropHook) throws -> OpaquePointer {
-        guard let program = bpf_object__find_program_by_name(object.handle, programName(hook)) else {
-            throw UserError("internal: no program \(programName(hook))")
-        }
+    private static func attach(_ object: BPFObject, _ hook: DropHook) throws -> BPFLink {
+        let program = try object.program(programName(hook))
         LibBPFLog.clear()
-        let link = hook == .tpBTF ? bpf_program__attach(program) : bpf_program__attach_raw_tracepoint(program, "kfree_skb")
-        let code = libbpf_get_error(UnsafeRawPointer(link))
-        guard let link, code == 0 else {
-            throw UserError.kernel("cannot attach \(programName(hook)) to \(hook.rawValue)/kfree_skb", errno: Int32(code == 0 ? -Int(EINVAL) : code))
-        }
-        return link
+        return hook == .tpBTF ? try program.attach(hook: "tp_btf/kfree_skb") : try program.attachRawTracepoint("kfree_skb")
     }
 
     /// Starts counting drops on `ifindex` (counts from earlier watches are kept).
@@ -186,7 +171,7 @@ public final class DropTracer {
 
     /// Detaches the program. Idempotent.
     public func close() {
-        if let link { bpf_link__destroy(link) }
+        link?.detach()
         link = nil
     }
 

@@ -45,7 +45,7 @@ public final class InstanceLock {
         if descriptor < 0 && errno == EACCES { descriptor = open(path, O_RDONLY | O_CLOEXEC) }
         if descriptor < 0 {
             let code = errno
-            throw UserError.kernel("cannot open lock file \(path)", errno: code, hint: Self.hint(directory: directory, errno: code))
+            throw SystemError("cannot open lock file", subject: path, code: code, hint: Self.hint(directory: directory, errno: code))
         }
         fd = descriptor
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {

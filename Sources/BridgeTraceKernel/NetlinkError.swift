@@ -1,18 +1,22 @@
-import Glibc
+import BridgeTraceCore
 
-/// A netlink request the kernel or the socket layer refused, with the errno it gave.
-public struct NetlinkError: Error, Equatable, Sendable, CustomStringConvertible {
+/// A netlink request the kernel or the socket layer refused: a SystemError of the
+/// netlink layer, kept as its own type so that collectors can tell a failed dump (retry
+/// next scrape) from other failures by type.
+public struct NetlinkError: OperatorError, Equatable, Sendable {
     /// What was being asked, e.g. "RTM_GETLINK dump".
     public var operation: String
-    /// Positive errno value.
-    public var errno: Int32
+    public var errno: Errno
 
-    public init(operation: String, errno: Int32) {
+    /// `errno` either way round (the shim returns -errno).
+    public init(operation: String, errno code: Int32) {
         self.operation = operation
-        self.errno = errno
+        errno = Errno(rawValue: abs(code))
     }
 
-    public var description: String {
-        "netlink \(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+    public var message: String {
+        SystemError("netlink \(operation) failed", errno: errno).message
     }
+
+    public var description: String { message }
 }

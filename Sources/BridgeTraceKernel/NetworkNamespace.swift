@@ -30,14 +30,14 @@ public enum NetworkNamespace {
         }
         guard fd >= 0 else {
             if openErrno == ENOENT { throw notFound(name) }
-            throw failure("cannot open netns \"\(name)\"", errno: openErrno)
+            throw failure("cannot open netns", name, errno: openErrno)
         }
         defer { close(fd) }
         let rc = bt_nl_setns_net(fd)
         if rc == -EINVAL {
             throw UserError("\"\(name)\" is not a network namespace (see ip netns list)")
         }
-        if rc < 0 { throw failure("cannot enter netns \"\(name)\"", errno: -rc) }
+        if rc < 0 { throw failure("cannot enter netns", name, errno: rc) }
     }
 
     /// The names `ip netns list` would show, sorted; empty when there are none.
@@ -73,11 +73,9 @@ public enum NetworkNamespace {
         return UserError("netns \"\(name)\" not found (\(here))")
     }
 
-    private static func failure(_ what: String, errno code: Int32) -> UserError {
-        let reason = String(cString: strerror(code))
-        if code == EPERM || code == EACCES {
-            return UserError("\(what): \(reason) (run as root: entering a network namespace needs CAP_SYS_ADMIN)")
-        }
-        return UserError("\(what): \(reason)")
+    private static func failure(_ what: String, _ name: String, errno code: Int32) -> SystemError {
+        let denied = abs(code) == EPERM || abs(code) == EACCES
+        return SystemError(what, subject: "\"\(name)\"", code: code,
+                           hint: denied ? "run as root: entering a network namespace needs CAP_SYS_ADMIN" : nil)
     }
 }

@@ -48,8 +48,8 @@ public final class AttachedPort {
     public private(set) var xdpLinked = false
 
     private var xdpProgram: OpaquePointer?
-    private var xdpLink: Int32 = -1
-    private var tcLinks: [Int32] = []
+    private var xdpLink: BPFLink?
+    private var tcLinks: [BPFLink] = []
     private var tcIngress = false
     private var tcEgress = false
     private var createdClsact = false
@@ -89,7 +89,7 @@ public final class AttachedPort {
                     return
                 }
                 xdp_program__close(program)
-                rxHookNote = "native XDP attach failed: \(describeErrno(rc))" + xdpHint(rc)
+                rxHookNote = "native XDP attach failed: \(SystemError.describe(Errno(rawValue: -rc)))" + xdpHint(rc)
             } else {
                 rxHookNote = "libxdp cannot use the program"
             }
@@ -102,8 +102,9 @@ public final class AttachedPort {
     /// A BPF_XDP link; false (and the libxdp path follows) when the kernel or driver will
     /// not take one for a reason libxdp may get around.
     private func tryXDPLink(_ fd: Int32) -> Bool {
-        let link = bt_xdp_link(fd, ifindex)
-        guard link >= 0 else { return false }
+        guard let link = try? BPFLink.xdp(programFD: fd, program: "rx", ifindex: ifindex, interface: name) else {
+            return false
+        }
         xdpLink = link
         xdpLinked = true
         rxHook = .xdp
@@ -136,31 +137,25 @@ public final class AttachedPort {
 
     private func attachTC(egress: Bool, fd: Int32) throws {
         if AttachMethod.tcxAvailable {
-            let link = bt_tcx_link(fd, ifindex, egress)
-            if link >= 0 {
-                tcLinks.append(link)
-                tcAttachment = .tcx
-                return
-            }
-            throw UserError.kernel("cannot attach tcx \(egress ? "egress" : "ingress") program to \(name)", errno: link,
-                                   hint: -link == ENODEV ? "the port disappeared" : nil)
+            tcLinks.append(try BPFLink.tcx(programFD: fd, program: egress ? "tx" : "rx", ifindex: ifindex,
+                                           interface: name, egress: egress))
+            tcAttachment = .tcx
+            return
         }
         var created = false
         let rc = bt_tc_attach(ifindex, egress, fd, &created)
         if created { createdClsact = true }
         if rc != 0 {
-            throw UserError.kernel("cannot attach tc \(egress ? "egress" : "ingress") program to \(name)", errno: rc,
-                                   hint: -rc == ENODEV ? "the port disappeared" : nil)
+            throw SystemError("cannot attach tc \(egress ? "egress" : "ingress") program to", subject: name, code: rc,
+                              hint: -rc == ENODEV ? "the port disappeared" : nil)
         }
     }
 
     /// Idempotent; a port that vanished has taken its hooks with it, which is fine.
     public func detach() {
-        if xdpLink >= 0 {
-            close(xdpLink)
-            xdpLink = -1
-        }
-        for link in tcLinks { close(link) }
+        xdpLink?.detach()
+        xdpLink = nil
+        for link in tcLinks { link.detach() }
         tcLinks = []
         if let program = xdpProgram {
             _ = xdp_program__detach(program, ifindex, XDP_MODE_NATIVE, 0)
@@ -196,8 +191,7 @@ public final class HookFloor {
 
     public init(request: WatchRequest) throws {
         let ports = try request.resolve(in: try NetlinkLinks.dump())
-        object = try BPFObject(embedded: .baseline)
-        try object.load()
+        object = try BPFObjectSpec(embedded: .baseline).load()
         let programs = try PortPrograms(object: object, xdpRx: "bt_bench_pass", tcRx: "bt_floor_tc_rx",
                                         tcTx: "bt_floor_tc_tx")
         do {

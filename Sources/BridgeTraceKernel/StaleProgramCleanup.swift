@@ -59,14 +59,6 @@ public enum StaleProgramCleanup {
     }
 
     public static func programName(id: UInt32) -> String? {
-        let fd = bpf_prog_get_fd_by_id(id)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = bpf_prog_info()
-        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-        guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { return nil }
-        return withUnsafeBytes(of: info.name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
+        BPFProgramInfo(id: id)?.name
     }
 }

@@ -10,7 +10,7 @@ public struct EventOptions: Sendable {
     /// Ring buffer size in bytes: a power of two, at least a page.
     public var ringBufferBytes: UInt32
     /// Wake the reader only about once this many bytes wait (0: on every event). The
-    /// reader must then poll on a timer (RingBufferReader.poll does, with its timeout).
+    /// reader must then poll on a timer (BPFRingBuffer.poll does, with its timeout).
     public var wakeupBytes: UInt32
     /// One event in `sampleEvery` (per CPU) of those the kernel pre-filter passes; 1 = all.
     public var sampleEvery: UInt32
@@ -70,14 +70,14 @@ public final class WatchSession {
         let links = try NetlinkLinks.dump()
         let ports = try request.resolve(in: links)
         removedStale = StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) })
-        object = try BPFObject(embedded: .counters)
+        let spec = try BPFObjectSpec(embedded: .counters)
         if let events {
-            try object.setReadOnly("bt_config", to: events.config)
-            try object.setMaxEntries(map: "bt_events", events.ringBufferBytes)
-            try object.setReadOnly("bt_wakeup_events", to: events.wakeupEventsPerCPU)
-            try object.setReadOnly("bt_sample_every", to: events.sampleEvery)
+            try spec.setReadOnly("bt_config", to: events.config)
+            try spec.setMaxEntries(map: "bt_events", events.ringBufferBytes)
+            try spec.setReadOnly("bt_wakeup_events", to: events.wakeupEventsPerCPU)
+            try spec.setReadOnly("bt_sample_every", to: events.sampleEvery)
         }
-        try object.load()
+        object = try spec.load()
         programs = try PortPrograms(object: object)
         maps = try CounterMaps(object: object)
         lostMap = try object.map("bt_lost")
@@ -86,7 +86,7 @@ public final class WatchSession {
             do {
                 drops = try DropTracer(netnsInode: NetworkNamespace.currentInode(), options: dropOptions)
                 dropNote = drops?.hookNote
-            } catch let error as UserError where !dropOptions.required {
+            } catch let error as any OperatorError where !dropOptions.required {
                 dropNote = "kernel drops are not counted: \(error.message)"
             }
         }
@@ -127,7 +127,7 @@ public final class WatchSession {
             do {
                 try attach(link)
                 changes.append("\(link.name): new port, now watched")
-            } catch let error as UserError {
+            } catch let error as any OperatorError {
                 changes.append("\(link.name): new port, cannot watch it: \(error.message)")
             }
         }

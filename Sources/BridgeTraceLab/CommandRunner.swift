@@ -68,10 +68,12 @@ enum SpawnedCommand {
     static func run(executable: String, arguments: [String]) throws -> (status: Int32, stdout: [UInt8], stderr: [UInt8]) {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
-        guard bt_pipe_cloexec(&outPipe) == 0 else { throw UserError("cannot create a pipe: \(String(cString: strerror(errno)))") }
-        guard bt_pipe_cloexec(&errPipe) == 0 else {
+        let outRC = bt_pipe_cloexec(&outPipe)
+        guard outRC == 0 else { throw SystemError("cannot create a pipe", code: outRC) }
+        let errRC = bt_pipe_cloexec(&errPipe)
+        guard errRC == 0 else {
             close(outPipe[0]); close(outPipe[1])
-            throw UserError("cannot create a pipe: \(String(cString: strerror(errno)))")
+            throw SystemError("cannot create a pipe", code: errRC)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -105,7 +107,7 @@ enum SpawnedCommand {
         close(errPipe[1])
         guard rc == 0 else {
             close(outPipe[0]); close(errPipe[0])
-            throw UserError("cannot run \(executable): \(String(cString: strerror(rc)))")
+            throw SystemError("cannot run", subject: executable, code: rc)
         }
         let (stdout, stderr) = readBoth(outPipe[0], errPipe[0])
         var status: Int32 = 0

@@ -202,9 +202,9 @@ struct GuestInitramfs {
             throw UserError("cannot write \(temporary)")
         }
         guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let error = SystemError.fromErrno("cannot move \(temporary) to", subject: path)
             try? FileManager.default.removeItem(atPath: temporary)
-            throw UserError("cannot move \(temporary) to \(path): \(reason)")
+            throw error
         }
         // Older archives for this kernel are stale now.
         let prefix = "guest-\(kernel.version)-"

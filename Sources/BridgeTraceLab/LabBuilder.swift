@@ -63,7 +63,7 @@ struct LabBuilder {
                     QEMUGuest.Config(topology: topology, vm: i, ipv6: options.ipv6), isCancelled: isCancelled)
             }
         } catch {
-            let failure = (error as? UserError)?.message ?? "\(error)"
+            let failure = (error as? any OperatorError)?.message ?? "\(error)"
             QEMUGuest.stopAll(lab: topology.name)  // before the namespaces: QEMU holds its tap
             let leftovers = removeQuietly(created)
             var message = "could not bring lab \(topology.name) up: \(failure)."

@@ -37,7 +37,7 @@ public final class PcapngFile: @unchecked Sendable {
         encoder = PcapngEncoder(snaplen: idbSnaplen, bridge: bridge)
         fd = path == "-" ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         if fd < 0 {
-            throw UserError("cannot create \(path): \(Self.describe(errno))")
+            throw SystemError.fromErrno("cannot create", subject: path)
         }
         var info = stat()
         if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o7777 != 0o600,
@@ -45,7 +45,7 @@ public final class PcapngFile: @unchecked Sendable {
             let code = errno
             _ = systemClose(fd)
             fd = -1 // deinit runs for a class whose init throws once it is initialised
-            throw UserError("cannot make \(path) private (chmod 0600): \(Self.describe(code))")
+            throw SystemError("cannot make", subject: "\(path) private (chmod 0600)", code: code)
         }
         do {
             try writeAll(encoder.header())
@@ -105,13 +105,9 @@ public final class PcapngFile: @unchecked Sendable {
                 _ = ftruncate(fd, off_t(goodLength))
                 _ = lseek(fd, off_t(goodLength), SEEK_SET)
             }
-            throw UserError("cannot write \(path): \(Self.describe(failure))")
+            throw SystemError("cannot write", subject: path, code: failure)
         }
         goodLength += bytes.count
-    }
-
-    private static func describe(_ code: Int32) -> String {
-        String(cString: strerror(code))
     }
 }
 

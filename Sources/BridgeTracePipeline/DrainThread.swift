@@ -5,7 +5,7 @@ import Synchronization
 /// Drains a ring buffer on a thread of its own, so that a slow terminal or file never
 /// stalls the main thread's netlink work, until stopped or `afterPoll` says it is done.
 final class DrainThread: @unchecked Sendable {
-    private let reader: RingBufferReader
+    private let reader: BPFRingBuffer
     private let afterPoll: () -> Bool
     private let done = DispatchSemaphore(value: 0)
     private let stopFlag = Mutex(false)
@@ -13,7 +13,7 @@ final class DrainThread: @unchecked Sendable {
     private(set) var error: Error?
 
     /// - Parameter afterPoll: runs after every poll (flush output there); true to stop.
-    init(reader: RingBufferReader, afterPoll: @escaping () -> Bool) {
+    init(reader: BPFRingBuffer, afterPoll: @escaping () -> Bool) {
         self.reader = reader
         self.afterPoll = afterPoll
         let thread = Thread { [self] in run() }

@@ -33,7 +33,7 @@ public final class EventPipeline: @unchecked Sendable {
     /// Per drop record: which sinks asked for it (drop thread only, reused).
     private var dropWanted: [Bool]
     private var drains: [DrainThread] = []
-    private var readers: (frames: RingBufferReader?, drops: RingBufferReader?) = (nil, nil)
+    private var readers: (frames: BPFRingBuffer?, drops: BPFRingBuffer?) = (nil, nil)
     private var stopped = false
 
     /// Frames handed to the sinks (after the filter), per kind (frame thread only).
@@ -144,10 +144,10 @@ public final class EventPipeline: @unchecked Sendable {
 
     private func openReaders() throws {
         if let ring = source.frames {
-            readers.frames = try RingBufferReader(fd: ring.fd, name: ring.name) { [unowned self] in handleFrame($0) }
+            readers.frames = try BPFRingBuffer(fd: ring.fd, name: ring.name) { [unowned self] in handleFrame($0) }
         }
         if let ring = source.drops {
-            readers.drops = try RingBufferReader(fd: ring.fd, name: ring.name) { [unowned self] in handleDrop($0) }
+            readers.drops = try BPFRingBuffer(fd: ring.fd, name: ring.name) { [unowned self] in handleDrop($0) }
         }
     }
 

@@ -179,7 +179,7 @@ public final class Switch {
         do {
             try add(spec, link)
             log("\(link.name): joined the switch")
-        } catch let error as UserError {
+        } catch let error as any OperatorError {
             log("\(link.name): cannot add it to the switch: \(error.message)")
         } catch {
             log("\(link.name): cannot add it to the switch: \(error)")

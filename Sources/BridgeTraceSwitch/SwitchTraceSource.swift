@@ -91,7 +91,7 @@ public final class SwitchTraceSource {
         off.config.events = 0
         try writeTrace(off)
         do {
-            let stale = try RingBufferReader(fd: events.fd, name: "bt_events") { _ in }
+            let stale = try BPFRingBuffer(fd: events.fd, name: "bt_events") { _ in }
             while try stale.poll(timeoutMs: 0) > 0 {}
         }
         lostAtStart = try lostMap.lookupSum(UInt32(BT_LOST_SLOT))

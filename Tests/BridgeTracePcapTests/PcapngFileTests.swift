@@ -130,7 +130,7 @@ enum Tshark {
     }
 
     @Test func failuresSayWhichFileAndWhy() {
-        #expect(throws: UserError("cannot create /nonexistent-dir/x.pcapng: No such file or directory")) {
+        #expect(throws: SystemError("cannot create", subject: "/nonexistent-dir/x.pcapng", errno: .noSuchFileOrDirectory)) {
             _ = try PcapngFile(path: "/nonexistent-dir/x.pcapng", snaplen: 128)
         }
     }
@@ -173,7 +173,7 @@ enum Tshark {
         // /dev/full fails every write with ENOSPC. A device is not chmod-ed.
         guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
         let before = try mode("/dev/full")
-        #expect(throws: UserError("cannot write /dev/full: No space left on device")) {
+        #expect(throws: SystemError("cannot write", subject: "/dev/full", errno: .noSpace)) {
             _ = try PcapngFile(path: "/dev/full", snaplen: 128)
         }
         #expect(try mode("/dev/full") == before)

@@ -13,3 +13,8 @@ const void *bt_obj_bench_sink_bytes(void);
 unsigned long bt_obj_bench_sink_len(void);
 const void *bt_obj_switch_bytes(void);
 unsigned long bt_obj_switch_len(void);
+const void *bt_obj_lab_vlan_push_bytes(void);
+unsigned long bt_obj_lab_vlan_push_len(void);
+
+/* The object compiled from bpf/NAME.bpf.c and its length; NULL and 0 for an unknown name. */
+const void *bt_obj_named(const char *name, unsigned long *len);
