@@ -55,17 +55,23 @@ let package = Package(
             name: "BridgeTracePcap",
             dependencies: ["BridgeTraceCore", "CLibPcap"]
         ),
+        // Child processes: the one spawner (posix_spawn, signal mask reset, process groups,
+        // SIGTERM-then-SIGKILL teardown), the executable lookup and CommandRunner.
+        .target(
+            name: "BridgeTraceProcess",
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim"]
+        ),
         // `bridgetrace bench`: generator, receiver, devices under test, RFC 2544 search.
         .target(
             name: "BridgeTraceBench",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "CBridgeTraceShim", "CLibBPF",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTraceProcess", "CBridgeTraceShim", "CLibBPF",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .target(
             name: "BridgeTraceLab",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim"]
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceProcess", "CBridgeTraceShim"]
         ),
         // `bridgetrace exporter`: per-namespace collectors, the sliding diagnosis window, the
         // metric series (swift-prometheus) and the /metrics HTTP server (NIOHTTP1).
@@ -88,7 +94,7 @@ let package = Package(
             name: "BridgeTraceCLI",
             dependencies: [
                 "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap", "BridgeTraceBench",
-                "BridgeTraceExporter",
+                "BridgeTraceExporter", "BridgeTraceProcess",
                 "BridgeTraceSwitch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -97,15 +103,15 @@ let package = Package(
         .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"], exclude: ["DiagnosisRecordings"]),
         .testTarget(name: "BridgeTraceExporterTests", dependencies: ["BridgeTraceExporter", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTraceSwitchTests", dependencies: ["BridgeTraceSwitch", "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceABI"]),
-        .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceCore"]),
-        .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceCore"]),
+        .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceProcess", "BridgeTraceCore"]),
+        .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceProcess", "BridgeTraceCore"]),
         .testTarget(
             name: "BridgeTraceKernelTests",
             dependencies: ["BridgeTraceKernel", "CBridgeTraceABI"]
         ),
         .testTarget(
             name: "BridgeTraceIntegrationTests",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTraceSwitch"],
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTraceProcess", "BridgeTraceSwitch"],
             exclude: ["Fixtures"]
         ),
     ]

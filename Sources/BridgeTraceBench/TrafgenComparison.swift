@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import BridgeTraceLab
 import CBridgeTraceShim
 import Foundation
@@ -60,16 +61,17 @@ struct TrafgenComparison {
 
         // Its own process group: trafgen forks a worker, which a signal to the parent
         // alone would leave sending.
-        let trafgen = try SpawnedProcess([
+        let trafgen = try ChildProcess([
             "ip", "netns", "exec", bed.wiring.generator.namespace, Self.trafgenPath,
             "--dev", bed.wiring.generator.interface, "--conf", config.path, "--cpus", "1",
-            "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"])
-        defer { trafgen.stop() }
+            "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"], stderr: .log, ownGroup: true)
+        defer { trafgen.stop(signal: SIGINT) }
         // Measure from the first frames on, after a short warm-up, like lab-pps.sh.
         let startDeadline = Date().addingTimeInterval(5)
         while try bed.sinkFrames() == 0 {
-            if trafgen.exited || Date() > startDeadline {
-                let said = trafgen.stop()
+            if trafgen.hasExited || Date() > startDeadline {
+                trafgen.stop(signal: SIGINT)
+                let said = trafgen.log
                 throw UserError("trafgen sent nothing to the sink: \(said.isEmpty ? "no message" : said)")
             }
             usleep(5_000)
