@@ -57,9 +57,12 @@ let package = Package(
         ),
         // Child processes: the one spawner (posix_spawn, signal mask reset, process groups,
         // SIGTERM-then-SIGKILL teardown), the executable lookup and CommandRunner.
+        // No libbpf in these two: BridgeTraceProcess is imported beside libpcap (tests),
+        // whose struct bpf_insn clashes with the kernel's.
+        .target(name: "CBridgeTraceProcess"),
         .target(
             name: "BridgeTraceProcess",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim"]
+            dependencies: ["BridgeTraceCore", "CBridgeTraceProcess"]
         ),
         // `bridgetrace bench`: generator, receiver, devices under test, RFC 2544 search.
         .target(

@@ -1,5 +1,4 @@
 import BridgeTraceCore
-import BridgeTraceKernel
 import BridgeTraceProcess
 import Foundation
 

@@ -1,5 +1,4 @@
 import BridgeTraceCore
-import BridgeTraceKernel
 import Foundation
 
 /// One child process, the only way bridgetrace and its tests start one: `CommandRunner`

@@ -1,6 +1,5 @@
 import BridgeTraceCore
-import BridgeTraceKernel
-import CBridgeTraceShim
+import CBridgeTraceProcess
 import Foundation
 
 /// What a finished command left behind.

@@ -206,11 +206,3 @@ int bt_object_set_rodata(struct bpf_object *obj, const char *var, const void *va
 	}
 	return -ENOENT;
 }
-
-#include <fcntl.h>
-#include <unistd.h>
-
-int bt_pipe_cloexec(int fds[2])
-{
-	return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
-}

@@ -122,7 +122,7 @@ import Testing
             // veth ports: rx at tcx ingress (--rx-hook auto), tx at tcx egress.
             let tracer = try BackgroundBridgetrace([command, lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"])
             try tracer.waitUntilReady()
-            let links = HeldLink.held(by: tracer.process.processIdentifier).filter { $0.type == "tcx" || $0.type == "xdp" }
+            let links = HeldLink.held(by: tracer.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
             #expect(links.filter { $0.type == "tcx" }.count == 6, "\(links)")  // 3 ports x (rx + tx)
             #expect(Set(links.compactMap(\.attachType)) == ["46 (ingress)", "47 (egress)"], "\(links)")
             // Nothing went the legacy way: no clsact filter, no netlink XDP.
@@ -146,7 +146,7 @@ import Testing
             let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json",
                                                     "--rx-hook", "xdp"])
             try tracer.waitUntilReady()
-            let links = HeldLink.held(by: tracer.process.processIdentifier).filter { $0.type == "tcx" || $0.type == "xdp" }
+            let links = HeldLink.held(by: tracer.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
             #expect(links.filter { $0.type == "xdp" }.count == 2, "\(links)")
             #expect(links.filter { $0.type == "tcx" }.count == 2, "\(links)")
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 2)  // ip link shows XDP links

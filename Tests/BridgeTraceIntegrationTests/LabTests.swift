@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import BridgeTraceLab
+import BridgeTraceProcess
 
 /// The lab's address plan and parsing: pure, no root needed.
 @Suite("LabTopology")

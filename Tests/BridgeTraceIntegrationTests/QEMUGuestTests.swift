@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import BridgeTraceLab
+import BridgeTraceProcess
 
 /// A real QEMU guest (TCG) on tap port vm1: it answers ARP and ping across the bridge, a
 /// stopped guest leaves its tap with NO-CARRIER, a restarted one sends 802.1Q-tagged frames
@@ -119,7 +120,7 @@ private func ipLinkJSON(_ namespace: String, _ device: String) throws -> String 
 /// CI=true their absence fails the test instead of skipping it.
 func requireQEMU(sourceLocation: SourceLocation = #_sourceLocation) throws {
     var missing: [String] = []
-    if CommandRunner.executablePath("qemu-system-x86_64") == nil { missing.append("qemu-system-x86") }
+    if Executable.find("qemu-system-x86_64") == nil { missing.append("qemu-system-x86") }
     if (try? GuestInitramfs.findKernel()) == nil { missing.append("linux-image-amd64") }
     if (try? GuestInitramfs.checkBusybox()) == nil { missing.append("busybox-static") }
     guard !missing.isEmpty else { return }

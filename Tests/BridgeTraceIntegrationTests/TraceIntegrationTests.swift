@@ -158,8 +158,8 @@ import Testing
             try five.waitUntilReady()
             try sendTraffic(lab)
             let deadline = Date().addingTimeInterval(10)
-            while five.process.isRunning && Date() < deadline { usleep(50_000) }
-            #expect(!five.process.isRunning, "-c 5 did not stop the trace")
+            while !five.hasExited && Date() < deadline { usleep(50_000) }
+            #expect(five.hasExited, "-c 5 did not stop the trace")
             #expect(try five.stop() == 0)
             let count = try run(["tshark", "-r", limited, "-T", "fields", "-e", "frame.number"])
             #expect(count.split(separator: "\n").count == 5)
@@ -213,11 +213,11 @@ import Testing
             // A 4 KiB ring holds about a dozen events.
             let tracer = try BackgroundBridgetrace(traceArguments(lab, ["--json", "--all", "-B", "4"]))
             try tracer.waitUntilReady()
-            kill(tracer.process.processIdentifier, SIGSTOP)
+            kill(tracer.pid, SIGSTOP)
             try Injector.send(in: lab.vmNamespace(1), ethertypes: [(type: 0x88b5, count: 200)])
             // The datapath does not wait for the tracer.
             try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "2", "-i", "0.2", "-W", "2", lab.vmIP(2)])
-            kill(tracer.process.processIdentifier, SIGCONT)
+            kill(tracer.pid, SIGCONT)
             usleep(1_500_000)
             #expect(try tracer.stop() == 0)
             #expect(tracer.stderr.contains("warning:"), "\(tracer.stderr)")

@@ -47,7 +47,3 @@ int bt_fs_magic(const char *path, unsigned long *magic);
  * the object's BTF. 0, -ENOENT (no such variable) or -EINVAL (size mismatch).
  */
 int bt_object_set_rodata(struct bpf_object *obj, const char *var, const void *val, size_t size);
-
-/* pipe2(fds, O_CLOEXEC): atomic, so a child spawned by another thread at the same moment
- * cannot inherit the write end (and keep the reader waiting). 0 or -errno. */
-int bt_pipe_cloexec(int fds[2]);
