@@ -33,7 +33,7 @@ import Testing
 
             let sent = try KnownTraffic.send(lab)
             #expect(sent.total == 22)
-            usleep(300_000)
+            try waitForPortTx(lab, ["vm2": 26, "uplink": 22], since: before)
 
             let after = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: lab.bridgeNamespace)) })
             #expect(try tracer.stop() == 0)
@@ -94,8 +94,9 @@ import Testing
             let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json",
                                                     "--interval", "0.5", "--rx-hook", "xdp"])
             try tracer.waitUntilReady()
+            let before = try portCounters(lab)
             try Injector.send(in: lab.vmNamespace(1), arpRequests: 7, arpTarget: "198.18.0.250")
-            usleep(300_000)
+            try waitForPortTx(lab, ["vm2": 7, "uplink": 7], since: before)
             #expect(try tracer.stop() == 0)
             #expect(try ForeignXDP.count(mapID: foreign) - start == 7)
 
@@ -219,7 +220,10 @@ import Testing
             try run(["ip", "-n", lab.bridgeNamespace, "link", "add", "late", "type", "veth", "peer", "name", "late-peer"])
             try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "late", "master", lab.bridgeName, "up"])
             try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "late-peer", "up"])
-            usleep(1_200_000)
+            try tracer.waitForOutput(timeout: 10) { lines in
+                let ports = (lines.last?["ports"] as? [[String: Any]] ?? []).compactMap { $0["port"] as? String }
+                return Set(ports) == ["vm1", "uplink", "late"]
+            }
             #expect(try tracer.stop() == 0)
             let last = try #require(try tracer.jsonLines().last?["ports"] as? [[String: Any]])
             #expect(Set(last.compactMap { $0["port"] as? String }) == ["vm1", "uplink", "late"])

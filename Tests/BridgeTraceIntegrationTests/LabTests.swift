@@ -183,6 +183,7 @@ struct LabTests {
     @Test func freshLabIsQuiet() throws {
         try requireRoot()
         try TestLab.with(vms: 2) { lab in
+            // A watch window, so a sleep: nothing may be sent during it.
             Thread.sleep(forTimeInterval: 1)
             for port in lab.bridgePorts {
                 let counters = try LinkCounters.read(port, inNetns: lab.bridgeNamespace)

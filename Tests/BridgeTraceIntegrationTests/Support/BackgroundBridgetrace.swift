@@ -67,6 +67,17 @@ final class BackgroundBridgetrace {
         return false
     }
 
+    /// Waits until stdout satisfies `condition` (a journey printed, a line count); throws
+    /// naming `what`, with stdout and stderr, when it does not within `timeout` seconds.
+    func waitForStdout(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws {
+        do {
+            try waitFor(what, timeout: timeout, { stdout }, until: { condition($0) || hasExited })
+        } catch is WaitTimeout {
+            throw BackgroundFailure("waited \(timeout) s for \(what); stdout: \(stdout.suffix(2000)); stderr: \(stderr.suffix(1000))")
+        }
+        if !condition(stdout) { throw BackgroundFailure("bridgetrace exited before \(what): \(stderr)") }
+    }
+
     /// Sends `signal` and waits for the exit; returns the exit status.
     @discardableResult
     func stop(signal: Int32 = SIGINT, timeout: Double = 20) throws -> Int32 {
