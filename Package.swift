@@ -107,6 +107,8 @@ let package = Package(
         .testTarget(name: "BridgeTraceExporterTests", dependencies: ["BridgeTraceExporter", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTraceSwitchTests", dependencies: ["BridgeTraceSwitch", "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceABI"]),
         .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceProcess", "BridgeTraceCore"]),
+        // The lab's pure parts (address plan, parsing, initramfs, fault catalogue): no root.
+        .testTarget(name: "BridgeTraceLabTests", dependencies: ["BridgeTraceLab", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceProcess", "BridgeTraceCore"]),
         .testTarget(
             name: "BridgeTraceKernelTests",
