@@ -10,7 +10,6 @@ import Foundation
 /// `--cpus 1`, our single generator thread); the figure is frames the sink received
 /// per second of sending.
 struct TrafgenComparison {
-    static let trafgenPath = "/usr/sbin/trafgen"
 
     let frameSize: Int
     let duration: Double
@@ -18,8 +17,8 @@ struct TrafgenComparison {
     let announce: (String) -> Void
 
     func run(on bed: TestBed) throws -> BenchReport.GeneratorComparison {
-        guard FileManager.default.isExecutableFile(atPath: Self.trafgenPath) else {
-            throw UserError("--vs-trafgen needs trafgen at \(Self.trafgenPath): apt-get install netsniff-ng")
+        guard let trafgenPath = Executable.find("trafgen") else {
+            throw UserError("--vs-trafgen needs trafgen: apt-get install netsniff-ng")
         }
         var ours: [Double] = []
         var theirs: [Double] = []
@@ -32,7 +31,7 @@ struct TrafgenComparison {
                 if side {
                     pair.ours = try bed.run(TrialSpec(frameSize: frameSize, duration: duration)).rxPPS
                 } else {
-                    pair.theirs = try trafgen(on: bed)
+                    pair.theirs = try trafgen(trafgenPath, on: bed)
                 }
             }
             ours.append(pair.ours)
@@ -46,7 +45,7 @@ struct TrafgenComparison {
     }
 
     /// One trafgen round: its rate at the sink once it is running, over `duration`.
-    private func trafgen(on bed: TestBed) throws -> Double {
+    private func trafgen(_ path: String, on bed: TestBed) throws -> Double {
         let trial = try bed.beginExternalTrial()
         let template = try bed.template(size: frameSize)
         var frame = template.bytes
@@ -62,7 +61,7 @@ struct TrafgenComparison {
         // Its own process group: trafgen forks a worker, which a signal to the parent
         // alone would leave sending.
         let trafgen = try ChildProcess([
-            "ip", "netns", "exec", bed.wiring.generator.namespace, Self.trafgenPath,
+            "ip", "netns", "exec", bed.wiring.generator.namespace, path,
             "--dev", bed.wiring.generator.interface, "--conf", config.path, "--cpus", "1",
             "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"], stderr: .log, ownGroup: true)
         defer { trafgen.stop(signal: SIGINT) }

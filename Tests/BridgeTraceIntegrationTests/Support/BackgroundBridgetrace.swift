@@ -78,7 +78,8 @@ final class BackgroundBridgetrace {
         if !condition(stdout) { throw BackgroundFailure("bridgetrace exited before \(what): \(stderr)") }
     }
 
-    /// Sends `signal` and waits for the exit; returns the exit status.
+    /// Sends `signal` and waits for the exit; returns the exit status (killed by signal N:
+    /// 128 + N, as in a shell).
     @discardableResult
     func stop(signal: Int32 = SIGINT, timeout: Double = 20) throws -> Int32 {
         if !process.hasExited { kill(process.pid, signal) }
