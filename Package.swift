@@ -63,19 +63,28 @@ let package = Package(
             name: "BridgeTracePipeline",
             dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTracePcap"]
         ),
+        // Child processes: the one spawner (posix_spawn, signal mask reset, process groups,
+        // SIGTERM-then-SIGKILL teardown), the executable lookup and CommandRunner.
+        // No libbpf in these two: BridgeTraceProcess is imported beside libpcap (tests),
+        // whose struct bpf_insn clashes with the kernel's.
+        .target(name: "CBridgeTraceProcess"),
+        .target(
+            name: "BridgeTraceProcess",
+            dependencies: ["BridgeTraceCore", "CBridgeTraceProcess"]
+        ),
         // `bridgetrace bench`: generator, receiver, devices under test, RFC 2544 search.
         .target(
             name: "BridgeTraceBench",
             dependencies: [
                 // The shim for the AF_PACKET sender and thread placement (bt_bench_*);
                 // BPF objects, programs, maps and links only through BridgeTraceKernel.
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePipeline", "CBridgeTraceShim",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePipeline", "BridgeTraceProcess", "CBridgeTraceShim",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .target(
             name: "BridgeTraceLab",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim"]
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceProcess", "CBridgeTraceShim"]
         ),
         // `bridgetrace exporter`: per-namespace collectors, the sliding diagnosis window, the
         // metric series (swift-prometheus) and the /metrics HTTP server (NIOHTTP1).
@@ -98,7 +107,7 @@ let package = Package(
             name: "BridgeTraceCLI",
             dependencies: [
                 "BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTracePcap", "BridgeTracePipeline", "BridgeTraceBench",
-                "BridgeTraceExporter",
+                "BridgeTraceExporter", "BridgeTraceProcess",
                 "BridgeTraceSwitch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -107,16 +116,18 @@ let package = Package(
         .testTarget(name: "BridgeTraceCoreTests", dependencies: ["BridgeTraceCore"], exclude: ["DiagnosisRecordings"]),
         .testTarget(name: "BridgeTraceExporterTests", dependencies: ["BridgeTraceExporter", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTraceSwitchTests", dependencies: ["BridgeTraceSwitch", "BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceABI"]),
-        .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceCore"]),
+        .testTarget(name: "BridgeTraceBenchTests", dependencies: ["BridgeTraceBench", "BridgeTraceLab", "BridgeTraceProcess", "BridgeTraceCore"]),
         .testTarget(name: "BridgeTracePipelineTests", dependencies: ["BridgeTracePipeline", "BridgeTracePcap", "BridgeTraceCore", "CBridgeTraceABI"]),
-        .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceCore"]),
+        // The lab's pure parts (address plan, parsing, initramfs, fault catalogue): no root.
+        .testTarget(name: "BridgeTraceLabTests", dependencies: ["BridgeTraceLab", "BridgeTraceCore"]),
+        .testTarget(name: "BridgeTracePcapTests", dependencies: ["BridgeTracePcap", "BridgeTraceProcess", "BridgeTraceCore"]),
         .testTarget(
             name: "BridgeTraceKernelTests",
             dependencies: ["BridgeTraceKernel", "CBridgeTraceABI"]
         ),
         .testTarget(
             name: "BridgeTraceIntegrationTests",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTraceSwitch"],
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceLab", "BridgeTraceProcess", "BridgeTraceSwitch"],
             exclude: ["Fixtures"]
         ),
     ]

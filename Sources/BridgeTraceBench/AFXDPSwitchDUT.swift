@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import BridgeTraceLab
 import Foundation
 
@@ -25,7 +26,7 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
             : "bridgetrace switch --no-fast-path: every frame through AF_XDP sockets and Swift"
     }
 
-    private var process: SpawnedProcess?
+    private var process: ChildProcess?
     /// The switch process's pid once started (kept after it is stopped, for checks).
     public private(set) var switchPID: pid_t?
     private var readyFile: String?
@@ -80,13 +81,14 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
             + ["--redirect", sinkPort.interface, "--static", sinkEntry, "--aging", String(Self.agingSeconds),
                "--ready-file", ready]
         if !fastPath { arguments.append("--no-fast-path") }
-        let process = try SpawnedProcess(arguments)
+        let process = try ChildProcess(arguments, stderr: .log, ownGroup: true)
         self.process = process
         switchPID = process.pid
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: ready) {
-            if process.exited || Date() > deadline {
-                let said = process.stop(signal: SIGTERM)
+            if process.hasExited || Date() > deadline {
+                process.stop(signal: SIGTERM)
+                let said = process.log
                 self.process = nil
                 throw UserError("\(self.name): `bridgetrace switch` did not become ready: "
                     + (said.isEmpty ? "no message" : String(said.suffix(800))))
@@ -148,7 +150,8 @@ public final class AFXDPSwitchDUT: DeviceUnderTest {
         if process != nil, let counters = finalCounters() { problems.append(counters) }
         if let process {
             // SIGINT: the switch's own clean stop (links detached, pins removed).
-            let said = process.stop(signal: SIGINT)
+            process.stop(signal: SIGINT)
+            let said = process.log
             if kill(process.pid, 0) == 0 { problems.append("bridgetrace switch (pid \(process.pid)) is still running") }
             if said.contains("error") { problems.append("bridgetrace switch said on exit: \(said.suffix(400))") }
             self.process = nil

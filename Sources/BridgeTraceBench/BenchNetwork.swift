@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import BridgeTraceLab
 import Foundation
 

@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import BridgeTraceLab
 import Foundation
 
@@ -8,7 +9,7 @@ import Foundation
 ///
 /// - ovsdb-server and `ovs-vswitchd --disable-system` run in the DUT's namespace (AF_XDP
 ///   ports must be in the namespace ovs-vswitchd runs in), in the foreground under
-///   `SpawnedProcess`, with a run/db/log directory of their own (OVS_RUNDIR, OVS_DBDIR,
+///   `ChildProcess`, with a run/db/log directory of their own (OVS_RUNDIR, OVS_DBDIR,
 ///   OVS_LOGDIR), so that nothing is shared with a system OVS. Never `ovs-ctl`: it runs
 ///   modprobe.
 /// - Bridge br0 with `datapath_type=netdev`; ports p-gen and p-sink with `type=afxdp`,
@@ -31,8 +32,8 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
     static let tools = ["ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-appctl"]
 
     private var directory: String?
-    private var database: SpawnedProcess?
-    private var vswitchd: SpawnedProcess?
+    private var database: ChildProcess?
+    private var vswitchd: ChildProcess?
     private var runner = CommandRunner()
     /// The daemons' pids, for the check that they are gone.
     public private(set) var daemonPIDs: [pid_t] = []
@@ -42,7 +43,7 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
     /// Why OVS cannot run on this machine, or nil when its parts are installed.
     public static func unavailableReason() -> String? {
         let missing = tools.filter { tool in
-            !["/usr/sbin", "/usr/bin", "/sbin", "/bin"].contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+            Executable.find(tool) == nil
         }
         if !missing.isEmpty {
             return "Open vSwitch is not installed (\(missing.joined(separator: ", ")) not found): apt-get install openvswitch-switch"
@@ -100,23 +101,24 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
 
     /// Starts one daemon in the foreground in `namespace`, its pidfile, control socket and
     /// log in our directory; console messages at warning and above go to its
-    /// SpawnedProcess log, the rest to the file.
-    private func daemon(_ name: String, in namespace: String, _ arguments: [String]) throws -> SpawnedProcess {
+    /// ChildProcess log, the rest to the file. A process group of its own, so a stop
+    /// reaches its monitor too.
+    private func daemon(_ name: String, in namespace: String, _ arguments: [String]) throws -> ChildProcess {
         let directory = directory!
-        let process = try SpawnedProcess(
+        let process = try ChildProcess(
             ["ip", "netns", "exec", namespace, name] + arguments
                 + ["--pidfile=\(directory)/\(name).pid", "--unixctl=\(directory)/\(name).ctl",
                    "--log-file=\(directory)/\(name).log", "-vconsole:warn"],
-            environment: environment)
+            environment: environment, stderr: .log, ownGroup: true)
         daemonPIDs.append(process.pid)
         return process
     }
 
     /// Waits up to 10 s for a daemon's socket.
-    private func wait(for path: String, by process: SpawnedProcess, name: String) throws {
+    private func wait(for path: String, by process: ChildProcess, name: String) throws {
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: path) {
-            if process.exited || Date() > deadline {
+            if process.hasExited || Date() > deadline {
                 throw UserError("ovs-afxdp cannot run here: \(name) did not start: \(lastWords(process, log: "\(name).log"))")
             }
             usleep(10_000)
@@ -125,7 +127,7 @@ public final class OVSAFXDPDUT: DeviceUnderTest {
 
     /// What a daemon said last: the last few errors and warnings of its stderr, else of its
     /// log file, without OVS's timestamp and sequence prefix.
-    private func lastWords(_ process: SpawnedProcess?, log: String) -> String {
+    private func lastWords(_ process: ChildProcess?, log: String) -> String {
         var text = process?.log ?? ""
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             text = (try? String(contentsOfFile: "\(directory ?? "")/\(log)", encoding: .utf8)) ?? ""

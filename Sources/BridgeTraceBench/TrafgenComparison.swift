@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import BridgeTraceLab
 import CBridgeTraceShim
 import Foundation
@@ -9,7 +10,6 @@ import Foundation
 /// `--cpus 1`, our single generator thread); the figure is frames the sink received
 /// per second of sending.
 struct TrafgenComparison {
-    static let trafgenPath = "/usr/sbin/trafgen"
 
     let frameSize: Int
     let duration: Double
@@ -17,8 +17,8 @@ struct TrafgenComparison {
     let announce: (String) -> Void
 
     func run(on bed: TestBed) throws -> BenchReport.GeneratorComparison {
-        guard FileManager.default.isExecutableFile(atPath: Self.trafgenPath) else {
-            throw UserError("--vs-trafgen needs trafgen at \(Self.trafgenPath): apt-get install netsniff-ng")
+        guard let trafgenPath = Executable.find("trafgen") else {
+            throw UserError("--vs-trafgen needs trafgen: apt-get install netsniff-ng")
         }
         var ours: [Double] = []
         var theirs: [Double] = []
@@ -31,7 +31,7 @@ struct TrafgenComparison {
                 if side {
                     pair.ours = try bed.run(TrialSpec(frameSize: frameSize, duration: duration)).rxPPS
                 } else {
-                    pair.theirs = try trafgen(on: bed)
+                    pair.theirs = try trafgen(trafgenPath, on: bed)
                 }
             }
             ours.append(pair.ours)
@@ -45,7 +45,7 @@ struct TrafgenComparison {
     }
 
     /// One trafgen round: its rate at the sink once it is running, over `duration`.
-    private func trafgen(on bed: TestBed) throws -> Double {
+    private func trafgen(_ path: String, on bed: TestBed) throws -> Double {
         let trial = try bed.beginExternalTrial()
         let template = try bed.template(size: frameSize)
         var frame = template.bytes
@@ -60,16 +60,17 @@ struct TrafgenComparison {
 
         // Its own process group: trafgen forks a worker, which a signal to the parent
         // alone would leave sending.
-        let trafgen = try SpawnedProcess([
-            "ip", "netns", "exec", bed.wiring.generator.namespace, Self.trafgenPath,
+        let trafgen = try ChildProcess([
+            "ip", "netns", "exec", bed.wiring.generator.namespace, path,
             "--dev", bed.wiring.generator.interface, "--conf", config.path, "--cpus", "1",
-            "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"])
-        defer { trafgen.stop() }
+            "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"], stderr: .log, ownGroup: true)
+        defer { trafgen.stop(signal: SIGINT) }
         // Measure from the first frames on, after a short warm-up, like lab-pps.sh.
         let startDeadline = Date().addingTimeInterval(5)
         while try bed.sinkFrames() == 0 {
-            if trafgen.exited || Date() > startDeadline {
-                let said = trafgen.stop()
+            if trafgen.hasExited || Date() > startDeadline {
+                trafgen.stop(signal: SIGINT)
+                let said = trafgen.log
                 throw UserError("trafgen sent nothing to the sink: \(said.isEmpty ? "no message" : said)")
             }
             usleep(5_000)

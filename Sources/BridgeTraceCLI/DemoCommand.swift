@@ -2,6 +2,7 @@ import ArgumentParser
 import BridgeTraceCore
 import BridgeTraceKernel
 import BridgeTraceLab
+import BridgeTraceProcess
 import Foundation
 
 struct DemoCommand: ParsableCommand {
@@ -57,12 +58,8 @@ struct DemoCommand: ParsableCommand {
     private func diagnose(_ topology: LabTopology) throws {
         let command = ["diagnose", topology.bridgeName, "--netns", topology.bridgeNamespace, "--duration", String(duration)]
         say("$ bridgetrace \(command.joined(separator: " "))")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
-        process.arguments = command
-        try process.run()
-        process.waitUntilExit()
-        if process.terminationStatus == 2 { throw UserError("diagnose failed; see the message above") }
+        let process = try ChildProcess([CommandLine.executablePath] + command, stdout: .inherit, stderr: .inherit)
+        if process.wait() == 2 { throw UserError("diagnose failed; see the message above") }
     }
 
     private func say(_ text: String) {

@@ -1,16 +1,13 @@
-import Foundation
+import BridgeTraceProcess
 
 /// A helper process for as long as its owner needs it (traffic for the demo and tests,
-/// probes): output discarded, terminated by `stop()` or when released.
+/// probes): output discarded, stopped (SIGTERM, then SIGKILL) by `stop()` or when released.
 public final class BackgroundProcess {
-    private let process = Process()
+    private let child: ChildProcess
 
+    /// `arguments[0]` is looked up with `Executable.find`.
     public init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        child = try ChildProcess(arguments)
     }
 
     /// `ip netns exec NS ARGS...`
@@ -18,12 +15,8 @@ public final class BackgroundProcess {
         try BackgroundProcess(["ip", "netns", "exec", namespace] + arguments)
     }
 
-    public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    public var pid: Int32 { child.pid }
+    public var hasExited: Bool { child.hasExited }
 
-    deinit { stop() }
+    public func stop() { child.stop() }
 }

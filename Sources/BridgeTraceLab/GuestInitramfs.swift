@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import Foundation
 
 /// The initramfs a lab guest boots: Debian's static busybox, the virtio network and 802.1Q
@@ -130,23 +131,14 @@ struct GuestInitramfs {
     }
 
     private static func decompress(_ arguments: [String]) throws -> Data {
-        guard let executable = CommandRunner.executablePath(arguments[0]) else {
+        guard Executable.find(arguments[0]) != nil else {
             throw UserError("cannot find '\(arguments[0])' to decompress \(arguments.last!); install it")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(arguments.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, !data.isEmpty else {
-            throw UserError("`\(arguments.joined(separator: " "))` failed with status \(process.terminationStatus)")
+        let output = try CommandRunner.capture(arguments)
+        guard output.status == 0, !output.stdout.isEmpty else {
+            throw UserError("`\(arguments.joined(separator: " "))` failed with status \(output.status)")
         }
-        return data
+        return Data(output.stdout)
     }
 
     // MARK: Busybox

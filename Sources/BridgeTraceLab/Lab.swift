@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import Foundation
 
 /// Brings labs up, takes them down and reports on them. A lab is identified by its name alone:

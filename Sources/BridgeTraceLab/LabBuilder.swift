@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import Foundation
 
 /// How the lab is built, beyond its topology; the topology's names and addresses stay the same.

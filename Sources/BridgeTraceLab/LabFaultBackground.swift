@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import Foundation
 
 /// The faults that need a sender that keeps running after `lab fault` exits
@@ -17,9 +18,8 @@ enum LabFaultBackground {
         "\(stateDirectory(lab: lab))/\(fault.rawValue)\(role.isEmpty ? "" : "-" + role).pid"
     }
 
-    static var python: String {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
-    }
+    /// Debian's, before any other in PATH (a pyenv shim, say): the standard library is all it needs.
+    static var python: String { Executable.find("/usr/bin/python3") ?? "python3" }
 
     /// The command line that starts a sender (for the report; `start` runs the same).
     static func arguments(namespace: String, mode: String, interface: String, interval: Double, extra: [String])
@@ -38,30 +38,22 @@ enum LabFaultBackground {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let logPath = "\(directory)/\(fault.rawValue)\(role.isEmpty ? "" : "-" + role).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: logPath) else {
-            throw UserError("cannot write \(logPath)")
-        }
-        defer { try? log.close() }
         let command = arguments(namespace: namespace, mode: mode, interface: interface, interval: interval, extra: extra)
-        guard let ip = CommandRunner.executablePath("ip") else { throw UserError("cannot find 'ip'; install iproute2") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ip)
-        process.arguments = Array(command.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
+        let process: ChildProcess
         do {
-            try process.run()
+            process = try ChildProcess(command, stdout: .file(logPath), stderr: .file(logPath))
         } catch {
-            throw UserError("cannot start `\(command.prefix(5).joined(separator: " ")) ...`: \(error.localizedDescription)")
+            throw UserError("cannot start `\(command.prefix(5).joined(separator: " ")) ...`: \(error)")
         }
+        // It outlives `lab fault`: `stop` finds it through the pid file.
+        process.detach()
         // `ip netns exec` execs the program in place, so this is the sender's pid.
-        let pid = process.processIdentifier
+        let pid = process.pid
         try "\(pid)\n".write(toFile: pidFile(lab: lab, fault: fault, role: role), atomically: true, encoding: .utf8)
         // Until the child has exec'd (ip, then python), /proc/PID/cmdline is still ours:
         // wait for the sender's marker before judging whether it lives.
         let execDeadline = Date().addingTimeInterval(5)
-        while process.isRunning && !isSender(pid) && Date() < execDeadline {
+        while !process.hasExited && !isSender(pid) && Date() < execDeadline {
             Thread.sleep(forTimeInterval: 0.02)
         }
         // A sender that cannot open its socket or find its interface exits at once.
@@ -91,14 +83,7 @@ enum LabFaultBackground {
         else { return nil }
         try? FileManager.default.removeItem(atPath: path)
         guard isSender(pid) else { return nil }
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(2)
-        while isSender(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if isSender(pid) {
-            kill(pid, SIGKILL)
-            let hard = Date().addingTimeInterval(2)
-            while isSender(pid), Date() < hard { Thread.sleep(forTimeInterval: 0.02) }
-        }
+        ChildProcess.terminate(pid: pid, grace: 2) { isSender(pid) }
         return pid
     }
 
@@ -126,12 +111,7 @@ enum LabFaultBackground {
 
     /// Whether `pid` is alive (not a zombie) and is one of our senders.
     static func isSender(_ pid: Int32) -> Bool {
-        guard pid > 0,
-            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-        if state == "Z" || state == "X" { return false }
+        guard ChildProcess.isLive(pid) else { return false }
         guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         return String(decoding: cmdline, as: UTF8.self).contains(marker)
     }

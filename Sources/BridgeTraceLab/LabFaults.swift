@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import BridgeTraceKernel
 import Foundation
 

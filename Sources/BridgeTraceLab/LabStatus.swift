@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import Foundation
 
 /// What exists of a lab right now: its namespaces and the interfaces inside them.

@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceProcess
 import Foundation
 
 /// A real VM on a lab port: QEMU (TCG; KVM is not usable on this project's machines) booting
@@ -85,7 +86,7 @@ public enum QEMUGuest {
         isCancelled: @Sendable () -> Bool = { false }
     ) throws {
         let initramfs = try GuestInitramfs.prepare()
-        guard let qemu = CommandRunner.executablePath("qemu-system-x86_64") else {
+        guard let qemu = Executable.find("qemu-system-x86_64") else {
             throw UserError("cannot find qemu-system-x86_64; install Debian's qemu-system-x86 (scripts/setup does)")
         }
         let runner = CommandRunner()
@@ -129,28 +130,20 @@ public enum QEMUGuest {
         for path in [serialLog(lab: lab, vm: i), qemuLog(lab: lab, vm: i)] {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
-        guard let log = FileHandle(forWritingAtPath: qemuLog(lab: lab, vm: i)) else {
-            throw UserError("cannot write \(qemuLog(lab: lab, vm: i))")
-        }
-        defer { try? log.close() }
-        let command = arguments(config, qemu: qemu, initramfs: initramfs)
-        guard let ip = CommandRunner.executablePath("ip") else { throw UserError("cannot find 'ip'; install iproute2") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ip)
-        process.arguments = Array(command.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
+        let process: ChildProcess
         do {
-            try process.run()
+            let log = qemuLog(lab: lab, vm: i)
+            process = try ChildProcess(arguments(config, qemu: qemu, initramfs: initramfs), stdout: .file(log), stderr: .file(log))
         } catch {
-            throw UserError("cannot start QEMU: \(error.localizedDescription)")
+            throw UserError("cannot start QEMU: \(error)")
         }
+        // It outlives `lab up`: `stop` finds it through the pid file.
+        process.detach()
         // `ip netns exec` execs QEMU in place, so this is QEMU's pid.
-        try "\(process.processIdentifier)\n".write(toFile: pidFile(lab: lab, vm: i), atomically: true, encoding: .utf8)
+        try "\(process.pid)\n".write(toFile: pidFile(lab: lab, vm: i), atomically: true, encoding: .utf8)
         // Between fork and exec /proc/PID/cmdline is still ours, without the `-name` that
         // marks the guest: wait for it, so the boot loop does not take the child for dead.
-        let pid = process.processIdentifier
+        let pid = process.pid
         let deadline = Date().addingTimeInterval(10)
         while !isGuest(pid, lab: lab, vm: i), isAlive(pid), Date() < deadline {
             Thread.sleep(forTimeInterval: 0.01)
@@ -222,29 +215,21 @@ public enum QEMUGuest {
             Thread.sleep(forTimeInterval: 0.05)
             return runningPid(lab: lab, vm: i)
         }() else { return nil }
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(3)
-        while isGuest(pid, lab: lab, vm: i), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if isGuest(pid, lab: lab, vm: i) {
-            kill(pid, SIGKILL)
-            let hard = Date().addingTimeInterval(3)
-            while isGuest(pid, lab: lab, vm: i), Date() < hard { Thread.sleep(forTimeInterval: 0.02) }
-        }
+        ChildProcess.terminate(pid: pid, grace: 3) { isGuest(pid, lab: lab, vm: i) }
         // The main thread turns zombie first; QEMU's other threads still hold the tap fd
         // (and the carrier) until they are gone too.
         let threads = Date().addingTimeInterval(3)
         while hasLiveThreads(pid), Date() < threads { Thread.sleep(forTimeInterval: 0.02) }
+        // Only now can a guest this process started be reaped (a zombie leader waits for
+        // its threads).
+        var raw: Int32 = 0
+        _ = waitpid(pid, &raw, WNOHANG)
         return pid
     }
 
     private static func hasLiveThreads(_ pid: Int32) -> Bool {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.contains { task in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-            return state != "Z" && state != "X"
-        }
+        return tasks.contains { task in Int32(task).map { ChildProcess.isLive(pid, thread: $0) } ?? false }
     }
 
     /// Stops every QEMU guest of lab `lab` and removes its state directory. For `lab down`,
@@ -295,11 +280,5 @@ public enum QEMUGuest {
         pid > 0 && guestVM(pid, lab: lab) == i && isAlive(pid)
     }
 
-    private static func isAlive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-        return state != "Z" && state != "X"
-    }
+    private static func isAlive(_ pid: Int32) -> Bool { ChildProcess.isLive(pid) }
 }

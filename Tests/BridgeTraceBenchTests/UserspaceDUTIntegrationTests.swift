@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import BridgeTraceBench
+import BridgeTraceProcess
 
 /// The userspace DUTs (bridgetrace's switch on both paths, Open vSwitch on AF_XDP) carry
 /// exactly what is sent, and leave no process behind. Short paced trials: correctness,
@@ -120,13 +121,13 @@ extension UserspaceDUTIntegrationTests {
     @Test func daemonsOfASIGKILLedRunAreStoppedByTheNextRun() throws {
         try requireRoot()
         guard OVSAFXDPDUT.unavailableReason() == nil else { return }
-        let bench = try SpawnedProcess([try AFXDPSwitchDUT.binary(), "bench", "--dut", "ovs-afxdp", "--duration", "30",
-                                        "--trials", "1", "--no-progress"])
+        let bench = try ChildProcess([try AFXDPSwitchDUT.binary(), "bench", "--dut", "ovs-afxdp", "--duration", "30",
+                                      "--trials", "1", "--no-progress"], stderr: .log, ownGroup: true)
         defer { bench.stop(signal: SIGKILL) }
         let namespace = "btb\(bench.pid)-1-dut"
         var daemons: [pid_t] = []
         let deadline = Date().addingTimeInterval(30)
-        while daemons.count < 2 && Date() < deadline && !bench.exited {
+        while daemons.count < 2 && Date() < deadline && !bench.hasExited {
             usleep(100_000)
             guard FileManager.default.fileExists(atPath: "/run/netns/\(namespace)") else { continue }
             daemons = (try? BenchNetwork.pids(in: namespace)) ?? []

@@ -33,7 +33,7 @@ import Testing
 
             let sent = try KnownTraffic.send(lab)
             #expect(sent.total == 22)
-            usleep(300_000)
+            try waitForPortTx(lab, ["vm2": 26, "uplink": 22], since: before)
 
             let after = try Dictionary(uniqueKeysWithValues: ports.map { ($0, try LinkCounters.read($0, inNetns: lab.bridgeNamespace)) })
             #expect(try tracer.stop() == 0)
@@ -94,8 +94,9 @@ import Testing
             let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json",
                                                     "--interval", "0.5", "--rx-hook", "xdp"])
             try tracer.waitUntilReady()
+            let before = try portCounters(lab)
             try Injector.send(in: lab.vmNamespace(1), arpRequests: 7, arpTarget: "198.18.0.250")
-            usleep(300_000)
+            try waitForPortTx(lab, ["vm2": 7, "uplink": 7], since: before)
             #expect(try tracer.stop() == 0)
             #expect(try ForeignXDP.count(mapID: foreign) - start == 7)
 
@@ -122,14 +123,14 @@ import Testing
             // veth ports: rx at tcx ingress (--rx-hook auto), tx at tcx egress.
             let tracer = try BackgroundBridgetrace([command, lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"])
             try tracer.waitUntilReady()
-            let links = HeldLink.held(by: tracer.process.processIdentifier).filter { $0.type == "tcx" || $0.type == "xdp" }
+            let links = HeldLink.held(by: tracer.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
             #expect(links.filter { $0.type == "tcx" }.count == 6, "\(links)")  // 3 ports x (rx + tx)
             #expect(Set(links.compactMap(\.attachType)) == ["46 (ingress)", "47 (egress)"], "\(links)")
             // Nothing went the legacy way: no clsact filter, no netlink XDP.
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
             #expect(!tracer.stderr.contains("clsact"))
             let programIDs = Set(links.map(\.programID))
-            #expect(try tracer.stop(signal: SIGKILL) == SIGKILL)
+            #expect(try tracer.stop(signal: SIGKILL) == 128 + SIGKILL)  // killed by N reads 128 + N, as in a shell
 
             let deadline = Date().addingTimeInterval(5)
             while links.contains(where: { HeldLink.exists(id: $0.linkID) }) && Date() < deadline { usleep(50_000) }
@@ -146,12 +147,12 @@ import Testing
             let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json",
                                                     "--rx-hook", "xdp"])
             try tracer.waitUntilReady()
-            let links = HeldLink.held(by: tracer.process.processIdentifier).filter { $0.type == "tcx" || $0.type == "xdp" }
+            let links = HeldLink.held(by: tracer.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
             #expect(links.filter { $0.type == "xdp" }.count == 2, "\(links)")
             #expect(links.filter { $0.type == "tcx" }.count == 2, "\(links)")
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 2)  // ip link shows XDP links
             let programIDs = Set(links.map(\.programID))
-            #expect(try tracer.stop(signal: SIGKILL) == SIGKILL)
+            #expect(try tracer.stop(signal: SIGKILL) == 128 + SIGKILL)  // killed by N reads 128 + N, as in a shell
             #expect(BridgetracePrograms.waitUntilUnloaded(programIDs), "programs still loaded after the SIGKILL")
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
         }
@@ -165,7 +166,7 @@ import Testing
             let tracer = try BackgroundBridgetrace(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"],
                                                    environment: Self.legacyAttach)
             try tracer.waitUntilReady()
-            #expect(try tracer.stop(signal: SIGKILL) == SIGKILL)
+            #expect(try tracer.stop(signal: SIGKILL) == 128 + SIGKILL)  // killed by N reads 128 + N, as in a shell
             // The kill really left them behind: 3 ports x (XDP rx + tc tx).
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 6)
             let leftIDs = try BridgetracePrograms.attachedIDs(netns: lab.bridgeNamespace)
@@ -219,7 +220,10 @@ import Testing
             try run(["ip", "-n", lab.bridgeNamespace, "link", "add", "late", "type", "veth", "peer", "name", "late-peer"])
             try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "late", "master", lab.bridgeName, "up"])
             try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "late-peer", "up"])
-            usleep(1_200_000)
+            try tracer.waitForOutput(timeout: 10) { lines in
+                let ports = (lines.last?["ports"] as? [[String: Any]] ?? []).compactMap { $0["port"] as? String }
+                return Set(ports) == ["vm1", "uplink", "late"]
+            }
             #expect(try tracer.stop() == 0)
             let last = try #require(try tracer.jsonLines().last?["ports"] as? [[String: Any]])
             #expect(Set(last.compactMap { $0["port"] as? String }) == ["vm1", "uplink", "late"])

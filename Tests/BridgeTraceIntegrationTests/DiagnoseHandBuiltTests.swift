@@ -155,7 +155,9 @@ import Testing
             """.write(toFile: conf, atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: "\(dir)/\(host).leases", contents: nil)
         let process = try lab.background(host, ["busybox", "udhcpd", "-f", conf])
-        usleep(300_000)
+        try waitFor("udhcpd in \(host) to bind port 67") {
+            try lab.inHost(host, ["ss", "-Hlun", "sport = :67"]).contains(":67")
+        }
         return process
     }
 

@@ -91,7 +91,8 @@ import Testing
             let tracer = try BackgroundBridgetrace(["trace", lab.bridgeName, "--netns", lab.bridgeNamespace, "--journey", "icmp"])
             try tracer.waitUntilReady()
             _ = try? exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "3", "-i", "0.2", "-W", "1", lab.gatewayIP])
-            usleep(400_000)
+            // A journey is printed once it ends: delivered, or vanished after its timeout.
+            try tracer.waitForStdout("a vanished echo request") { $0.contains("vm1 rx -> vanished") }
             #expect(try tracer.stop() == 0)
             let lines = tracer.stdout.split(separator: "\n").map(String.init)
             let vanished = lines.filter { $0.contains("ICMP echo request") && $0.contains("vm1 rx -> vanished") }
@@ -107,7 +108,9 @@ import Testing
             let tracer = try BackgroundBridgetrace(["trace", lab.bridgeName, "--netns", lab.bridgeNamespace, "--journey", "icmp"])
             try tracer.waitUntilReady()
             try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "3", "-i", "0.2", "-W", "1", lab.gatewayIP])
-            usleep(400_000)
+            try tracer.waitForStdout("3 delivered echo replies") { text in
+                text.split(separator: "\n").filter { $0.contains("echo reply") && $0.hasSuffix("delivered") }.count >= 3
+            }
             #expect(try tracer.stop() == 0)
             let lines = tracer.stdout.split(separator: "\n").map(String.init)
             #expect(lines.filter { $0.contains("echo request") && $0.contains("vm1 rx -> uplink tx (+") && $0.hasSuffix("delivered") }.count == 3, "\(tracer.stdout)")

@@ -54,7 +54,9 @@ import Testing
             defer { trafgen.stop() }
             let ping = try lab.ping("vm1", Lab.ip("lan"))
             defer { ping.stop() }
-            usleep(500_000)
+            // Measure once trafgen is sending (it takes a moment to build its frames).
+            let idle = try rxPackets(lab, "vm2")
+            try waitFor("trafgen to send from vm2") { try rxPackets(lab, "vm2") - idle >= 10_000 }
             let before = try rxPackets(lab, "vm2")
             let start = Date()
             let d = try lab.diagnose(record: RecordingDirectory.file("load_\(fault.name)"))

@@ -85,8 +85,10 @@ import Testing
                 let tracer = try BackgroundBridgetrace(["drops", watched.bridgeName, "--netns", watched.bridgeNamespace,
                                                         "--json", "--interval", "0.5"])
                 try tracer.waitUntilReady()
+                let printed = tracer.stdout.split(separator: "\n").count
                 try pingGateway(other)
-                usleep(300_000)
+                // Two more readings: one taken wholly after the pings.
+                try tracer.waitForStdout("two readings after the pings") { $0.split(separator: "\n").count >= printed + 2 }
                 #expect(try tracer.stop() == 0, "\(tracer.stderr)")
                 let drops = try Self.drops(try tracer.jsonLines())
                 #expect(!drops.contains { $0["reason"] as? String == "NETFILTER_DROP" }, "\(drops)")

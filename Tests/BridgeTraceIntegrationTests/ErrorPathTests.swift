@@ -1,6 +1,7 @@
 import BridgeTraceLab
 import Foundation
 import Testing
+import BridgeTraceProcess
 
 /// Every failure an operator can hit gives one line that says what to do, exit status 2,
 /// and leaves nothing attached.
@@ -90,10 +91,10 @@ import Testing
             let first = try BackgroundBridgetrace(["counters", "br0", "--netns", lab.bridgeNamespace, "--json"])
             try first.waitUntilReady()
             let second = try BridgeTraceBinary.run(["counters", "br0", "--netns", lab.bridgeNamespace])
-            expectUserError(second, contains: "another bridgetrace (pid \(first.process.processIdentifier)) is attached in this network namespace")
+            expectUserError(second, contains: "another bridgetrace (pid \(first.pid)) is attached in this network namespace")
             // The first one's programs are untouched by the refused second run: 2 ports x
             // (rx + tx), on links (tcx, XDP) or, without them, legacy attachments.
-            let links = HeldLink.held(by: first.process.processIdentifier).filter { $0.type == "tcx" || $0.type == "xdp" }
+            let links = HeldLink.held(by: first.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
             let legacy = try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count
             #expect(links.count + legacy == 4, "links \(links), legacy \(legacy)")
             #expect(try first.stop() == 0)

@@ -156,7 +156,7 @@ import Testing
             let exporter = try BackgroundBridgetrace(["exporter", lab.bridgeName, "--listen", "127.0.0.1:0"],
                                                      prefix: unprivileged("+bpf,+net_admin,+perfmon"))
             try exporter.waitUntilReady()
-            let status = try String(contentsOfFile: "/proc/\(exporter.process.processIdentifier)/status", encoding: .utf8)
+            let status = try String(contentsOfFile: "/proc/\(exporter.pid)/status", encoding: .utf8)
             #expect(status.split(separator: "\n").contains { $0.hasPrefix("Uid:") && $0.contains("65534") })
             // CAP_NET_ADMIN (12), CAP_PERFMON (38), CAP_BPF (39), nothing else.
             #expect(status.split(separator: "\n").contains { $0 == "CapEff:\t000000c000001000" }, "\(status)")

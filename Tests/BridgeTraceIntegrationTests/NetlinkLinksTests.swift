@@ -2,6 +2,7 @@ import BridgeTraceCore
 import BridgeTraceKernel
 import Foundation
 import Testing
+import BridgeTraceProcess
 
 private let isRoot = geteuid() == 0
 private let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
@@ -171,20 +172,5 @@ private func ip(_ arguments: String...) throws {
 
 /// Runs ip(8) to build test topology (discovery itself never parses `ip`).
 private func ip(_ arguments: [String]) throws {
-    let candidates = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-    guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-    else { throw UserError("ip(8) not found; install iproute2") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let stderr = Pipe()
-    process.standardError = stderr
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let message = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        let text = String(decoding: message, as: UTF8.self)
-        throw UserError("ip \(arguments.joined(separator: " ")) failed: \(text)")
-    }
+    try CommandRunner().run(["ip"] + arguments)
 }

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import BridgeTraceLab
+import BridgeTraceProcess
 
 /// A real QEMU guest (TCG) on tap port vm1: it answers ARP and ping across the bridge, a
 /// stopped guest leaves its tap with NO-CARRIER, a restarted one sends 802.1Q-tagged frames
@@ -79,28 +80,6 @@ struct QEMUGuestTests {
         #expect(!FileManager.default.fileExists(atPath: QEMUGuest.stateDirectory(lab: labName)))
         print("QEMU test took \(Int(Date().timeIntervalSince(started))) s")
     }
-
-    /// No QEMU or lab needed: the archive format and module order.
-    @Test func initramfsPiecesArePure() throws {
-        var archive = CPIOArchive()
-        archive.directory("/bin")
-        archive.file("/init", contents: Data("#!/bin/sh\n".utf8), mode: 0o755)
-        let data = archive.finished()
-        #expect(data.count % 4 == 0)
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(text.hasPrefix("070701"))
-        #expect(text.contains("init\0"))
-        #expect(text.contains("TRAILER!!!\0"))
-        #expect(GuestInitramfs.moduleName("kernel/net/8021q/8021q.ko.xz") == "8021q")
-        #expect(GuestInitramfs.moduleName("kernel/drivers/net/virtio-net.ko.zst") == "virtio_net")
-        let script = GuestInitScript.text(modules: ["failover.ko", "virtio_net.ko"])
-        #expect(script.hasPrefix("#!/bin/busybox sh\n"))
-        #expect(script.contains("for m in failover.ko virtio_net.ko; do"))
-        let config = QEMUGuest.Config(topology: try LabTopology(name: "btlab", vms: 2), vm: 1)
-        #expect(config.kernelCommandLine.contains("bt.ip=198.18.0.11/24"))
-        #expect(config.kernelCommandLine.contains("bt.mac=52:54:00:00:00:01"))
-        #expect(config.kernelCommandLine.contains("ipv6.disable=1"))
-    }
 }
 
 /// The tap's flags, operstate and master from `ip -j link show` in its namespace.
@@ -119,7 +98,7 @@ private func ipLinkJSON(_ namespace: String, _ device: String) throws -> String 
 /// CI=true their absence fails the test instead of skipping it.
 func requireQEMU(sourceLocation: SourceLocation = #_sourceLocation) throws {
     var missing: [String] = []
-    if CommandRunner.executablePath("qemu-system-x86_64") == nil { missing.append("qemu-system-x86") }
+    if Executable.find("qemu-system-x86_64") == nil { missing.append("qemu-system-x86") }
     if (try? GuestInitramfs.findKernel()) == nil { missing.append("linux-image-amd64") }
     if (try? GuestInitramfs.checkBusybox()) == nil { missing.append("busybox-static") }
     guard !missing.isEmpty else { return }

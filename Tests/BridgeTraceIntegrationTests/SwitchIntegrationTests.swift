@@ -68,11 +68,14 @@ import Testing
         try requireRoot()
         try SwitchLab.with(hosts: 2) { lab in
             let sw = try start(lab, ["--port", "p1", "--port", "p2", "--aging", "2"])
+            let learnt = Date()
             try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
             #expect(try lab.fdb().count == 2)
             // Aging 2 s: an entry lives while now - last_seen <= 2; the sweep runs each second.
-            usleep(4_500_000)
-            #expect(try lab.fdb().isEmpty)
+            // A test about time: the entries must outlive the aging and go soon after it.
+            try waitFor("the FDB to age out", timeout: 10, interval: 0.1) { try lab.fdb().isEmpty }
+            let lived = Date().timeIntervalSince(learnt)
+            #expect(lived >= 2 && lived < 5, "the entries lived \(lived) s with --aging 2")
             // And it learns again.
             try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
             #expect(try lab.fdb().count == 2)
@@ -91,9 +94,9 @@ import Testing
             let before = try (1...4).map { try lab.hostRxPackets($0) }
             let sent = try Injector.send(in: lab.hostNamespace(1), arpRequests: 5, arpTarget: "198.18.0.99")
             #expect(sent.total == 5)
-            usleep(300_000)
-            let after = try (1...4).map { try lab.hostRxPackets($0) }
-            #expect(zip(after, before).map { $0 - $1 } == [0, 5, 0, 5])
+            let received = try waitFor("h2 and h4 to get the 5 broadcasts", { try (1...4).map { try lab.hostRxPackets($0) - before[$0 - 1] } },
+                                       until: { $0[1] >= 5 && $0[3] >= 5 })
+            #expect(received == [0, 5, 0, 5])
             let drops = try lab.show()["drops"] as? [String: [String: Int]] ?? [:]
             #expect(drops.values.allSatisfy { $0.isEmpty }, "\(drops)")
             #expect(try sw.stop() == 0)
@@ -114,10 +117,10 @@ import Testing
             let sent = try Injector.send(in: lab.hostNamespace(4), arpTarget: lab.hostIP(3),
                                          vlanARP: [(vid: 20, count: 3), (vid: 30, count: 2)])
             #expect(sent.total == 5)
-            usleep(500_000)
-            let after = try (1...4).map { try lab.hostRxPackets($0) }
+            let received = try waitFor("h3 to get 3 requests and h4 3 replies", { try (1...4).map { try lab.hostRxPackets($0) - before[$0 - 1] } },
+                                       until: { $0[2] >= 3 && $0[3] >= 3 })
             // h3 got 3 requests; h4 got 3 replies; h1 and h2 (VLAN 10) nothing.
-            #expect(zip(after, before).map { $0 - $1 } == [0, 0, 3, 3])
+            #expect(received == [0, 0, 3, 3])
             let show = try lab.show()
             let drops = show["drops"] as? [String: [String: Int]] ?? [:]
             #expect(drops["p4"] == ["VLAN_NOT_ALLOWED": 2])
@@ -193,8 +196,10 @@ import Testing
             try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "4", "-i", "0.2", "-W", "2", lab.hostIP(2)])
             // 3 tagged requests on VLAN 20 (h3 answers each), 2 on VLAN 30 (not carried).
             try Injector.send(in: lab.hostNamespace(4), arpTarget: lab.hostIP(3), vlanARP: [(vid: 20, count: 3), (vid: 30, count: 2)])
-            usleep(400_000)
-            let after = try (1...4).map { try LinkCounters.read("eth0", inNetns: lab.hostNamespace($0)) }
+            // h1: 4 replies, h2: 4 requests, h3: 3 ARP requests, h4: 3 ARP replies and the flooded first echo request.
+            let after = try waitFor("the hosts to receive [4, 4, 3, 4] frames", {
+                try (1...4).map { try LinkCounters.read("eth0", inNetns: lab.hostNamespace($0)) }
+            }, until: { after in zip(after, before).map { $0.rxPackets - $1.rxPackets } == [4, 4, 3, 4] })
 
             let counters = try BridgeTraceBinary.run(["counters", lab.switchName, "--json", "--duration", "0.3", "--interval", "0.3"])
             #expect(counters.status == 0, "\(counters.stderr)")
@@ -306,19 +311,19 @@ import Testing
             // h3 claims h1's MAC: the entry moves to p3. It claims the static MAC: that stays.
             try lab.sendARP(from: 3, count: 2, source: lab.hostMAC(1))
             try lab.sendARP(from: 3, count: 1, source: staticMAC)
-            usleep(200_000)
-            #expect(try lab.fdb() == ["\(lab.hostMAC(1))@1=p3", "\(lab.hostMAC(2))@1=p2", "\(staticMAC)@1=p2"])
+            let moved: Set = ["\(lab.hostMAC(1))@1=p3", "\(lab.hostMAC(2))@1=p2", "\(staticMAC)@1=p2"]
+            #expect(try waitFor("h1's MAC to move to p3", { try lab.fdb() }, until: { $0.contains("\(lab.hostMAC(1))@1=p3") }) == moved)
             let staticEntry = (try lab.show()["fdb"] as? [[String: Any]] ?? []).first { $0["mac"] as? String == staticMAC }
             #expect(staticEntry?["static"] as? Bool == true)
             // h3's own MAC finds the FDB full (3 entries): not learned, counted, still flooded.
             let before = try lab.hostRxPackets(2)
             try lab.sendARP(from: 3, count: 3)
-            usleep(200_000)
-            #expect(try lab.hostRxPackets(2) - before == 3)
+            #expect(try waitFor("h2 to get the 3 flooded frames", { try lab.hostRxPackets(2) - before }, until: { $0 >= 3 }) == 3)
             // h3 sends to h1's MAC, which the FDB now places on p3 itself: a hairpin.
             try lab.sendARP(from: 3, count: 4, destination: lab.hostMAC(1))
-            usleep(200_000)
-            let show = try lab.show()
+            let show = try waitFor("4 HAIRPIN drops on p3", { try lab.show() }, until: { show in
+                ((show["drops"] as? [String: [String: Int]])?["p3"]?["HAIRPIN"] ?? 0) >= 4
+            })
             let stats = show["stats"] as? [String: Int] ?? [:]
             #expect(stats["mac_moves"] == 1)
             let entries = show["fdb"] as? [[String: Any]] ?? []
@@ -361,12 +366,16 @@ import Testing
             let sw = try start(lab, ["--port", "p1", "--port", "p2"] + path.arguments(ports: []))
             try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
             try run(["ip", "-n", lab.switchNamespace, "link", "set", "p2", "mtu", "1000"])
-            usleep(1_500_000)  // the switch reads MTU and carrier each second
+            // The switch reads MTU and carrier each second.
+            try waitFor("the switch to see p2's MTU 1000") { try Self.port("p2", of: lab)?["mtu"] as? Int == 1000 }
             let big = try runResult(["ip", "netns", "exec", lab.hostNamespace(1), "ping", "-c", "3", "-i", "0.2", "-W", "1", "-s", "1200", lab.hostIP(2)])
             #expect(!big.succeeded)
             try run(["ip", "-n", lab.switchNamespace, "link", "set", "p2", "mtu", "1500"])
             try run(["ip", "-n", lab.hostNamespace(2), "link", "set", "eth0", "down"])
-            usleep(1_500_000)
+            try waitFor("the switch to see p2 down") {
+                let p2 = try Self.port("p2", of: lab)
+                return p2?["up"] as? Bool == false && p2?["mtu"] as? Int == 1500
+            }
             let down = try runResult(["ip", "netns", "exec", lab.hostNamespace(1), "ping", "-c", "2", "-i", "0.2", "-W", "1", lab.hostIP(2)])
             #expect(!down.succeeded)
             let show = try lab.show()
@@ -377,5 +386,12 @@ import Testing
             #expect(sw.stderr.contains("p2: port down"))
             #expect(try sw.stop() == 0)
         }
+    }
+}
+
+extension SwitchIntegrationTests {
+    /// Port `name` as `switch show` lists it.
+    static func port(_ name: String, of lab: SwitchLab) throws -> [String: Any]? {
+        (try lab.show()["ports"] as? [[String: Any]] ?? []).first { $0["port"] as? String == name }
     }
 }

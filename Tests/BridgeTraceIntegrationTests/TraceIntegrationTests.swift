@@ -16,12 +16,14 @@ import Testing
     /// 3 ARP requests, 2 ARP requests tagged VLAN 100, 2 DHCP discovers and 4 frames of an
     /// unknown ethertype, broadcast from vm1; then 3 pings vm1 -> vm2.
     func sendTraffic(_ lab: LabTopology) throws {
+        let before = try portCounters(lab)
         let sent = try Injector.send(in: lab.vmNamespace(1), arpRequests: 3, arpTarget: "198.18.0.250",
                                      vlanARP: [(vid: 100, count: 2)], dhcpDiscovers: 2,
                                      ethertypes: [(type: 0x88b5, count: 4)])
         #expect(sent.total == 11)
         try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "3", "-i", "0.2", "-W", "2", lab.vmIP(2)])
-        usleep(300_000)
+        // The 11 broadcasts flood to vm2 and uplink; the 3 echo requests go to vm2.
+        try waitForPortTx(lab, ["vm2": 14, "uplink": 11], since: before)
     }
 
     func traceArguments(_ lab: LabTopology, _ extra: [String]) -> [String] {
@@ -158,8 +160,8 @@ import Testing
             try five.waitUntilReady()
             try sendTraffic(lab)
             let deadline = Date().addingTimeInterval(10)
-            while five.process.isRunning && Date() < deadline { usleep(50_000) }
-            #expect(!five.process.isRunning, "-c 5 did not stop the trace")
+            while !five.hasExited && Date() < deadline { usleep(50_000) }
+            #expect(five.hasExited, "-c 5 did not stop the trace")
             #expect(try five.stop() == 0)
             let count = try run(["tshark", "-r", limited, "-T", "fields", "-e", "frame.number"])
             #expect(count.split(separator: "\n").count == 5)
@@ -178,8 +180,9 @@ import Testing
             for (option, file) in [("--json", directory + "/json.pcapng"), ("--print", directory + "/text.pcapng")] {
                 let tracer = try BackgroundBridgetrace(traceArguments(lab, ["-w", file, option, "ether proto 0x88b5"]))
                 try tracer.waitUntilReady()
+                let before = try portCounters(lab)
                 try Injector.send(in: lab.vmNamespace(1), ethertypes: [(type: 0x88b5, count: 4)])
-                usleep(300_000)
+                try waitForPortTx(lab, ["vm2": 4, "uplink": 4], since: before)
                 #expect(try tracer.stop() == 0)
                 // 4 frames, each rx at vm1 and tx at vm2 and uplink: printed and written.
                 let printed = tracer.stdout.split(separator: "\n")
@@ -194,8 +197,9 @@ import Testing
             // counted as skipped: 30 frames x 3 ports.
             let sampled = try BackgroundBridgetrace(traceArguments(lab, ["--json", "--sample", "3", "vlan 300"]))
             try sampled.waitUntilReady()
+            let before = try portCounters(lab)
             try Injector.send(in: lab.vmNamespace(1), arpTarget: "198.18.0.250", vlanARP: [(vid: 300, count: 30)])
-            usleep(300_000)
+            try waitForPortTx(lab, ["vm2": 30, "uplink": 30], since: before)
             #expect(try sampled.stop() == 0)
             let emitted = try sampled.jsonLines().count
             let summary = try #require(sampled.stderr.split(separator: "\n").last.map(String.init))
@@ -213,12 +217,14 @@ import Testing
             // A 4 KiB ring holds about a dozen events.
             let tracer = try BackgroundBridgetrace(traceArguments(lab, ["--json", "--all", "-B", "4"]))
             try tracer.waitUntilReady()
-            kill(tracer.process.processIdentifier, SIGSTOP)
+            kill(tracer.pid, SIGSTOP)
+            let before = try portCounters(lab)
             try Injector.send(in: lab.vmNamespace(1), ethertypes: [(type: 0x88b5, count: 200)])
             // The datapath does not wait for the tracer.
             try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "2", "-i", "0.2", "-W", "2", lab.vmIP(2)])
-            kill(tracer.process.processIdentifier, SIGCONT)
-            usleep(1_500_000)
+            // Every frame has passed every hook before the consumer wakes (its stop drains the ring).
+            try waitForPortTx(lab, ["vm2": 202, "uplink": 200], since: before)
+            kill(tracer.pid, SIGCONT)
             #expect(try tracer.stop() == 0)
             #expect(tracer.stderr.contains("warning:"), "\(tracer.stderr)")
             #expect(tracer.stderr.contains("event(s) lost"))

@@ -3,13 +3,13 @@ import BridgeTracePcap
 import Foundation
 import Synchronization
 import Testing
+import BridgeTraceProcess
 
 /// tshark, to read back what PcapngFile wrote. Missing tshark skips these tests, except
 /// in CI (CI=true), where it fails them.
 enum Tshark {
     static let path: String? = {
-        let dirs = ["/usr/bin", "/usr/local/bin"] + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        return dirs.map { $0 + "/tshark" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        Executable.find("tshark")
     }()
     static let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
     static let usable = path != nil || inCI
@@ -20,22 +20,13 @@ enum Tshark {
             Issue.record("tshark is not installed (CI=true): apt-get install tshark")
             return []
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-r", file, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"]
-            + names.flatMap { ["-e", $0] }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let result = try CommandRunner().result([path, "-r", file, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"]
+            + names.flatMap { ["-e", $0] })
+        let errorText = result.stderr
         // As root, tshark warns on stderr and still reads the file.
-        #expect(process.terminationStatus == 0, "tshark failed: \(errorText)")
+        #expect(result.succeeded, "tshark failed: \(errorText)")
         #expect(!errorText.contains("appears to be damaged") && !errorText.contains("isn't a capture file"), "\(errorText)")
-        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+        return result.stdout.split(separator: "\n", omittingEmptySubsequences: true)
             .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     }
 }

@@ -5,7 +5,3 @@
 
 /* statfs(2) f_type of path (sys/vfs.h is not in Swift's Glibc module). 0 or -errno. */
 int bt_fs_magic(const char *path, unsigned long *magic);
-
-/* pipe2(fds, O_CLOEXEC): atomic, so a child spawned by another thread at the same moment
- * cannot inherit the write end (and keep the reader waiting). 0 or -errno. */
-int bt_pipe_cloexec(int fds[2]);

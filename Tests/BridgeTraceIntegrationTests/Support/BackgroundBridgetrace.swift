@@ -1,10 +1,11 @@
+import BridgeTraceProcess
 import Foundation
 
 /// A long-running `bridgetrace` (counters, trace...) started the way pwru's end-to-end
 /// tests do it: with --ready-file, waited for, then stopped with a signal. stdout and
 /// stderr go to files, so a chatty run can never block on a full pipe.
 final class BackgroundBridgetrace {
-    let process = Process()
+    private var process: ChildProcess!
     let readyFile: String
     private let stdoutPath: String
     private let stderrPath: String
@@ -22,29 +23,23 @@ final class BackgroundBridgetrace {
         stderrPath = directory + "/stderr"
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        if prefix.isEmpty {
-            process.executableURL = URL(fileURLWithPath: try BridgeTraceBinary.path())
-            process.arguments = arguments + ["--ready-file", readyFile]
-        } else {
+        if !prefix.isEmpty {
             try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: directory)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = prefix + [try BridgeTraceBinary.path()] + arguments + ["--ready-file", readyFile]
         }
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
-        process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        try process.run()
+        process = try ChildProcess(prefix + [try BridgeTraceBinary.path()] + arguments + ["--ready-file", readyFile],
+                                   environment: environment, stdout: .file(stdoutPath), stderr: .file(stderrPath))
     }
+
+    var pid: pid_t { process.pid }
+    var hasExited: Bool { process.hasExited }
 
     /// Waits for the ready file; throws with stderr if the process dies or time runs out.
     func waitUntilReady(timeout: Double = 20) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: readyFile) { return }
-            if !process.isRunning {
-                throw BackgroundFailure("bridgetrace exited with \(process.terminationStatus) before ready: \(stderr)")
+            if let status = process.exitStatus {
+                throw BackgroundFailure("bridgetrace exited with \(status) before ready: \(stderr)")
             }
             usleep(20_000)
         }
@@ -66,23 +61,35 @@ final class BackgroundBridgetrace {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
             if condition(lines) { return true }
-            if !process.isRunning { return false }
+            if process.hasExited { return false }
             usleep(50_000)
         }
         return false
     }
 
-    /// Sends `signal` and waits for the exit; returns the exit status.
+    /// Waits until stdout satisfies `condition` (a journey printed, a line count); throws
+    /// naming `what`, with stdout and stderr, when it does not within `timeout` seconds.
+    func waitForStdout(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws {
+        do {
+            try waitFor(what, timeout: timeout, { stdout }, until: { condition($0) || hasExited })
+        } catch is WaitTimeout {
+            throw BackgroundFailure("waited \(timeout) s for \(what); stdout: \(stdout.suffix(2000)); stderr: \(stderr.suffix(1000))")
+        }
+        if !condition(stdout) { throw BackgroundFailure("bridgetrace exited before \(what): \(stderr)") }
+    }
+
+    /// Sends `signal` and waits for the exit; returns the exit status (killed by signal N:
+    /// 128 + N, as in a shell).
     @discardableResult
     func stop(signal: Int32 = SIGINT, timeout: Double = 20) throws -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        if !process.hasExited { kill(process.pid, signal) }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+        while !process.hasExited && Date() < deadline { usleep(20_000) }
+        if !process.hasExited {
+            process.stop(signal: SIGKILL, grace: 5)
             throw BackgroundFailure("bridgetrace ignored signal \(signal) for \(timeout) s")
         }
-        return process.terminationStatus
+        return process.wait()
     }
 
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
@@ -98,12 +105,6 @@ final class BackgroundBridgetrace {
         }
     }
 
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
-    }
 }
 
 struct BackgroundFailure: Error, CustomStringConvertible {

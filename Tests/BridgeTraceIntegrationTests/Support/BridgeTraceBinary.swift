@@ -1,5 +1,6 @@
 import BridgeTraceLab
 import Foundation
+import BridgeTraceProcess
 
 /// The built `bridgetrace` executable, for tests of the CLI itself (exit codes, messages).
 ///

@@ -1,5 +1,6 @@
 import BridgeTraceLab
 import Foundation
+import BridgeTraceProcess
 
 // Command helpers for integration tests. They run through BridgeTraceLab's CommandRunner, so a
 // failure reads "`ip ...` failed with status 1: <stderr>" in the test report.

@@ -1,3 +1,4 @@
+import BridgeTraceProcess
 import Foundation
 
 /// A real Prometheus server (Debian's `prometheus`), started for one test on loopback with
@@ -6,7 +7,7 @@ import Foundation
 final class PrometheusServer {
     let port: Int
     let directory: String
-    private let process = Process()
+    private var process: ChildProcess?
 
     init(target: String, job: String = "bridgetrace") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("bt-prom-\(UUID().uuidString.prefix(8))").path
@@ -24,17 +25,15 @@ final class PrometheusServer {
         try config.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
         port = try freeLoopbackPort()
         FileManager.default.createFile(atPath: directory + "/log", contents: nil)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-        process.arguments = [
-            "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
-            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-        ]
-        process.standardOutput = FileHandle(forWritingAtPath: directory + "/log")
-        process.standardError = FileHandle(forWritingAtPath: directory + "/log")
-        try process.run()
+        let process = try ChildProcess(
+            ["/usr/bin/prometheus",
+             "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
+             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"],
+            stdout: .file(directory + "/log"), stderr: .file(directory + "/log"))
+        self.process = process
         let deadline = Date().addingTimeInterval(30)
         while (try? run(["curl", "-sf", "http://127.0.0.1:\(port)/-/ready"])) == nil {
-            if !process.isRunning || Date() > deadline {
+            if process.hasExited || Date() > deadline {
                 let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
                 stop()
                 throw BackgroundFailure("prometheus did not become ready: \(log)")
@@ -76,10 +75,7 @@ final class PrometheusServer {
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process?.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
