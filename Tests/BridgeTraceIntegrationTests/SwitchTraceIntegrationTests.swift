@@ -113,6 +113,31 @@ import Testing
         }
     }
 
+    /// A flood that cannot reach a port that is down: the switch's userspace drops that copy,
+    /// and its drop event (run through bt_sw_trace_user) arrives like the kernel's, tx at p3.
+    @Test func userspaceDropsAreDropEventsToo() throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 3) { lab in
+            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--port", "p3"])
+            try exec(inNetns: lab.hostNamespace(3), ["ip", "link", "set", "eth0", "down"])
+            // The switch follows carrier once a second.
+            let deadline = Date().addingTimeInterval(5)
+            func p3Up() throws -> Bool? {
+                (try lab.show()["ports"] as? [[String: Any]])?.first { $0["port"] as? String == "p3" }?["up"] as? Bool
+            }
+            while try p3Up() != false && Date() < deadline { usleep(100_000) }
+            #expect(try p3Up() == false)
+            let tracer = try trace(lab)
+            let sent = try Injector.send(in: lab.hostNamespace(1), arpRequests: 2, arpTarget: "198.18.0.99")
+            #expect(sent.total == 2)
+            #expect(tracer.waitForOutput { $0.count >= 6 })
+            #expect(try tracer.stop() == 0)
+            #expect(summary(try tracer.jsonLines()) == ["p1 rx arp request": 2, "p2 tx arp request": 2, "p3 tx drop PORT_DOWN@bt_sw_xdp": 2],
+                    "\(tracer.stderr)")
+            #expect(try sw.stop() == 0)
+        }
+    }
+
     /// `diagnose NAME` on a healthy switch with traffic across it: no findings, exit 0.
     @Test func diagnoseOfAHealthySwitchHasNoFindings() throws {
         try requireRoot()
