@@ -91,6 +91,36 @@ struct {
 	__type(value, __u64);
 } bt_sw_udrops SEC(".maps");
 
+/* The learning shortcut: per CPU, the last source learnt or refreshed, with the second
+ * and the FDB's move generation it was seen at. A frame from the same (VLAN, MAC) on the
+ * same port within that second skips the FDB lookup: the entry already says so and its
+ * last_seen is already this second. Any MAC move (on any CPU) bumps the generation, so a
+ * move is never missed or undone by a stale shortcut. Entries userspace deletes are
+ * aged ones (idle for seconds) or a vanished port's, which no shortcut of this second
+ * can name. */
+struct bt_sw_last_src {
+	__u64 key;      /* struct bt_sw_fdb_key as one word */
+	__u64 now_s;
+	__u64 gen;
+	__u32 ifindex;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_sw_last_src);
+} bt_sw_last_src SEC(".maps");
+
+/* MAC moves so far (all CPUs), the shortcut's generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bt_sw_fdb_gen SEC(".maps");
+
 static __always_inline void bt_sw_stat(__u32 which)
 {
 	__u32 zero = 0;
@@ -241,21 +271,36 @@ static __always_inline void bt_sw_learn(struct ethhdr *eth, __u32 vid, __u32 ifi
 {
 	struct bt_sw_fdb_key key = { .vlan = (__u16)vid };
 	struct bt_sw_fdb_entry *entry;
+	struct bt_sw_last_src *last;
+	__u64 *gen, word;
+	__u32 zero = 0;
 
 	if (eth->h_source[0] & 1)
 		return; /* a multicast source is bogus: never learned */
 	__builtin_memcpy(key.mac, eth->h_source, 6);
+	__builtin_memcpy(&word, &key, sizeof(word));
+	last = bpf_map_lookup_elem(&bt_sw_last_src, &zero);
+	gen = bpf_map_lookup_elem(&bt_sw_fdb_gen, &zero);
+	if (!last || !gen)
+		return;
+	if (last->key == word && last->ifindex == ifindex && last->now_s == now && last->gen == *gen)
+		return;
 	entry = bpf_map_lookup_elem(&bt_sw_fdb, &key);
 	if (entry) {
-		if (entry->flags & BT_SW_FDB_STATIC)
-			return;
-		if (entry->ifindex != ifindex) {
-			entry->ifindex = ifindex;
-			__sync_fetch_and_add(&entry->moves, 1);
-			bt_sw_stat(BT_SW_STAT_MOVES);
+		if (!(entry->flags & BT_SW_FDB_STATIC)) {
+			if (entry->ifindex != ifindex) {
+				entry->ifindex = ifindex;
+				__sync_fetch_and_add(&entry->moves, 1);
+				__sync_fetch_and_add(gen, 1);
+				bt_sw_stat(BT_SW_STAT_MOVES);
+			}
+			if (entry->last_seen != now)
+				entry->last_seen = now;
 		}
-		if (entry->last_seen != now)
-			entry->last_seen = now;
+		last->key = word;
+		last->ifindex = ifindex;
+		last->now_s = now;
+		last->gen = *gen;
 		return;
 	}
 	{
@@ -372,9 +417,9 @@ int bt_sw_xdp(struct xdp_md *ctx)
 		return bt_sw_to_user(ctx, in, out->ifindex, vid, &cls, tagged);
 
 	out_tagged = !(out->mode == BT_SW_MODE_ACCESS || vid == out->pvid);
-	__builtin_memcpy(macs, eth, 12);
 	if (tagged && !out_tagged) {
 		/* Pop: the inner EtherType already sits where the new header's ends. */
+		__builtin_memcpy(macs, eth, 12);
 		if (bpf_xdp_adjust_head(ctx, (int)sizeof(*vh)))
 			return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
 		data = (void *)(long)ctx->data;
@@ -384,6 +429,7 @@ int bt_sw_xdp(struct xdp_md *ctx)
 		__builtin_memcpy(data, macs, 12);
 	} else if (!tagged && out_tagged) {
 		/* Push: the old EtherType already sits where the tag's inner one goes. */
+		__builtin_memcpy(macs, eth, 12);
 		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*vh)))
 			return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
 		data = (void *)(long)ctx->data;

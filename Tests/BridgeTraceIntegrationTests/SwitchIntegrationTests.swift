@@ -334,6 +334,25 @@ import Testing
         }
     }
 
+    /// The learning shortcut (a source seen again on the same port within the same
+    /// clock second skips the FDB lookup) never hides a move: a MAC flapping between two
+    /// ports every 5 ms is followed and counted at every change.
+    @Test func aMACFlappingWithinOneSecondIsCountedAtEveryMove() throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 3) { lab in
+            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--port", "p3"])
+            // p1, p3, p1, p3, p1, p3: learnt once, then five moves.
+            try lab.sendFlapping(mac: lab.hostMAC(1), between: 1, and: 3, frames: 6)
+            usleep(200_000)
+            let show = try lab.show()
+            #expect((show["stats"] as? [String: Int] ?? [:])["mac_moves"] == 5)
+            let entry = (show["fdb"] as? [[String: Any]] ?? []).first { $0["mac"] as? String == lab.hostMAC(1) }
+            #expect(entry?["port"] as? String == "p3")
+            #expect(entry?["moves"] as? Int == 5)
+            #expect(try sw.stop() == 0)
+        }
+    }
+
     /// The in-process API the bench uses: launch returns with every port attached, stop
     /// leaves nothing.
     @Test func switchThreadRunsInProcess() throws {

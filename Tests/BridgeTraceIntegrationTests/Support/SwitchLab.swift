@@ -90,4 +90,32 @@ struct SwitchLab {
         """
         try exec(inNetns: hostNamespace(index), [Injector.python, "-c", script])
     }
+
+    /// One broadcast ARP request from `mac`, sent alternately out of host `first`'s and
+    /// host `second`'s eth0, `frames` in all, a few milliseconds apart: a MAC flapping
+    /// between two ports well within one second, each port's frames sent from a CPU of their
+    /// own. One process, so no start-up between frames.
+    func sendFlapping(mac: String, between first: Int, and second: Int, frames: Int) throws {
+        let script = """
+        import ctypes, os, socket, struct, time
+        libc = ctypes.CDLL(None, use_errno=True)
+        def opened(ns):
+            fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+            if libc.setns(fd, 0x40000000) != 0: raise OSError(ctypes.get_errno(), "setns " + ns)
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            s.bind(("eth0", 0))
+            return s
+        sockets = [opened("\(hostNamespace(first))"), opened("\(hostNamespace(second))")]
+        src = bytes.fromhex("\(mac)".replace(":", ""))
+        arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + src + socket.inet_aton("\(hostIP(first))") + bytes(6) + socket.inet_aton("198.18.0.99")
+        frame = b"\\xff" * 6 + src + b"\\x08\\x06" + arp
+        cpus = sorted(os.sched_getaffinity(0))
+        for i in range(\(frames)):
+            # Each port's frames on a CPU of their own: the kernel side learns on both.
+            os.sched_setaffinity(0, {cpus[(i % 2) % len(cpus)]})
+            sockets[i % 2].send(frame)
+            time.sleep(0.005)
+        """
+        try exec(inNetns: hostNamespace(first), [Injector.python, "-c", script])
+    }
 }
