@@ -38,9 +38,18 @@ struct ASCIIBuffer: ~Copyable {
     mutating func removeAll() { count = 0 }
     var string: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Makes room for `extra` more bytes. Writers that bound a whole line reserve once and
+    /// then store through `end` (TraceJSONLine); appends made meanwhile keep that room.
     @inline(__always)
-    private mutating func reserve(_ extra: Int) {
+    mutating func reserve(_ extra: Int) {
         if capacity - count < extra { grow(extra) }
+    }
+
+    /// Where the next byte goes; setting it takes what was stored up to there (within
+    /// the reserved room).
+    var end: UnsafeMutablePointer<UInt8> {
+        @inline(__always) get { base + count }
+        @inline(__always) set { count = newValue - base }
     }
 
     private mutating func grow(_ extra: Int) {
@@ -214,7 +223,7 @@ struct ASCIIBuffer: ~Copyable {
 }
 
 /// "00" through "99": two decimal digits per lookup.
-private let decimalPairs: StaticString = """
+let decimalPairs: StaticString = """
     00010203040506070809101112131415161718192021222324252627282930313233343536373839\
     40414243444546474849505152535455565758596061626364656667686970717273747576777879\
     8081828384858687888990919293949596979899

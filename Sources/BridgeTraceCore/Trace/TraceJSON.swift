@@ -20,20 +20,23 @@ public enum TraceJSON {
         return builder.result
     }
 
-    /// One line, no newline. The same text as `value(...).rendered()`, written directly.
+    /// One line, no newline: the same text as `value(...).rendered()`, written by
+    /// TraceJSONLine.
     public static func line(_ event: TraceEvent, wallClockOffsetNs: Int64) -> String {
-        var writer = JSONByteWriter(capacity: 768)
-        write(event, wallClockOffsetNs: wallClockOffsetNs, to: &writer)
-        return writer.buffer.string
+        var buffer = ASCIIBuffer(capacity: 1024)
+        TraceJSONLine.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
+        return buffer.string
     }
 
     /// Appends the line (no newline) to a byte buffer, for writers that batch output.
     public static func append(_ event: TraceEvent, wallClockOffsetNs: Int64, to bytes: inout [UInt8]) {
-        var writer = JSONByteWriter(capacity: 768)
-        write(event, wallClockOffsetNs: wallClockOffsetNs, to: &writer)
-        bytes.append(contentsOf: writer.buffer.bytes)
+        var buffer = ASCIIBuffer(capacity: 1024)
+        TraceJSONLine.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
+        bytes.append(contentsOf: buffer.bytes)
     }
 
+    /// The shape, token by token, for the `JSONValue` tree (`value`): the reference that
+    /// TraceJSONLine's bytes are tested against.
     static func write<Sink: JSONSink & ~Copyable>(_ event: TraceEvent, wallClockOffsetNs: Int64, to out: inout Sink) {
         let frame = event.frame
         let decoded = event.decoded
