@@ -19,7 +19,7 @@
 #   BRIDGETRACE_BIN=.build/release/bridgetrace Benchmarks/trace-line-rate.sh
 #
 # Environment: RATE, DURATION, BUFFER_KB (trace -B; default trace's own), TRACE_CPU (1),
-# GEN_CPU (0), OUT (the JSON file; default a temp file, removed), TRACE_ARGS (extra args).
+# GEN_CPU (0; a taskset list), GEN_THREADS (trafgen --cpus, 1), OUT (the JSON file; default a temp file, removed), TRACE_ARGS (extra args).
 # Needs root, trafgen (netsniff-ng), tc, python3. Touches only namespaces it creates
 # (bridgetrace lab up --name btlr<pid>), removed on every exit.
 set -euo pipefail
@@ -29,7 +29,8 @@ RATE=${RATE:-200000}
 DURATION=${DURATION:-12}
 TRACE_CPU=${TRACE_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
-NAME=btlr$$
+GEN_THREADS=${GEN_THREADS:-1}
+NAME=btlr$(printf %x $((RANDOM << 8 | $$ & 255)))
 die() { echo "trace-line-rate: $*" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || die "run as root"
 [[ -x $BIN ]] || die "no bridgetrace binary at $BIN (set BRIDGETRACE_BIN)"
@@ -88,7 +89,7 @@ ports0=$(ports_rxtx); sent0=$(link_packets "$NAME-vm1" eth0 tx); recv0=$(link_pa
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s%N)
 taskset -c "$GEN_CPU" ip netns exec "$NAME-vm1" trafgen --dev eth0 --conf "$tmp/udp.cfg" --qdisc-path \
-    --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats -q >/dev/null 2>&1 &
+    --cpus "$GEN_THREADS" --no-sock-mem --notouch-irq --no-cpu-stats -q >/dev/null 2>&1 &
 gen_pid=$!
 per_second=()
 last=$recv0
@@ -98,11 +99,11 @@ for _ in $(seq "$DURATION"); do
     per_second+=($((now - last)))
     last=$now
 done
-kill "$gen_pid"; wait "$gen_pid" 2>/dev/null || true; gen_pid=""
+{ kill "$gen_pid"; wait "$gen_pid"; } 2>/dev/null || true; gen_pid=""
 t1=$(date +%s%N)
 sleep 0.5   # the tbf's queue (20 ms at most) drains
 sent1=$(link_packets "$NAME-vm1" eth0 tx); recv1=$(link_packets "$NAME-vm2" eth0 rx)
-kill -INT "$trace_pid"; wait "$trace_pid" || true; trace_pid=""
+{ kill -INT "$trace_pid"; wait "$trace_pid"; } || true; trace_pid=""
 ports1=$(ports_rxtx)
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
