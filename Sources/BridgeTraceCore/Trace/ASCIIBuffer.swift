@@ -191,35 +191,6 @@ struct ASCIIBuffer: ~Copyable {
         appendHexByte(UInt8(truncatingIfNeeded: value >> 8))
         appendHexByte(UInt8(truncatingIfNeeded: value))
     }
-
-    /// A JSON string literal, escaped exactly as `JSONValue` escapes, so the fast JSON
-    /// writer and the `JSONValue` tree render the same bytes.
-    mutating func appendJSONQuoted(_ text: String) {
-        append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            // Interface names never need escaping: copy them whole.
-            if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                append(utf8)
-                return
-            }
-            for byte in utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): appendASCII("\\\"")
-                case UInt8(ascii: "\\"): appendASCII("\\\\")
-                case UInt8(ascii: "\n"): appendASCII("\\n")
-                case UInt8(ascii: "\r"): appendASCII("\\r")
-                case UInt8(ascii: "\t"): appendASCII("\\t")
-                case 0..<0x20:
-                    appendASCII("\\u00")
-                    appendHexByte(byte)
-                default:
-                    append(byte)
-                }
-            }
-        }
-        append(UInt8(ascii: "\""))
-    }
 }
 
 /// "00" through "99": two decimal digits per lookup.

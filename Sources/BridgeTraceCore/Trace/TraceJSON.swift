@@ -172,23 +172,30 @@ public enum TraceJSON {
         out.endObject()
     }
 
-    private static func writeFragment<Sink: JSONSink & ~Copyable>(_ decoded: DecodedFrame, to out: inout Sink) {
-        let id: UInt64, offset: Int, more: Bool
+    /// The `fragment` member: IPv4's fields when the datagram is a fragment, else the IPv6
+    /// fragment header's; nil when neither.
+    static func fragment(_ decoded: DecodedFrame) -> (id: UInt64, offset: Int, more: Bool)? {
         if let ipv4 = decoded.ipv4, ipv4.isFragment {
-            (id, offset, more) = (UInt64(ipv4.identification), ipv4.fragmentOffset, ipv4.moreFragments)
-        } else if let fragment = decoded.ipv6?.fragment {
-            (id, offset, more) = (UInt64(fragment.identification), fragment.offset, fragment.moreFragments)
-        } else {
+            return (UInt64(ipv4.identification), ipv4.fragmentOffset, ipv4.moreFragments)
+        }
+        if let fragment = decoded.ipv6?.fragment {
+            return (UInt64(fragment.identification), fragment.offset, fragment.moreFragments)
+        }
+        return nil
+    }
+
+    private static func writeFragment<Sink: JSONSink & ~Copyable>(_ decoded: DecodedFrame, to out: inout Sink) {
+        guard let fragment = Self.fragment(decoded) else {
             out.null()
             return
         }
         out.beginObject()
         out.key("id")
-        out.uint(id)
+        out.uint(fragment.id)
         out.key("offset")
-        out.int(Int64(offset))
+        out.int(Int64(fragment.offset))
         out.key("more")
-        out.bool(more)
+        out.bool(fragment.more)
         out.endObject()
     }
 

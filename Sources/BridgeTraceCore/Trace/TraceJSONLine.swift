@@ -161,20 +161,15 @@ enum TraceJSONLine {
     }
 
     private static func writeFragment(_ decoded: DecodedFrame, _ out: inout LineCursor) {
-        let id: UInt64, offset: Int, more: Bool
-        if let ipv4 = decoded.ipv4, ipv4.isFragment {
-            (id, offset, more) = (UInt64(ipv4.identification), ipv4.fragmentOffset, ipv4.moreFragments)
-        } else if let fragment = decoded.ipv6?.fragment {
-            (id, offset, more) = (UInt64(fragment.identification), fragment.offset, fragment.moreFragments)
-        } else {
+        guard let fragment = TraceJSON.fragment(decoded) else {
             out.literal("null")
             return
         }
         out.literal(#"{"id": "#)
-        out.decimal(id)
+        out.decimal(fragment.id)
         out.literal(#", "offset": "#)
-        out.decimal(Int64(offset))
-        out.literal(more ? #", "more": true}"# : #", "more": false}"#)
+        out.decimal(Int64(fragment.offset))
+        out.literal(fragment.more ? #", "more": true}"# : #", "more": false}"#)
     }
 
     private static func writeDHCP(_ dhcp: DHCPInfo, _ out: inout LineCursor, _ buffer: inout ASCIIBuffer) {
