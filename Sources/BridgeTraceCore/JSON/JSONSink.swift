@@ -1,7 +1,6 @@
-/// Where a JSON shape is written to, one token at a time. The trace JSON shape is
-/// described once (`TraceJSON.write`) and written either straight to bytes
-/// (`JSONByteWriter`, the fast path) or into a `JSONValue` tree (`JSONValueBuilder`); both
-/// render the same text.
+/// Where a JSON shape is written to, one token at a time: `TraceJSON.write` into a
+/// `JSONValue` tree (`JSONValueBuilder`), the reference for the drain's byte writer
+/// (TraceJSONLine), which tests compare against it.
 protocol JSONSink: ~Copyable {
     mutating func beginObject()
     mutating func endObject()

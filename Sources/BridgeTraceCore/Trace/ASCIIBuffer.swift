@@ -38,9 +38,18 @@ struct ASCIIBuffer: ~Copyable {
     mutating func removeAll() { count = 0 }
     var string: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Makes room for `extra` more bytes. Writers that bound a whole line reserve once and
+    /// then store through `end` (TraceJSONLine); appends made meanwhile keep that room.
     @inline(__always)
-    private mutating func reserve(_ extra: Int) {
+    mutating func reserve(_ extra: Int) {
         if capacity - count < extra { grow(extra) }
+    }
+
+    /// Where the next byte goes; setting it takes what was stored up to there (within
+    /// the reserved room).
+    var end: UnsafeMutablePointer<UInt8> {
+        @inline(__always) get { base + count }
+        @inline(__always) set { count = newValue - base }
     }
 
     private mutating func grow(_ extra: Int) {
@@ -182,39 +191,10 @@ struct ASCIIBuffer: ~Copyable {
         appendHexByte(UInt8(truncatingIfNeeded: value >> 8))
         appendHexByte(UInt8(truncatingIfNeeded: value))
     }
-
-    /// A JSON string literal, escaped exactly as `JSONValue` escapes, so the fast JSON
-    /// writer and the `JSONValue` tree render the same bytes.
-    mutating func appendJSONQuoted(_ text: String) {
-        append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            // Interface names never need escaping: copy them whole.
-            if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                append(utf8)
-                return
-            }
-            for byte in utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): appendASCII("\\\"")
-                case UInt8(ascii: "\\"): appendASCII("\\\\")
-                case UInt8(ascii: "\n"): appendASCII("\\n")
-                case UInt8(ascii: "\r"): appendASCII("\\r")
-                case UInt8(ascii: "\t"): appendASCII("\\t")
-                case 0..<0x20:
-                    appendASCII("\\u00")
-                    appendHexByte(byte)
-                default:
-                    append(byte)
-                }
-            }
-        }
-        append(UInt8(ascii: "\""))
-    }
 }
 
 /// "00" through "99": two decimal digits per lookup.
-private let decimalPairs: StaticString = """
+let decimalPairs: StaticString = """
     00010203040506070809101112131415161718192021222324252627282930313233343536373839\
     40414243444546474849505152535455565758596061626364656667686970717273747576777879\
     8081828384858687888990919293949596979899

@@ -20,20 +20,23 @@ public enum TraceJSON {
         return builder.result
     }
 
-    /// One line, no newline. The same text as `value(...).rendered()`, written directly.
+    /// One line, no newline: the same text as `value(...).rendered()`, written by
+    /// TraceJSONLine.
     public static func line(_ event: TraceEvent, wallClockOffsetNs: Int64) -> String {
-        var writer = JSONByteWriter(capacity: 768)
-        write(event, wallClockOffsetNs: wallClockOffsetNs, to: &writer)
-        return writer.buffer.string
+        var buffer = ASCIIBuffer(capacity: 1024)
+        TraceJSONLine.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
+        return buffer.string
     }
 
     /// Appends the line (no newline) to a byte buffer, for writers that batch output.
     public static func append(_ event: TraceEvent, wallClockOffsetNs: Int64, to bytes: inout [UInt8]) {
-        var writer = JSONByteWriter(capacity: 768)
-        write(event, wallClockOffsetNs: wallClockOffsetNs, to: &writer)
-        bytes.append(contentsOf: writer.buffer.bytes)
+        var buffer = ASCIIBuffer(capacity: 1024)
+        TraceJSONLine.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
+        bytes.append(contentsOf: buffer.bytes)
     }
 
+    /// The shape, token by token, for the `JSONValue` tree (`value`): the reference that
+    /// TraceJSONLine's bytes are tested against.
     static func write<Sink: JSONSink & ~Copyable>(_ event: TraceEvent, wallClockOffsetNs: Int64, to out: inout Sink) {
         let frame = event.frame
         let decoded = event.decoded
@@ -175,23 +178,30 @@ public enum TraceJSON {
         out.endObject()
     }
 
-    private static func writeFragment<Sink: JSONSink & ~Copyable>(_ decoded: DecodedFrame, to out: inout Sink) {
-        let id: UInt64, offset: Int, more: Bool
+    /// The `fragment` member: IPv4's fields when the datagram is a fragment, else the IPv6
+    /// fragment header's; nil when neither.
+    static func fragment(_ decoded: DecodedFrame) -> (id: UInt64, offset: Int, more: Bool)? {
         if let ipv4 = decoded.ipv4, ipv4.isFragment {
-            (id, offset, more) = (UInt64(ipv4.identification), ipv4.fragmentOffset, ipv4.moreFragments)
-        } else if let fragment = decoded.ipv6?.fragment {
-            (id, offset, more) = (UInt64(fragment.identification), fragment.offset, fragment.moreFragments)
-        } else {
+            return (UInt64(ipv4.identification), ipv4.fragmentOffset, ipv4.moreFragments)
+        }
+        if let fragment = decoded.ipv6?.fragment {
+            return (UInt64(fragment.identification), fragment.offset, fragment.moreFragments)
+        }
+        return nil
+    }
+
+    private static func writeFragment<Sink: JSONSink & ~Copyable>(_ decoded: DecodedFrame, to out: inout Sink) {
+        guard let fragment = Self.fragment(decoded) else {
             out.null()
             return
         }
         out.beginObject()
         out.key("id")
-        out.uint(id)
+        out.uint(fragment.id)
         out.key("offset")
-        out.int(Int64(offset))
+        out.int(Int64(fragment.offset))
         out.key("more")
-        out.bool(more)
+        out.bool(fragment.more)
         out.endObject()
     }
 
