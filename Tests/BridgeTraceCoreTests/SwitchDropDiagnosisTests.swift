@@ -57,6 +57,9 @@ import Testing
         let json = TraceJSON.line(event, wallClockOffsetNs: 0)
         #expect(json.contains(#""kind": "drop""#) || json.contains(#""kind":"drop""#))
         #expect(json.contains("VLAN_NOT_ALLOWED") && json.contains("bt_sw_xdp"))
+        // The fast line writer and the reference tree agree on the drop's extra keys too.
+        #expect(json == TraceJSON.value(event, wallClockOffsetNs: 0).rendered())
+        #expect(json.hasSuffix(#", "reason": "VLAN_NOT_ALLOWED", "location": "bt_sw_xdp"}"#))
         #expect(TraceText.line(event, wallClockOffsetNs: 0).contains("p4 rx DROP VLAN_NOT_ALLOWED at bt_sw_xdp: vlan 30 ARP"))
         // A frame event (kind arp) carries no reason keys.
         raw[FrameEventRecord.kindOffset] = UInt8(BT_KIND_ARP.rawValue)

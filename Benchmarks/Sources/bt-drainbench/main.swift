@@ -1,7 +1,7 @@
 // bt-drainbench: trace's userspace drain per event, without a kernel, for callgrind.
 //
 // Replays the recorded ring-buffer stream (TraceRecords) through what `trace --json` does
-// with each record on its drain thread (TracePipeline.handle): port name, record decode,
+// with each record on its drain thread (EventPipeline.handleFrame): port name, record decode,
 // frame decode, JSON line into the batch buffer; the batch goes to /dev/null with one
 // write(2) per 64 KiB, as trace flushes. Instruction counts repeat exactly from run to run:
 //

@@ -13,7 +13,9 @@ enum TraceJSONLine {
     static func append(_ event: TraceEvent, wallClockOffsetNs: Int64, to buffer: inout ASCIIBuffer) {
         let frame = event.frame
         let decoded = event.decoded
-        buffer.reserve(bound(portBytes: frame.port.utf8.count, tags: decoded.vlans.count))
+        // A drop event (a switch's) also quotes its reason and location.
+        let quotedBytes = frame.port.utf8.count + (event.dropReason?.utf8.count ?? 0) + (event.dropLocation?.utf8.count ?? 0)
+        buffer.reserve(bound(portBytes: quotedBytes, tags: decoded.vlans.count))
         var out = LineCursor(buffer.end)
         out.literal(#"{"time_ns": "#)
         out.decimal(event.wallClockNs(offsetNs: wallClockOffsetNs))
@@ -101,7 +103,14 @@ enum TraceJSONLine {
         } else {
             out.literal("null")
         }
-        out.literal(decoded.truncated ? #", "truncated": true}"# : #", "truncated": false}"#)
+        out.literal(decoded.truncated ? #", "truncated": true"# : #", "truncated": false"#)
+        if let reason = event.dropReason {
+            out.literal(#", "reason": "#)
+            out.quoted(reason)
+            out.literal(#", "location": "#)
+            out.quoted(event.dropLocation ?? "")
+        }
+        out.byte(UInt8(ascii: "}"))
         buffer.end = out.position
     }
 
