@@ -101,7 +101,7 @@ let package = Package(
         // `bridgetrace switch`: the AF_XDP learning switch with its XDP fast path.
         .target(
             name: "BridgeTraceSwitch",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI"]
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim", "CBridgeTraceABI"]
         ),
         .target(
             name: "BridgeTraceCLI",

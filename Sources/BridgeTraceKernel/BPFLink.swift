@@ -25,16 +25,23 @@ public final class BPFLink {
         self.description = description
     }
 
-    /// A native-mode XDP link (BPF_XDP, driver mode only: generic skb mode would measure
-    /// something else) for the program `programFD` (named `program`) on `ifindex`.
-    /// EBUSY: another program holds the port without a link.
-    public static func xdp(programFD: Int32, program: String, ifindex: Int32, interface: String) throws -> BPFLink {
-        let fd = bt_xdp_link(programFD, ifindex)
+    /// An XDP link (BPF_XDP) for the program `programFD` (named `program`) on `ifindex`:
+    /// driver mode only by default (generic skb mode would measure something else); with
+    /// `driverOnly: false`, whichever mode the kernel picks (generic on a device without
+    /// native XDP). EBUSY: another program holds the port without a link.
+    public static func xdp(programFD: Int32, program: String, ifindex: Int32, interface: String,
+                           driverOnly: Bool = true) throws -> BPFLink {
+        let fd = driverOnly ? bt_xdp_link(programFD, ifindex) : anyModeXDPLink(programFD, ifindex)
         guard fd >= 0 else {
             throw SystemError("cannot attach XDP program \(program) to", subject: interface, code: fd,
                               hint: -fd == EINVAL || -fd == ERANGE ? "the MTU may be too large for XDP on this device" : nil)
         }
         return BPFLink(fd: fd, describing: "xdp \(program) on \(interface)")
+    }
+
+    private static func anyModeXDPLink(_ programFD: Int32, _ ifindex: Int32) -> Int32 {
+        let fd = bpf_link_create(programFD, ifindex, BPF_XDP, nil)
+        return fd < 0 ? -errno : fd
     }
 
     /// A tcx link at ingress or egress of `ifindex` (the kernel must have tcx: see

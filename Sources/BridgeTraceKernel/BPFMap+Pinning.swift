@@ -29,6 +29,14 @@ extension BPFMap {
         }
     }
 
+    /// The map's size as the kernel has it (a pinned map's as its creator sized it); nil
+    /// when the kernel will not say.
+    public var maxEntries: UInt32? {
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        return bpf_obj_get_info_by_fd(fd, &info, &length) == 0 ? info.max_entries : nil
+    }
+
     public func close() {
         Glibc.close(fd)
     }
@@ -40,7 +48,7 @@ extension BPFMap {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let length = (valueSize + page - 1) / page * page
         guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), address != MAP_FAILED else {
-            throw UserError.kernel("cannot map the value of \(name)", errno: errno)
+            throw SystemError.fromErrno("cannot map the value of", subject: name)
         }
         return address
     }

@@ -6,13 +6,10 @@ import CLibBPF
 public final class BPFObject {
     public let name: String
     let opened: OpenedObject
-    /// Legacy only: false between `init(embedded:)` and `load()`.
-    private var loaded: Bool
 
     init(loaded opened: OpenedObject) {
         name = opened.name
         self.opened = opened
-        loaded = true
     }
 
     var handle: OpaquePointer { opened.handle }
@@ -42,37 +39,5 @@ public final class BPFObject {
 
     public func btfStructSize(_ structName: String) -> Int? {
         opened.btfStructSize(structName)
-    }
-
-    // MARK: Legacy: open, configure and load in one object. Kept for BridgeTraceSwitch
-    // until it moves to BPFObjectSpec; remove then.
-
-    /// Legacy: opens an object to configure and `load()` in place. Use `BPFObjectSpec`.
-    public convenience init(embedded object: EmbeddedObject) throws {
-        self.init(loaded: try OpenedObject(embedded: object))
-        loaded = false
-    }
-
-    /// Legacy: `BPFObjectSpec.setMaxEntries`.
-    public func setMaxEntries(map: String, _ entries: UInt32) throws {
-        try requireUnloaded()
-        try opened.setMaxEntries(map: map, entries)
-    }
-
-    /// Legacy: `BPFObjectSpec.setReadOnly`.
-    public func setReadOnly<Value: BitwiseCopyable>(_ variable: String, to value: Value) throws {
-        try requireUnloaded()
-        try opened.setReadOnly(variable, to: value)
-    }
-
-    /// Legacy: `BPFObjectSpec.load`.
-    public func load() throws {
-        try requireUnloaded()
-        loaded = true
-        try opened.load()
-    }
-
-    private func requireUnloaded() throws {
-        if loaded { throw UserError("internal: the BPF object \(name) is already loaded") }
     }
 }

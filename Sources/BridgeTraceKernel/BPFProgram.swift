@@ -16,9 +16,9 @@ public struct BPFProgram {
         self.handle = handle
     }
 
-    /// A native-mode XDP link on `ifindex`: `BPFLink.xdp`.
-    public func attachXDP(ifindex: Int32, interface: String) throws -> BPFLink {
-        try BPFLink.xdp(programFD: fd, program: name, ifindex: ifindex, interface: interface)
+    /// An XDP link on `ifindex` (native mode unless `driverOnly` is false): `BPFLink.xdp`.
+    public func attachXDP(ifindex: Int32, interface: String, driverOnly: Bool = true) throws -> BPFLink {
+        try BPFLink.xdp(programFD: fd, program: name, ifindex: ifindex, interface: interface, driverOnly: driverOnly)
     }
 
     /// A tcx link at ingress or egress of `ifindex`: `BPFLink.tcx`.
@@ -92,6 +92,22 @@ public struct BPFProgramInfo: Sendable, Equatable {
         name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         runTimeNs = info.run_time_ns
         runCount = info.run_cnt
+    }
+
+    /// A program pinned on a bpffs at `path`; nil when nothing (or no program) is there.
+    public init?(pinnedAt path: String) {
+        let fd = bpf_obj_get(path)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        self.init(fd: fd)
+    }
+
+    /// The id of the XDP program attached to `ifindex` (any mode, link or not); nil when
+    /// there is none or the query fails.
+    public static func xdpProgramID(ifindex: Int32) -> UInt32? {
+        var id: UInt32 = 0
+        guard bpf_xdp_query_id(ifindex, 0, &id) == 0, id != 0 else { return nil }
+        return id
     }
 
     /// Any program in the kernel, by id (CAP_SYS_ADMIN); nil when it is gone.

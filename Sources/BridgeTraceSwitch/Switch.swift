@@ -2,7 +2,6 @@ import BridgeTraceCore
 import BridgeTraceKernel
 import CBridgeTraceABI
 import CBridgeTraceShim
-import CLibBPF
 import Foundation
 
 /// What `switch show` and the operator see of one port.
@@ -28,7 +27,7 @@ public final class Switch {
 
     private var object: BPFObject?
     private var maps: SwitchMaps?
-    private var programFD: Int32 = -1
+    private var program: BPFProgram?
     private var ports: [SwitchPort] = []
     private var byIfindex: [Int32: Int] = [:]
     /// Port indexes per VID, rebuilt when ports change: the flood sets.
@@ -96,26 +95,27 @@ public final class Switch {
             initial.append((spec, link))
         }
         do {
-            let object = try BPFObject(embedded: .switch)
-            try object.setReadOnly("bt_sw_fast_path", to: UInt32(config.fastPath ? 1 : 0))
-            try object.setMaxEntries(map: "bt_sw_fdb", config.fdbMax)
-            try object.load()
+            let spec = try BPFObjectSpec(embedded: .switch)
+            try spec.setReadOnly("bt_sw_fast_path", to: UInt32(config.fastPath ? 1 : 0))
+            try spec.setMaxEntries(map: "bt_sw_fdb", config.fdbMax)
+            let object = try spec.load()
             self.object = object
             let maps = try SwitchMaps(object: object)
             self.maps = maps
-            programFD = try object.programFD("bt_sw_xdp")
+            let program = try object.program("bt_sw_xdp")
+            self.program = program
             try writeInfo()
             try SwitchPins.makeDirectory(config.name)
             pinned = true
             for name in SwitchPins.maps { try object.map(name).pin(at: "\(SwitchPins.directory(config.name))/\(name)") }
             try startTracing(object)
-            if bpf_obj_pin(programFD, "\(SwitchPins.directory(config.name))/\(SwitchPins.program)") != 0 {
-                throw UserError.kernel("cannot pin the switch program", errno: errno)
+            try reworded("cannot pin the switch program at", "\(SwitchPins.directory(config.name))/\(SwitchPins.program)") {
+                try program.pin(at: "\(SwitchPins.directory(config.name))/\(SwitchPins.program)")
             }
             // Every port in the maps first, then the programs: no frame is flooded to a
             // port set that is still being built.
             for (spec, link) in initial { try add(spec, link, attach: false) }
-            for (port, (_, link)) in zip(ports, initial) { try port.attach(programFD: programFD, link: link) }
+            for (port, (_, link)) in zip(ports, initial) { try port.attach(program: program, link: link) }
             for link in links where globSpec(for: link) != nil && byIfindex[link.ifindex] == nil {
                 addQuietly(globSpec(for: link)!, link)
             }
@@ -136,10 +136,7 @@ public final class Switch {
         info.pid = UInt32(bitPattern: getpid())
         info.netns_inum = NetworkNamespace.currentInode()
         lastTick = info.now_s
-        var key: UInt32 = 0
-        if bpf_map_update_elem(maps.info.fd, &key, &info, UInt64(BPF_ANY)) != 0 {
-            throw UserError.kernel("cannot write the switch's info map", errno: errno)
-        }
+        try reworded("cannot write the switch's info map", maps.info.map.name) { try maps.info.update(0, info) }
     }
 
     private func globSpec(for link: NetLink) -> SwitchPortSpec? {
@@ -149,7 +146,7 @@ public final class Switch {
     }
 
     private func add(_ spec: SwitchPortSpec, _ link: NetLink, attach: Bool = true) throws {
-        guard let maps, let slot = freeSlots.popLast() else {
+        guard let maps, let program, let slot = freeSlots.popLast() else {
             throw UserError("\(link.name): the switch has \(BT_SW_PORTS_MAX) ports already")
         }
         do {
@@ -157,14 +154,16 @@ public final class Switch {
             if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
             let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps)
             if attach {
-                do { try port.attach(programFD: programFD, link: link) } catch { port.close(); throw error }
+                do { try port.attach(program: program, link: link) } catch { port.close(); throw error }
             }
             ports.append(port)
             for entry in config.staticEntries where entry.port == spec.name {
-                var key = SwitchFDB.key(FDBEntry(mac: entry.mac, vlan: entry.vlan ?? spec.pvid ?? 0, ifindex: 0, lastSeen: 0))
-                var value = bt_sw_fdb_entry(ifindex: UInt32(link.ifindex), flags: UInt32(BT_SW_FDB_STATIC), last_seen: 0, moves: 0)
-                if bpf_map_update_elem(maps.fdb.fd, &key, &value, UInt64(BPF_ANY)) != 0 {
-                    log("\(link.name): cannot add the static entry \(entry.macText): \(describeErrno(errno))")
+                let key = SwitchFDB.key(FDBEntry(mac: entry.mac, vlan: entry.vlan ?? spec.pvid ?? 0, ifindex: 0, lastSeen: 0))
+                let value = bt_sw_fdb_entry(ifindex: UInt32(link.ifindex), flags: UInt32(BT_SW_FDB_STATIC), last_seen: 0, moves: 0)
+                do {
+                    try maps.fdb.update(key, value)
+                } catch let error as SystemError {
+                    log("\(link.name): cannot add the static entry \(entry.macText): \(SystemError.describe(error.errno))")
                 }
             }
             rebuildIndexes()
@@ -300,11 +299,9 @@ public final class Switch {
         let seconds = Switch.clock()
         if seconds != lastTick, let maps {
             lastTick = seconds
-            var key: UInt32 = 0
-            if let raw = try? maps.info.lookup(key) {
-                var info = raw.withUnsafeBytes { $0.loadUnaligned(as: bt_sw_info.self) }
+            if var info = (try? maps.info.lookup(0))?.first {
                 info.now_s = seconds
-                bpf_map_update_elem(maps.info.fd, &key, &info, UInt64(BPF_ANY))
+                try? maps.info.update(0, info)
             }
             sweepFDB(now: seconds)
         }
@@ -331,9 +328,8 @@ public final class Switch {
         countsDirty = false
         for port in ports { port.publishTx(maps) }
         for (packed, count) in userDrops {
-            var key = bt_sw_drop_key(ifindex: UInt32(packed >> 32), reason: UInt32(truncatingIfNeeded: packed))
-            var count = count
-            bpf_map_update_elem(maps.userDrops.fd, &key, &count, UInt64(BPF_ANY))
+            let key = bt_sw_drop_key(ifindex: UInt32(packed >> 32), reason: UInt32(truncatingIfNeeded: packed))
+            try? maps.userDrops.update(key, count)
         }
     }
 
@@ -341,17 +337,15 @@ public final class Switch {
     /// kernel would still use. The kernel already treats them as misses.
     private func sweepFDB(now: UInt64) {
         guard let maps else { return }
-        for entry in policy.expired(SwitchFDB.read(maps.fdb), now: now) {
-            var key = SwitchFDB.key(entry)
-            bpf_map_delete_elem(maps.fdb.fd, &key)
+        for entry in policy.expired(SwitchFDB.read(maps.fdb.map), now: now) {
+            maps.fdb.map.delete(SwitchFDB.key(entry))
         }
     }
 
     private func forgetFDB(ifindex: Int32) {
         guard let maps else { return }
-        for entry in SwitchFDB.read(maps.fdb) where entry.ifindex == ifindex && !entry.isStatic {
-            var key = SwitchFDB.key(entry)
-            bpf_map_delete_elem(maps.fdb.fd, &key)
+        for entry in SwitchFDB.read(maps.fdb.map) where entry.ifindex == ifindex && !entry.isStatic {
+            maps.fdb.map.delete(SwitchFDB.key(entry))
         }
     }
 
@@ -381,14 +375,14 @@ public final class Switch {
     /// anyone traces. nil before start.
     private var traceConfig: UnsafeMutablePointer<bt_sw_trace>?
     private var traceMap: BPFMap?
-    private var traceProgramFD: Int32 = -1
+    private var traceProgramFD: Int32 = -1  // bt_sw_trace_user, for the shim's test run
     private var tracing = false
     /// The frame being forwarded and its ingress port, while tracing (for drop events).
     private var traced: (frame: bt_xsk_frame, ingress: Int32)?
 
     private func startTracing(_ object: BPFObject) throws {
         try object.map(SwitchPins.traceMap).pin(at: "\(SwitchPins.directory(config.name))/\(SwitchPins.tracePin)")
-        traceProgramFD = try object.programFD("bt_sw_trace_user")
+        traceProgramFD = try object.program("bt_sw_trace_user").fd
         traceMap = try object.map(SwitchPins.traceMap)
         traceConfig = try traceMap?.mapValue().bindMemory(to: bt_sw_trace.self, capacity: 1)
     }
@@ -469,5 +463,17 @@ enum SwitchFDB {
             for index in 0..<6 { bytes[index] = entry.mac[index] }
         }
         return key
+    }
+}
+
+/// Runs `body`; a SystemError it throws is said as `operation subject` (its errno and hint
+/// kept), in the switch's words rather than the layer's.
+func reworded<T>(_ operation: String, _ subject: String?, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch var error as SystemError {
+        error.operation = operation
+        error.subject = subject
+        throw error
     }
 }

@@ -1,7 +1,6 @@
 import BridgeTraceCore
 import BridgeTraceKernel
 import CBridgeTraceABI
-import CLibBPF
 import Foundation
 
 /// Where a running switch keeps its state in bpffs, and how to tell a live switch from
@@ -59,15 +58,7 @@ public enum SwitchPins {
 
     /// The switch whose pinned program has this id, if any (to name the holder of a port).
     static func owner(ofProgramID id: UInt32) -> String? {
-        for name in names() {
-            let fd = bpf_obj_get("\(directory(name))/\(program)")
-            if fd < 0 { continue }
-            defer { close(fd) }
-            var info = bpf_prog_info()
-            var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-            if bpf_obj_get_info_by_fd(fd, &info, &length) == 0 && info.id == id { return name }
-        }
-        return nil
+        names().first { BPFProgramInfo(pinnedAt: "\(directory($0))/\(program)")?.id == id }
     }
 
     /// The `ip netns` name of the namespace with this inode, if it has one.

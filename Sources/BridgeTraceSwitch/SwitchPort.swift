@@ -2,12 +2,11 @@ import BridgeTraceCore
 import BridgeTraceKernel
 import CBridgeTraceABI
 import CBridgeTraceShim
-import CLibBPF
 import Foundation
 
 /// One attached port: its entry in bt_sw_ports, its AF_XDP socket (queue 0), its devmap
 /// entry when the fast path redirects into it, and the bpf_link that holds its XDP hook.
-/// Closing the link fd (or the process dying) detaches the program: nothing is left.
+/// Dropping the link (or the process dying) detaches the program: nothing is left.
 final class SwitchPort {
     let spec: SwitchPortSpec
     let name: String
@@ -20,7 +19,7 @@ final class SwitchPort {
     private(set) var up: Bool
     private(set) var mtu: UInt32
     let xsk: OpaquePointer
-    private var linkFD: Int32 = -1
+    private var xdpLink: BPFLink?
     private let maps: SwitchMaps
 
     /// UMEM frames per socket: half wait in the fill ring, half carry AF_XDP TX.
@@ -50,23 +49,19 @@ final class SwitchPort {
         try SwitchPort.refuseHeldPort(link)
         var err: Int32 = 0
         guard let socket = bt_xsk_open(link.name, 0, SwitchPort.umemFrames, &err) else {
-            throw UserError.kernel("cannot open an AF_XDP socket on \(link.name)", errno: err,
-                                   hint: -err == EBUSY ? "another AF_XDP socket is bound to its queue 0" : nil)
+            throw SystemError("cannot open an AF_XDP socket on", subject: link.name, code: err,
+                              hint: -err == EBUSY ? "another AF_XDP socket is bound to its queue 0" : nil)
         }
         xsk = socket
         do {
             try writePortEntry()
             if path == .redirect {
-                var key = UInt32(ifindex)
-                var value = UInt32(ifindex)
-                if bpf_map_update_elem(maps.tx.fd, &key, &value, UInt64(BPF_ANY)) != 0 {
-                    throw UserError.kernel("cannot add \(name) to the devmap", errno: errno)
+                try reworded("cannot add \(name) to the devmap", maps.tx.map.name) {
+                    try maps.tx.update(UInt32(ifindex), UInt32(ifindex))
                 }
             }
-            var key = slot
-            var fd = bt_xsk_fd(xsk)
-            if bpf_map_update_elem(maps.xsks.fd, &key, &fd, UInt64(BPF_ANY)) != 0 {
-                throw UserError.kernel("cannot add the AF_XDP socket of \(name) to the XSKMAP", errno: errno)
+            try reworded("cannot add the AF_XDP socket of \(name) to the XSKMAP", maps.xsks.map.name) {
+                try maps.xsks.update(slot, bt_xsk_fd(xsk))
             }
         } catch {
             close()
@@ -76,13 +71,15 @@ final class SwitchPort {
 
     /// Puts the switch's program on the port, through a bpf_link. Separate from init so
     /// that at start every port is in the maps before any of them forwards.
-    func attach(programFD: Int32, link: NetLink) throws {
-        linkFD = bpf_link_create(programFD, ifindex, BPF_XDP, nil)
-        if linkFD < 0 {
-            let code = errno
+    /// Any XDP mode: a port without native XDP runs it generic.
+    func attach(program: BPFProgram, link: NetLink) throws {
+        do {
+            xdpLink = try program.attachXDP(ifindex: ifindex, interface: name, driverOnly: false)
+        } catch var error as SystemError {
             try SwitchPort.refuseHeldPort(link)  // someone took the port meanwhile: say who
-            throw UserError.kernel("cannot attach XDP to \(name)", errno: code,
-                                   hint: code == ERANGE || code == EINVAL ? "MTU \(link.mtu) too large for XDP on this device?" : nil)
+            error.hint = error.errno == .outOfRange || error.errno == .invalidArgument
+                ? "MTU \(link.mtu) too large for XDP on this device?" : nil
+            throw error
         }
     }
 
@@ -95,8 +92,7 @@ final class SwitchPort {
     /// A port that already has an XDP program is never taken over: another switch's,
     /// or a foreign one.
     static func refuseHeldPort(_ link: NetLink) throws {
-        var id: UInt32 = 0
-        guard bpf_xdp_query_id(link.ifindex, 0, &id) == 0, id != 0 else { return }
+        guard let id = BPFProgramInfo.xdpProgramID(ifindex: link.ifindex) else { return }
         let progName = StaleProgramCleanup.programName(id: id) ?? "?"
         if let owner = SwitchPins.owner(ofProgramID: id) {
             throw UserError("\(link.name) is already a port of switch \(owner) (XDP program \(progName), id \(id)); a port belongs to one switch: stop that switch or pick another port")
@@ -118,9 +114,8 @@ final class SwitchPort {
             let bits = words.bindMemory(to: UInt64.self)
             for vid in spec.vlans { bits[Int(vid) >> 6] |= 1 << UInt64(vid & 63) }
         }
-        var key = UInt32(ifindex)
-        if bpf_map_update_elem(maps.ports.fd, &key, &entry, UInt64(BPF_ANY)) != 0 {
-            throw UserError.kernel("cannot write the port entry of \(name)", errno: errno)
+        try reworded("cannot write the port entry of \(name) in", maps.ports.map.name) {
+            try maps.ports.update(UInt32(ifindex), entry)
         }
     }
 
@@ -152,12 +147,10 @@ final class SwitchPort {
 
     func publishTx(_ maps: SwitchMaps) {
         guard txSlots[Int(BT_CTR_FRAMES.rawValue)] > 0 else { return }
-        var key = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
-        txSlots.withUnsafeBytes { _ = bpf_map_update_elem(maps.userTx.fd, &key, $0.baseAddress, UInt64(BPF_ANY)) }
+        let key = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
+        try? maps.userTx.update(key, bytes: txSlots.withUnsafeBytes { Array($0) })
         for (vid, frames) in txVLAN {
-            var key = bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid)
-            var frames = frames
-            bpf_map_update_elem(maps.userVLAN.fd, &key, &frames, UInt64(BPF_ANY))
+            try? maps.userVLAN.update(bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid), frames)
         }
     }
 
@@ -173,48 +166,42 @@ final class SwitchPort {
     func close() {
         guard !closed else { return }
         closed = true
-        if linkFD >= 0 {
-            Glibc.close(linkFD)
-            linkFD = -1
-        }
-        var key = slot
-        bpf_map_delete_elem(maps.xsks.fd, &key)
-        var index = UInt32(ifindex)
-        bpf_map_delete_elem(maps.tx.fd, &index)
-        bpf_map_delete_elem(maps.ports.fd, &index)
-        var txKey = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
-        bpf_map_delete_elem(maps.userTx.fd, &txKey)
+        xdpLink?.detach()
+        xdpLink = nil
+        maps.xsks.map.delete(slot)
+        maps.tx.map.delete(UInt32(ifindex))
+        maps.ports.map.delete(UInt32(ifindex))
+        maps.userTx.delete(bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue))
         for vid in txVLAN.keys {
-            var key = bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid)
-            bpf_map_delete_elem(maps.userVLAN.fd, &key)
+            maps.userVLAN.map.delete(bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid))
         }
         bt_xsk_close(xsk)
     }
 }
 
-/// The switch object's maps, by role.
+/// The switch object's maps the switch writes, by role, typed where their values are
+/// ABI structs (sizes checked once, at start).
 struct SwitchMaps {
-    let ports: BPFMap
-    let fdb: BPFMap
-    let info: BPFMap
-    let tx: BPFMap
-    let xsks: BPFMap
-    let drops: BPFMap
-    let stats: BPFMap
+    let ports: TypedBPFMap<UInt32, bt_sw_port>
+    let fdb: TypedBPFMap<bt_sw_fdb_key, bt_sw_fdb_entry>
+    let info: TypedBPFMap<UInt32, bt_sw_info>
+    /// The devmap: ifindex -> ifindex.
+    let tx: TypedBPFMap<UInt32, UInt32>
+    /// The XSKMAP: slot -> AF_XDP socket fd.
+    let xsks: TypedBPFMap<UInt32, Int32>
+    /// bt_sw_utx holds a struct bt_counters, written from the switch's slot array.
     let userTx: BPFMap
-    let userVLAN: BPFMap
-    let userDrops: BPFMap
+    let userVLAN: TypedBPFMap<bt_vlan_key, UInt64>
+    let userDrops: TypedBPFMap<bt_sw_drop_key, UInt64>
 
     init(object: BPFObject) throws {
-        ports = try object.map("bt_sw_ports")
-        fdb = try object.map("bt_sw_fdb")
-        info = try object.map("bt_sw_info")
-        tx = try object.map("bt_sw_tx")
-        xsks = try object.map("bt_sw_xsks")
-        drops = try object.map("bt_sw_drops")
-        stats = try object.map("bt_sw_stats")
+        ports = try object.map("bt_sw_ports").typed(key: UInt32.self, value: bt_sw_port.self)
+        fdb = try object.map("bt_sw_fdb").typed(key: bt_sw_fdb_key.self, value: bt_sw_fdb_entry.self)
+        info = try object.map("bt_sw_info").typed(key: UInt32.self, value: bt_sw_info.self)
+        tx = try object.map("bt_sw_tx").typed(key: UInt32.self, value: UInt32.self)
+        xsks = try object.map("bt_sw_xsks").typed(key: UInt32.self, value: Int32.self)
         userTx = try object.map("bt_sw_utx")
-        userVLAN = try object.map("bt_sw_uvlan")
-        userDrops = try object.map("bt_sw_udrops")
+        userVLAN = try object.map("bt_sw_uvlan").typed(key: bt_vlan_key.self, value: UInt64.self)
+        userDrops = try object.map("bt_sw_udrops").typed(key: bt_sw_drop_key.self, value: UInt64.self)
     }
 }

@@ -1,7 +1,6 @@
 import BridgeTraceCore
 import BridgeTraceKernel
 import CBridgeTraceABI
-import CLibBPF
 import Foundation
 
 /// A running switch as another process sees it through its pins: `switch show`, and

@@ -1,7 +1,6 @@
 import BridgeTraceCore
 import BridgeTraceKernel
 import CBridgeTraceABI
-import CLibBPF
 import Foundation
 
 /// `trace NAME` and `diagnose NAME` on a running switch: nothing is attached to its ports.
@@ -50,9 +49,7 @@ public final class SwitchTraceSource {
             traceMap.close()
             throw error
         }
-        var info = bpf_map_info()
-        var length = UInt32(MemoryLayout<bpf_map_info>.size)
-        ringBufferBytes = bpf_obj_get_info_by_fd(events.fd, &info, &length) == 0 ? info.max_entries : UInt32(BT_RINGBUF_DEFAULT_BYTES)
+        ringBufferBytes = events.maxEntries ?? UInt32(BT_RINGBUF_DEFAULT_BYTES)
         let current = try readTrace()
         let owner = Int32(bitPattern: current.owner_pid)
         if current.config.events != 0, owner != getpid(), SwitchTraceSource.isAlive(owner) {
@@ -72,10 +69,8 @@ public final class SwitchTraceSource {
     }
 
     private func writeTrace(_ value: bt_sw_trace) throws {
-        var key: UInt32 = 0
-        var value = value
-        if bpf_map_update_elem(traceMap.fd, &key, &value, UInt64(BPF_ANY)) != 0 {
-            throw UserError.kernel("cannot write the trace config of switch \(name)", errno: errno)
+        try reworded("cannot write the trace config of switch", name) {
+            try traceMap.typed(key: UInt32.self, value: bt_sw_trace.self).update(0, value)
         }
     }
 

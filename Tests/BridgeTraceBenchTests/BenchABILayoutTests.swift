@@ -12,7 +12,7 @@ import Testing
         (EmbeddedObject.benchSink, "bt_bench_sink_stats", MemoryLayout<bt_bench_sink_stats>.size),
     ])
     func swiftLayoutMatchesBTF(object: EmbeddedObject, name: String, swiftSize: Int) throws {
-        let btf = try #require(try BPFObject(embedded: object).btfStructSize(name), "\(name) missing from the BTF")
+        let btf = try #require(try BPFObjectSpec(embedded: object).btfStructSize(name), "\(name) missing from the BTF")
         #expect(btf == swiftSize, "\(name): BTF \(btf) bytes, Swift \(swiftSize)")
     }
 
@@ -24,7 +24,7 @@ import Testing
 
     @Test func programsCarryTheRecognisablePrefix() throws {
         for object in [EmbeddedObject.benchGen, .benchSink] {
-            #expect(try BPFObject(embedded: object).programNames.allSatisfy { $0.hasPrefix("bt_") })
+            #expect(try BPFObjectSpec(embedded: object).programNames.allSatisfy { $0.hasPrefix("bt_") })
         }
     }
 }

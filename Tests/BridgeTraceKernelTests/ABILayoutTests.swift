@@ -15,7 +15,7 @@ import Testing
         ("bt_trace_stats", MemoryLayout<bt_trace_stats>.size),
     ])
     func swiftLayoutMatchesBTF(name: String, swiftSize: Int) throws {
-        let object = try BPFObject(embedded: .counters)
+        let object = try BPFObjectSpec(embedded: .counters)
         let btfSize = try #require(object.btfStructSize(name), "\(name) missing from the object's BTF")
         #expect(btfSize == swiftSize, "\(name): BTF says \(btfSize) bytes, Swift sees \(swiftSize)")
     }
@@ -26,16 +26,16 @@ import Testing
 
     @Test func everyEmbeddedObjectParses() throws {
         for embedded in EmbeddedObject.allCases {
-            _ = try BPFObject(embedded: embedded)
+            _ = try BPFObjectSpec(embedded: embedded)
         }
     }
 
     @Test func programsCarryTheRecognisablePrefix() throws {
-        let object = try BPFObject(embedded: .counters)
+        let object = try BPFObjectSpec(embedded: .counters)
         #expect(object.programNames.allSatisfy { $0.hasPrefix("bt_") })
         #expect(Set(object.programNames) == ["bt_xdp_rx", "bt_tc_rx", "bt_tc_tx"])
         // The bench's empty programs too: a killed bench's floor is cleaned up like ours.
-        let floor = try BPFObject(embedded: .baseline)
+        let floor = try BPFObjectSpec(embedded: .baseline)
         #expect(Set(floor.programNames) == ["bt_bench_pass", "bt_floor_tc_rx", "bt_floor_tc_tx"])
     }
 }

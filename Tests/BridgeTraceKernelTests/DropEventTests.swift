@@ -11,7 +11,7 @@ import Testing
         ("bt_drop_config", MemoryLayout<bt_drop_config>.size),
     ])
     func swiftLayoutMatchesBTF(name: String, swiftSize: Int) throws {
-        let object = try BPFObject(embedded: .drops)
+        let object = try BPFObjectSpec(embedded: .drops)
         let btfSize = try #require(object.btfStructSize(name), "\(name) missing from the drops object's BTF")
         #expect(btfSize == swiftSize, "\(name): BTF says \(btfSize) bytes, Swift sees \(swiftSize)")
     }
@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func programsCarryTheRecognisablePrefix() throws {
-        let object = try BPFObject(embedded: .drops)
+        let object = try BPFObjectSpec(embedded: .drops)
         #expect(Set(object.programNames) == ["bt_drop_btf", "bt_drop_raw"])
     }
 

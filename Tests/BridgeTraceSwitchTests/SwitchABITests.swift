@@ -8,7 +8,7 @@ import Testing
 /// (no privileges needed: the object is only opened).
 @Suite struct SwitchABITests {
     @Test func structSizesMatchTheCompiledProgram() throws {
-        let object = try BPFObject(embedded: .switch)
+        let object = try BPFObjectSpec(embedded: .switch)
         #expect(object.btfStructSize("bt_sw_port") == MemoryLayout<bt_sw_port>.size)
         #expect(object.btfStructSize("bt_sw_fdb_key") == MemoryLayout<bt_sw_fdb_key>.size)
         #expect(object.btfStructSize("bt_sw_fdb_entry") == MemoryLayout<bt_sw_fdb_entry>.size)
