@@ -337,14 +337,14 @@ public final class Switch {
     /// kernel would still use. The kernel already treats them as misses.
     private func sweepFDB(now: UInt64) {
         guard let maps else { return }
-        for entry in policy.expired(SwitchFDB.read(maps.fdb.map), now: now) {
+        for entry in policy.expired(SwitchFDB.read(maps.fdb), now: now) {
             maps.fdb.map.delete(SwitchFDB.key(entry))
         }
     }
 
     private func forgetFDB(ifindex: Int32) {
         guard let maps else { return }
-        for entry in SwitchFDB.read(maps.fdb.map) where entry.ifindex == ifindex && !entry.isStatic {
+        for entry in SwitchFDB.read(maps.fdb) where entry.ifindex == ifindex && !entry.isStatic {
             maps.fdb.map.delete(SwitchFDB.key(entry))
         }
     }
@@ -443,11 +443,10 @@ public final class Switch {
 
 /// Reading the FDB map (the kernel's entries), for the sweep and `show`.
 enum SwitchFDB {
-    static func read(_ map: BPFMap) -> [FDBEntry] {
+    static func read(_ map: TypedBPFMap<bt_sw_fdb_key, bt_sw_fdb_entry>) -> [FDBEntry] {
         var entries: [FDBEntry] = []
-        for key in map.keys(as: bt_sw_fdb_key.self) {
-            guard let raw = try? map.lookup(key) else { continue }
-            let value = raw.withUnsafeBytes { $0.loadUnaligned(as: bt_sw_fdb_entry.self) }
+        for key in map.map.keys(as: bt_sw_fdb_key.self) {
+            guard let value = (try? map.lookup(key))?.first else { continue }
             let mac = withUnsafeBytes(of: key.mac) { Array($0) }
             entries.append(FDBEntry(mac: mac, vlan: key.vlan, ifindex: Int32(bitPattern: value.ifindex),
                                     lastSeen: value.last_seen, isStatic: value.flags & UInt32(BT_SW_FDB_STATIC) != 0,

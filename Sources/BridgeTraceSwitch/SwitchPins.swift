@@ -35,8 +35,7 @@ public enum SwitchPins {
     static func info(_ name: String) -> bt_sw_info? {
         guard let map = try? BPFMap.pinned(at: "\(directory(name))/bt_sw_info", name: "bt_sw_info") else { return nil }
         defer { map.close() }
-        guard let raw = try? map.lookup(UInt32(0)) else { return nil }
-        return raw.withUnsafeBytes { $0.loadUnaligned(as: bt_sw_info.self) }
+        return (try? map.typed(key: UInt32.self, value: bt_sw_info.self).lookup(0))?.first
     }
 
     /// The pid of the switch that pinned `name`, when that process still runs.

@@ -133,9 +133,9 @@ public enum SwitchState {
 
         let names = Dictionary((try NetlinkLinks.dump()).map { ($0.ifindex, $0.name) }, uniquingKeysWith: { a, _ in a })
         var ports: [SwitchSnapshot.Port] = []
+        let portEntries = try portsMap.typed(key: UInt32.self, value: bt_sw_port.self)
         for ifindex in portsMap.keys(as: UInt32.self) {
-            guard let raw = try portsMap.lookup(ifindex) else { continue }
-            let entry = raw.withUnsafeBytes { $0.loadUnaligned(as: bt_sw_port.self) }
+            guard let entry = try portEntries.lookup(ifindex)?.first else { continue }
             var vlans: [UInt16] = []
             withUnsafeBytes(of: entry.vlans) { bytes in
                 let words = bytes.bindMemory(to: UInt64.self)
@@ -153,7 +153,7 @@ public enum SwitchState {
         if let raw = try statsMap.lookup(UInt32(0)) {
             for slot in stats.indices { stats[slot] = statsMap.sum(raw, offset: slot * 8) }
         }
-        let fdb = SwitchFDB.read(fdbMap)
+        let fdb = SwitchFDB.read(try fdbMap.typed(key: bt_sw_fdb_key.self, value: bt_sw_fdb_entry.self))
 
         var drops: [Int32: [String: UInt64]] = [:]
         for map in [kernelDrops, userDrops] {

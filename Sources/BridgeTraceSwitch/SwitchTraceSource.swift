@@ -64,8 +64,10 @@ public final class SwitchTraceSource {
     }
 
     private func readTrace() throws -> bt_sw_trace {
-        guard let raw = try traceMap.lookup(UInt32(0)) else { throw UserError("cannot read the trace config of switch \(name)") }
-        return raw.withUnsafeBytes { $0.loadUnaligned(as: bt_sw_trace.self) }
+        guard let trace = try traceMap.typed(key: UInt32.self, value: bt_sw_trace.self).lookup(0)?.first else {
+            throw UserError("cannot read the trace config of switch \(name)")
+        }
+        return trace
     }
 
     private func writeTrace(_ value: bt_sw_trace) throws {
@@ -133,8 +135,8 @@ public final class SwitchTraceSource {
     public static func isTraced(_ name: String) -> Bool {
         guard let map = try? BPFMap.pinned(at: "\(SwitchPins.directory(name))/\(SwitchPins.tracePin)", name: "trace") else { return false }
         defer { map.close() }
-        guard let raw = try? map.lookup(UInt32(0)) else { return false }
-        return raw.withUnsafeBytes { $0.loadUnaligned(as: bt_sw_trace.self) }.config.events != 0
+        guard let trace = (try? map.typed(key: UInt32.self, value: bt_sw_trace.self).lookup(0))?.first else { return false }
+        return trace.config.events != 0
     }
 
     /// Turns the events off (when they are still ours) and closes the pins. Idempotent.
