@@ -375,14 +375,15 @@ public final class Switch {
     /// anyone traces. nil before start.
     private var traceConfig: UnsafeMutablePointer<bt_sw_trace>?
     private var traceMap: BPFMap?
-    private var traceProgramFD: Int32 = -1  // bt_sw_trace_user, for the shim's test run
+    /// bt_sw_trace_user: emits a frame given to it by test run into the ring buffer.
+    private var traceProgram: BPFProgram?
     private var tracing = false
     /// The frame being forwarded and its ingress port, while tracing (for drop events).
     private var traced: (frame: bt_xsk_frame, ingress: Int32)?
 
     private func startTracing(_ object: BPFObject) throws {
         try object.map(SwitchPins.traceMap).pin(at: "\(SwitchPins.directory(config.name))/\(SwitchPins.tracePin)")
-        traceProgramFD = try object.program("bt_sw_trace_user").fd
+        traceProgram = try object.program("bt_sw_trace_user")
         traceMap = try object.map(SwitchPins.traceMap)
         traceConfig = try traceMap?.mapValue().bindMemory(to: bt_sw_trace.self, capacity: 1)
     }
@@ -403,7 +404,12 @@ public final class Switch {
     }
 
     private func runTrace(_ data: UnsafePointer<UInt8>, _ length: UInt32, ifindex: Int32, dir: UInt32, reason: UInt32) {
-        if bt_sw_trace_run(traceProgramFD, UInt32(bitPattern: ifindex), dir, reason, data, length) != 0 {
+        var meta = bt_sw_trace_meta(reason: reason, dir: dir)
+        let rc = withUnsafeBytes(of: &meta) { meta in
+            traceProgram?.testRunXDP(frame: UnsafeRawBufferPointer(start: data, count: Int(length)), metadata: meta,
+                                     ingressIfindex: UInt32(bitPattern: ifindex)) ?? -EINVAL
+        }
+        if rc != 0 {
             traceConfig?.pointee.user_lost &+= 1  // never silent: the tracer adds it to bt_lost
         }
     }

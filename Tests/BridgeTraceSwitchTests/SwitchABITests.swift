@@ -23,7 +23,7 @@ import Testing
         // through it (BPF_PROG_TEST_RUN) while traced.
         #expect(Set(object.programNames) == ["bt_sw_xdp", "bt_sw_trace_user"])
         #expect(object.btfStructSize("bt_sw_trace") == MemoryLayout<bt_sw_trace>.size)
-        // The metadata bt_sw_trace_run puts in front of a frame (the kernel takes 4-byte
+        // The metadata Switch.runTrace puts in front of a frame (the kernel takes 4-byte
         // multiples), and drop_reason took a byte of padding: the record is the tracer's.
         #expect(MemoryLayout<bt_sw_trace_meta>.size == 8)
         #expect(MemoryLayout<bt_frame_event>.offset(of: \.data) == 28)

@@ -10,4 +10,3 @@
 #include "bt_netlink_bridge.h"
 #include "bt_bench.h"
 #include "bt_xsk.h"
-#include "bt_sw_trace.h"
