@@ -38,7 +38,14 @@ public final class EventPipeline: @unchecked Sendable {
 
     /// Frames handed to the sinks (after the filter), per kind (frame thread only).
     public private(set) var frames = 0
-    public private(set) var framesByKind: [EventKind: Int] = [:]
+    /// Indexed by `enum bt_kind` value: a counter bump per event, no hashing of the kind's
+    /// String raw value.
+    private var kindCounts = [Int](repeating: 0, count: EventKind.abiValueCount)
+    public var framesByKind: [EventKind: Int] {
+        var counts: [EventKind: Int] = [:]
+        for kind in EventKind.allCases where kindCounts[Int(kind.abiValue)] > 0 { counts[kind] = kindCounts[Int(kind.abiValue)] }
+        return counts
+    }
     /// Drops handed to at least one sink (drop thread only).
     public private(set) var drops = 0
 
@@ -75,7 +82,7 @@ public final class EventPipeline: @unchecked Sendable {
         if let filter, !filter.matches(frame.bytes, wireLength: frame.length) { return }
         let event = FrameEventRecord.event(from: frame, header: header)
         frames += 1
-        framesByKind[event.kind, default: 0] += 1
+        kindCounts[Int(event.kind.abiValue)] += 1
         for sink in sinks { sink.add(event) }
     }
 

@@ -18,11 +18,23 @@ public enum EventKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// From `bt_frame_event.kind`; nil for BT_KIND_NONE and unknown values.
+    /// From `bt_frame_event.kind`; nil for BT_KIND_NONE and unknown values. Runs per
+    /// event, so a switch rather than a search through allCases.
     public init?(abiValue: UInt32) {
-        guard let kind = EventKind.allCases.first(where: { $0.abiValue == abiValue }) else { return nil }
-        self = kind
+        switch abiValue {
+        case BT_KIND_ARP.rawValue: self = .arp
+        case BT_KIND_ICMP.rawValue: self = .icmp
+        case BT_KIND_ICMP6.rawValue: self = .icmp6
+        case BT_KIND_DHCP.rawValue: self = .dhcp
+        case BT_KIND_VLAN.rawValue: self = .vlan
+        case BT_KIND_DROP.rawValue: self = .drop
+        case BT_KIND_OTHER.rawValue: self = .other
+        default: return nil
+        }
     }
+
+    /// One more than the largest `abiValue`: the size of a table indexed by it.
+    public static let abiValueCount = Int(BT_KIND_DROP.rawValue) + 1
 
     /// This kind's bit in `bt_trace_config.kinds` (BT_KIND_BIT).
     public var abiBit: UInt32 { 1 << abiValue }
