@@ -3,11 +3,14 @@
  * The benchmark's traffic generator. Userspace runs this program with BPF_PROG_TEST_RUN
  * and BPF_F_TEST_XDP_LIVE_FRAMES over a template frame: every run is one frame, which the
  * program stamps (sequence number, TX time, flow) and redirects out of the generator's
- * port. Never attached to any interface.
+ * port. It is also attached to a veth that is down (nothing ever arrives there), only to
+ * keep it in the kernel's XDP dispatcher: a test run with repeat > 1 otherwise adds it to
+ * the dispatcher and takes it out again, two RCU grace periods (10-30 ms) per syscall.
  *
- * Pacing happens here, not in userspace: a run whose slot has not come yet returns
- * XDP_DROP at once (a few tens of ns), so frames leave evenly spaced at any rate, with
- * nanosecond precision, without the bursts that sleeping between syscalls would make.
+ * Spin pacing (gap_ns set) happens here, not in userspace: a run whose slot has not come
+ * yet returns XDP_DROP at once (a few tens of ns), so frames leave evenly spaced at any
+ * rate, with nanosecond precision, at the cost of a whole CPU. Sleep pacing (gap_ns 0)
+ * is userspace's: one syscall per burst, every run sends.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -89,6 +92,9 @@ int bt_bench_gen_frame(struct xdp_md *ctx)
 	gen = bpf_map_lookup_elem(&bt_bench_gen, &key);
 	if (!gen)
 		return XDP_ABORTED;
+	/* Not a test run on the generator's port: a frame on the dispatcher-holding veth. */
+	if (ctx->ingress_ifindex != gen->config.ifindex)
+		return XDP_PASS;
 	if (gen->state.sent >= gen->config.limit) {
 		gen->state.idle += 1;
 		return XDP_DROP;

@@ -22,6 +22,11 @@ public struct BenchPlan: Sendable {
     /// Where the tracers under test count rx.
     public var tracerRxHook: RxHookPolicy = .auto
     public var compareWithTrafgen = false
+    /// How a fixed rate is held (`--pacing`).
+    public var pacing: GeneratorPacing = .spin
+    /// `--hold-file`: hand the built DUT to a script before the first trial and after the
+    /// last (see `BenchHold`).
+    public var holdFile: String?
 
     public init(duts: [DUTSelection], frameSizes: [Int], duration: Double, trials: Int) {
         self.duts = duts
@@ -44,6 +49,10 @@ public struct BenchPlan: Sendable {
         guard duration > 0 else { throw UserError("--duration must be a positive number of seconds") }
         guard trials >= 1 else { throw UserError("--trials must be at least 1") }
         if let batch, !(1...256).contains(batch) { throw UserError("--batch must be 1 to 256 (the kernel's limit)") }
+        if pacing == .sleep && ratePPS == nil { throw UserError("--pacing sleep needs a --rate in frames per second, not max") }
+        if pacing == .sleep && rfc2544 != nil {
+            throw UserError("--pacing sleep and --rfc2544 do not go together: its searches and latency need evenly spaced frames (--pacing spin)")
+        }
         if rfc2544 != nil && count != nil { throw UserError("--count and --rfc2544 do not go together: RFC 2544 chooses its own trials") }
         if rfc2544 != nil && tracers != [.none] {
             throw UserError("--rfc2544 and --with-tracer do not go together: measure tracer overhead at full rate, without --rfc2544")

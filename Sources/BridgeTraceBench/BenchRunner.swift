@@ -103,6 +103,12 @@ public final class BenchRunner {
         defer { bed.close() }
         var report = BenchReport.DUTReport(name: dut.name, summary: dut.summary, notes: [], error: nil,
                                            measurements: [], tracerOverhead: [], rfc2544: [])
+        let hold = plan.holdFile.map { BenchHold(path: $0, shouldStop: shouldStop) }
+        if let hold {
+            // The path checks send frames too: done before the script starts counting.
+            for size in plan.frameSizes { try bed.checkPath(size: size) }
+            try hold.handOver(bed, state: "ready")
+        }
         for size in plan.frameSizes {
             if let settings = plan.rfc2544 {
                 let load = reference.flatMap { reference -> RFC2544Procedure.ReferenceLoad? in
@@ -120,6 +126,7 @@ public final class BenchRunner {
                 report.tracerOverhead += overhead
             }
         }
+        try hold?.handOver(bed, state: "done")
         // Closed here, not only deferred: what its teardown reports belongs in the notes.
         bed.close()
         report.notes = bed.notes + Self.rateShortfalls(report.measurements)
@@ -138,7 +145,7 @@ public final class BenchRunner {
         // A tracer attaches to a bridge's ports; a DUT without any is measured bare.
         let tracers = bed.wiring.bridge == nil ? plan.tracers.filter { $0 == .none } : plan.tracers
         let spec = TrialSpec(frameSize: size, ratePPS: plan.ratePPS, count: plan.count, duration: plan.duration,
-                             batch: plan.batch)
+                             batch: plan.batch, pacing: plan.pacing)
         for round in 0..<plan.trials {
             for mode in round % 2 == 0 ? tracers : tracers.reversed() {
                 announce("\(bed.dut.name): \(size) B, tracer \(mode.rawValue), round \(round + 1) of \(plan.trials)")

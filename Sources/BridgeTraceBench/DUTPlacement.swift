@@ -28,6 +28,10 @@ enum NAPIThreads {
     /// so that the machine's other work preempts neither, and one below it, so that the
     /// poll that feeds them preempts them, as softirq preempts any task.
     static let dutThreadPriority: Int32 = realtimePriority - 1
+    /// A sleep-paced generator: real-time so that it wakes on time on a busy machine (a
+    /// late wake-up is a burst, or frames not sent), below the DUT's threads so that a
+    /// DUT sharing its CPU preempts it. Asleep most of the time, it starves nobody.
+    static let sleepingGeneratorPriority: Int32 = dutThreadPriority - 1
 
     /// Thread ids whose name starts with "napi/" (kernel NAPI threads), all namespaces.
     static func napiThreads() -> Set<Int32> {

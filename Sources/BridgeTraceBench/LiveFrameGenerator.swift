@@ -6,13 +6,15 @@ import Foundation
 
 /// The generator proper: bench_gen.bpf.c run with BPF_PROG_TEST_RUN in live-frames mode
 /// from a thread in the generator's namespace. Each syscall runs the program `repeat`
-/// times; each run stamps one frame and redirects it out of the port, or (paced, early)
-/// drops it at once. Userspace sizes the syscalls (~0.2 s each) and reads the progress
-/// the program keeps in its map.
+/// times; each run stamps one frame and redirects it out of the port, or (spin-paced,
+/// early) drops it at once. Userspace sizes the syscalls (~0.2 s each when spinning, one
+/// burst when sleeping) and reads the progress the program keeps in its map.
 ///
-/// A syscall with repeat > 1 swaps the program into the kernel's XDP dispatcher and back,
-/// two RCU grace periods (10-30 ms here) during which nothing is sent; hence long
-/// syscalls, and rates computed over the frames' own stamps with those pauses left out.
+/// A syscall with repeat > 1 adds the program to the kernel's XDP dispatcher and takes it
+/// out again, two RCU grace periods (10-30 ms here) during which nothing is sent, unless
+/// the program is in the dispatcher already. It is: for the generator's lifetime it is
+/// attached to a veth pair of its own that stays down (`holdInterface`), so a syscall
+/// costs its frames only, and sleep pacing can make one per burst.
 final class LiveFrameGenerator: TrafficGenerator {
     let kind = GeneratorKind.xdpLiveFrames
     private let object: BPFObject
@@ -20,18 +22,32 @@ final class LiveFrameGenerator: TrafficGenerator {
     private let state: TypedBPFMap<UInt32, bt_bench_gen>
     private let namespace: String
     private let interface: String
+    /// Keeps the program in the XDP dispatcher (see above); closed with the generator.
+    private var dispatcherHold: BPFLink?
+
+    /// The down veth pair in the generator's namespace that holds the program.
+    static let holdInterface = "gen-hold0"
+    static let holdPeer = "gen-hold1"
 
     /// Seconds of sending per syscall: short enough for a lively progress bar and a
     /// prompt stop, long enough that the per-syscall RCU wait stays a few percent.
     static let chunkSeconds = 0.2
 
-    init(interface: String, namespace: String) throws {
+    init(interface: String, namespace: String, network: BenchNetwork) throws {
         object = try BPFObjectSpec(embedded: .benchGen).load()
         program = try object.program("bt_bench_gen_frame")
         state = try object.map("bt_bench_gen").typed(key: UInt32.self, value: bt_bench_gen.self)
         self.namespace = namespace
         self.interface = interface
+        try network.ip("-n", namespace, "link", "add", Self.holdInterface, "type", "veth", "peer", "name", Self.holdPeer)
+        dispatcherHold = try NamespaceThread.run(in: namespace) { [program] in
+            let index = Int32(if_nametoindex(Self.holdInterface))
+            guard index > 0 else { throw UserError("internal: \(Self.holdInterface) is missing in netns \(namespace)") }
+            return try program.attachXDP(ifindex: index, interface: Self.holdInterface)
+        }
     }
+
+    deinit { dispatcherHold?.detach() }
 
     /// Whether the kernel takes live frames of this template: one run with a zero limit,
     /// which the program drops. Throws the kernel's refusal as a UserError.
@@ -90,6 +106,10 @@ final class LiveFrameGenerator: TrafficGenerator {
             let start = bt_bench_now_ns()
             let deadline = generatorDeadline(for: job, from: start)
             let limit = job.count ?? UInt64.max
+            if job.sleeps {
+                try sendBursts(job, frame: frame, ifindex: ifindex, deadline: deadline, outcome: &outcome, progress: progress)
+                return try finish(outcome, start: start)
+            }
             // Program runs per second, learnt from each syscall; the first one is short.
             var runsPerSecond = 1_000_000.0
             var runs: UInt64 = 0
@@ -121,12 +141,67 @@ final class LiveFrameGenerator: TrafficGenerator {
                 current = try readState()
                 if !progress(current.sent) { break }
             }
-            outcome.wallNs = bt_bench_now_ns() - start
-            outcome.sent = current.sent
-            outcome.firstNs = current.first_ns
-            outcome.lastNs = current.last_ns
-            outcome.activeNs = current.busy_ns
-            return outcome
+            return try finish(outcome, start: start)
         }
+    }
+
+    /// Sleep pacing: a burst of `batchSize` frames (one syscall, one kernel batch) each
+    /// `burstPeriodNs`, on an absolute schedule: each wake-up sends what the schedule owes
+    /// by then, so late wake-ups (~0.2 ms late here, now and then several ms, even at
+    /// real-time priority) do not lower the mean rate. A burst is at most twice
+    /// `batchSize`: a DUT on its own CPU gets twice the rate for a while, never a train
+    /// that overflows its 256-frame queue. Owed more than 50 ms of frames (the generator
+    /// could not run), the schedule starts afresh rather than send them all.
+    private func sendBursts(_ job: GeneratorJob, frame: [UInt8], ifindex: Int32, deadline: UInt64,
+                            outcome: inout GeneratorOutcome, progress: GeneratorProgress) throws {
+        guard let rate = job.ratePPS else { return }
+        let limit = job.count ?? UInt64.max
+        let burst = UInt64(job.batchSize)
+        let largest = min(2 * burst, 256)
+        let restartFrames = max(largest, UInt64(rate * 0.05))
+        // This thread is the generator's own (NamespaceThread): the priority ends with it.
+        try ThreadPlacement.makeRealtime(0, priority: NAPIThreads.sleepingGeneratorPriority, what: "the generator")
+        var origin = bt_bench_now_ns()
+        var scheduled: UInt64 = 0  // frames sent on the schedule that started at `origin`
+        var sent: UInt64 = 0
+        while sent < limit {
+            var now = bt_bench_now_ns()
+            let wake = origin + UInt64(Double(scheduled + burst) * 1e9 / rate)
+            if wake > now {
+                if wake >= deadline { break }
+                var time = timespec(tv_sec: Int(wake / 1_000_000_000), tv_nsec: Int(wake % 1_000_000_000))
+                while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &time, nil) == EINTR {}
+                now = bt_bench_now_ns()
+                if now >= deadline { break }
+            }
+            let due = UInt64(Double(now - origin) * rate / 1e9)
+            var owed = due > scheduled ? due - scheduled : 0
+            if owed > restartFrames {
+                origin = now - UInt64(Double(burst) * 1e9 / rate)
+                scheduled = 0
+                owed = burst
+            }
+            let count = UInt32(min(max(owed, 1), largest, limit - sent))
+            do {
+                _ = try program.testRunLiveFrames(frame, ingressIfindex: ifindex, repeat: count, batch: count)
+            } catch let error as SystemError {
+                throw Self.refusal(error, size: job.template.size)
+            }
+            outcome.calls += 1
+            sent += UInt64(count)
+            scheduled += UInt64(count)
+            if !progress(sent) { break }
+        }
+    }
+
+    private func finish(_ outcome: GeneratorOutcome, start: UInt64) throws -> GeneratorOutcome {
+        let current = try readState()
+        var outcome = outcome
+        outcome.wallNs = bt_bench_now_ns() - start
+        outcome.sent = current.sent
+        outcome.firstNs = current.first_ns
+        outcome.lastNs = current.last_ns
+        outcome.activeNs = current.busy_ns
+        return outcome
     }
 }

@@ -33,6 +33,10 @@ final class PacketSocketGenerator: TrafficGenerator {
     }
 
     private func send(_ job: GeneratorJob, progress: GeneratorProgress) throws -> GeneratorOutcome {
+        if job.sleeps {
+            throw UserError("--pacing sleep needs the live-frames generator; AF_PACKET (\(job.template.size)-byte frames, "
+                + "or --generator af-packet) paces by spinning only: use --pacing spin")
+        }
         let frame = job.template.bytes
         var gen = bt_bench_gen()
         gen.config = job.config(ifindex: 0)

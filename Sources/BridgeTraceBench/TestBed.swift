@@ -20,13 +20,17 @@ public struct TrialSpec: Sendable {
     public var duration: Double
     /// Live-frames batch; nil: chosen from the rate.
     public var batch: Int?
+    /// How a fixed rate is held.
+    public var pacing: GeneratorPacing
 
-    public init(frameSize: Int, ratePPS: Double? = nil, count: UInt64? = nil, duration: Double, batch: Int? = nil) {
+    public init(frameSize: Int, ratePPS: Double? = nil, count: UInt64? = nil, duration: Double, batch: Int? = nil,
+                pacing: GeneratorPacing = .spin) {
         self.frameSize = frameSize
         self.ratePPS = ratePPS
         self.count = count
         self.duration = duration
         self.batch = batch
+        self.pacing = pacing
     }
 }
 
@@ -126,7 +130,8 @@ public final class TestBed {
         var chosen: TrafficGenerator?
         if choice != .afPacket {
             do {
-                if live == nil { live = try LiveFrameGenerator(interface: wiring.generator.interface, namespace: wiring.generator.namespace) }
+                if live == nil { live = try LiveFrameGenerator(interface: wiring.generator.interface, namespace: wiring.generator.namespace,
+                                                             network: network) }
                 try live!.probe(template)
                 chosen = live
             } catch let error as any OperatorError where choice == .auto {
@@ -146,7 +151,7 @@ public final class TestBed {
     /// Checks that frames get through at all before measuring anything (and lets the
     /// bridge learn the generator's MACs): a DUT that forwards nothing is a setup fault,
     /// not a result.
-    private func checkPath(size: Int) throws {
+    func checkPath(size: Int) throws {
         guard !checkedSizes.contains(size) else { return }
         let probe = try trial(TrialSpec(frameSize: size, count: UInt64(max(1000, flows * 2)), duration: 2), tracer: .none)
         if probe.received == 0 {
@@ -180,7 +185,7 @@ public final class TestBed {
         try sink.begin(trial: trialID)
         let job = GeneratorJob(template: template, trial: trialID, flows: flows, ratePPS: spec.ratePPS,
                                count: spec.count, duration: spec.duration, batch: spec.batch,
-                               cpu: placement == .own || pinsGenerator ? NAPIThreads.generatorCPU : nil)
+                               cpu: placement == .own || pinsGenerator ? NAPIThreads.generatorCPU : nil, pacing: spec.pacing)
         let start = bt_bench_now_ns()
         let stop = shouldStop
         let outcome = try generator.run(job) { sent in

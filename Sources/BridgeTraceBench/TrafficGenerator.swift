@@ -13,6 +13,19 @@ public enum GeneratorKind: String, Codable, Sendable {
     case afPacket = "af-packet"
 }
 
+/// How a generator holds a fixed rate (`--pacing`).
+public enum GeneratorPacing: String, CaseIterable, Codable, Sendable {
+    /// Frames evenly spaced to the nanosecond: the live-frames program drops every run
+    /// whose slot has not come, so the generator spins a whole CPU at any rate. What
+    /// latency and RFC 2544 need: a DUT is never handed a burst it did not cause.
+    case spin
+    /// A burst of `--batch` frames (64 by default) every batch/rate seconds, the thread
+    /// asleep in between (clock_nanosleep to an absolute schedule): a steady feed that
+    /// leaves the CPU to others, e.g. a tracer under test. Bursts queue in the DUT, so
+    /// latency figures include up to a burst's worth of waiting.
+    case sleep
+}
+
 /// One trial's worth of traffic.
 struct GeneratorJob {
     var template: FrameTemplate
@@ -27,6 +40,7 @@ struct GeneratorJob {
     var batch: Int?
     /// Pin the sending thread to this CPU (`--dut-cpu own`).
     var cpu: Int32?
+    var pacing: GeneratorPacing = .spin
 
     var gapNs: UInt64 {
         guard let ratePPS, ratePPS > 0 else { return 0 }
@@ -41,22 +55,33 @@ struct GeneratorJob {
     }
 
     /// A silence between two frames longer than this is the generator being off the CPU
-    /// (between two syscalls), not sending: 1 ms, or 4 slots of a slow paced rate.
-    var pauseNs: UInt64 { max(1_000_000, gapNs * 4) }
+    /// (between two syscalls), not sending: 1 ms, or 4 slots (sleep pacing: 4 bursts) of
+    /// a slow paced rate.
+    var pauseNs: UInt64 { max(1_000_000, (sleeps ? burstPeriodNs : gapNs) * 4) }
+
+    /// Sleep pacing at a fixed rate: userspace paces, the program sends every run.
+    var sleeps: Bool { pacing == .sleep && ratePPS != nil }
+
+    /// Sleep pacing: one burst of `batchSize` frames is due every this many ns.
+    var burstPeriodNs: UInt64 {
+        guard let ratePPS, ratePPS > 0 else { return 0 }
+        return UInt64((Double(batchSize) / ratePPS * 1e9).rounded())
+    }
 
     /// Frames of a live-frames batch reach the port together when the batch ends, so a
     /// frame waits up to a batch's worth of program runs before it leaves: latency the
     /// DUT did not cause. Paced, a batch spans at most ~2 µs of the schedule (1 frame up
     /// to 500 kpps); at full speed 64 frames (NAPI's budget) keep the syscall cost low.
+    /// Sleep-paced, a batch is a burst: 64 frames, as at full speed.
     var batchSize: Int {
         if let batch { return batch }
-        guard let ratePPS else { return 64 }
+        guard let ratePPS, !sleeps else { return 64 }
         return min(64, max(1, Int(ratePPS * 2e-6)))
     }
 
     func config(ifindex: Int32) -> bt_bench_gen_config {
         var config = bt_bench_gen_config()
-        config.gap_ns = gapNs
+        config.gap_ns = sleeps ? 0 : gapNs
         config.catchup_ns = catchupNs
         config.pause_ns = pauseNs
         config.limit = count ?? UInt64.max

@@ -72,8 +72,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "auto (XDP live frames, AF_PACKET when refused), xdp or af-packet.")
     var generator: String = "auto"
 
-    @Option(help: "Live frames per kernel batch, 1-256 (default: by rate).")
+    @Option(help: "Live frames per kernel batch, 1-256 (default: by rate; 64 with --pacing sleep).")
     var batch: Int?
+
+    @Option(help: "How a fixed --rate is held: spin (frames evenly spaced, the generator spins a CPU) or sleep (a burst of --batch frames every batch/rate seconds, asleep in between: a steady feed that leaves the CPU to others; not for latency or --rfc2544).")
+    var pacing: String = "spin"
+
+    @Option(name: .customLong("hold-file"), help: "For scripts: before the first trial and after the last, write this file (JSON: state ready|done, dut, netns, bridge, ports) and wait until it is deleted.")
+    var holdFile: String?
 
     @Option(name: .customLong("dut-cpu"), help: "shared: the DUT runs on the generator's CPU (closed loop, steady); own: on a CPU of its own (open loop, can drop). Default: own with --rfc2544, else shared.")
     var dutCPU: String?
@@ -95,6 +101,7 @@ struct BenchCommand: ParsableCommand {
         if !["on", "off", "both"].contains(netfilter) { throw ValidationError("--netfilter must be on, off or both") }
         if RxHookPolicy(rawValue: tracerRxHook) == nil { throw ValidationError("--tracer-rx-hook must be auto, xdp or tc") }
         if let dutCPU, DUTPlacement(rawValue: dutCPU) == nil { throw ValidationError("--dut-cpu must be shared or own") }
+        if GeneratorPacing(rawValue: pacing) == nil { throw ValidationError("--pacing must be spin or sleep") }
         if GeneratorChoice(rawValue: generator) == nil { throw ValidationError("--generator must be auto, xdp or af-packet") }
         for tracer in tracers where TracerMode.parse(tracer) == nil {
             throw ValidationError("--with-tracer \(tracer): use none, floor, counters, full, tcpdump or all")
@@ -140,6 +147,8 @@ struct BenchCommand: ParsableCommand {
         if rfc2544 { plan.rfc2544 = RFC2544Settings(trialDuration: duration ?? 1, repetitions: trials) }
         plan.generator = GeneratorChoice(rawValue: generator) ?? .auto
         plan.batch = batch
+        plan.pacing = GeneratorPacing(rawValue: pacing) ?? .spin
+        plan.holdFile = holdFile
         plan.dutCPU = dutCPU.flatMap(DUTPlacement.init(rawValue:))
         plan.tracerRxHook = RxHookPolicy(rawValue: tracerRxHook) ?? .auto
         plan.compareWithTrafgen = versusTrafgen

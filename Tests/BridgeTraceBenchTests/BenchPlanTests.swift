@@ -31,6 +31,17 @@ import Testing
         #expect(throws: UserError.self) { try plan.validate() }
     }
 
+    /// Sleep pacing holds a fixed rate in bursts: not for "max", not for RFC 2544.
+    @Test func sleepPacingNeedsAFixedRateAndNoRFC2544() throws {
+        var plan = BenchPlan(duts: [.direct], frameSizes: [64], duration: 1, trials: 1)
+        plan.pacing = .sleep
+        #expect(throws: UserError.self) { try plan.validate() }
+        plan.ratePPS = 200_000
+        try plan.validate()
+        plan.rfc2544 = RFC2544Settings()
+        #expect(throws: UserError.self) { try plan.validate() }
+    }
+
     @Test func jumboFramesRaiseTheMTUAndRFC2544MovesTheDUTToItsOwnCPU() {
         var plan = BenchPlan(duts: [.direct], frameSizes: [64, 9000], duration: 1, trials: 1)
         #expect(plan.mtu == 9000)
