@@ -43,7 +43,7 @@ import Testing
                     VLANTag(tpid: 0x9100, vid: 100, pcp: 3), VLANTag(tpid: 0x8100, vid: 1000, pcp: 1, dei: true)]
         for count in 0...tags.count {
             let decoded = DecodedFrame(dstMAC: .broadcast, srcMAC: MACAddress(rawValue: 0x0a0b0c0d0e0f),
-                                       vlans: Array(tags.prefix(count)), etherType: 0x0806, kind: .vlan)
+                                       vlans: VLANTags(tags.prefix(count)), etherType: 0x0806, kind: .vlan)
             let line = fast(event(decoded))
             #expect(line == reference(event(decoded)), "\(count) tags")
             if count == 4 {

@@ -155,7 +155,7 @@ import Testing
 /// Keeps what reaches it.
 private final class Collected: EventSink {
     var events: [TraceEvent] = []
-    func add(_ event: TraceEvent) { events.append(event) }
+    func add(_ event: borrowing TraceEventView) { events.append(TraceEvent(event)) }
 }
 
 /// The source's owner's port table.

@@ -5,7 +5,7 @@ public struct DecodedFrame: Hashable, Sendable {
     public var dstMAC: MACAddress?
     public var srcMAC: MACAddress?
     /// In-band tags, outermost first.
-    public var vlans: [VLANTag]
+    public var vlans: VLANTags
     /// The EtherType after the tags; nil when the capture ends before it. A value ≤ 1500
     /// is an 802.3 length (see `llc`).
     public var etherType: UInt16?
@@ -27,7 +27,7 @@ public struct DecodedFrame: Hashable, Sendable {
     /// A header the decoder needed ended past the captured bytes.
     public var truncated: Bool
 
-    public init(dstMAC: MACAddress? = nil, srcMAC: MACAddress? = nil, vlans: [VLANTag] = [],
+    public init(dstMAC: MACAddress? = nil, srcMAC: MACAddress? = nil, vlans: VLANTags = [],
                 etherType: UInt16? = nil, kind: EventKind = .other, llc: LLCHeader? = nil,
                 arp: ARPInfo? = nil, ipv4: IPv4Info? = nil, ipv6: IPv6Info? = nil,
                 ipProtocol: UInt8? = nil, ipPayloadLength: Int? = nil, icmp: ICMPInfo? = nil,

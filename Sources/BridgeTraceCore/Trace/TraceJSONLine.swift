@@ -10,44 +10,42 @@ enum TraceJSONLine {
     @inline(__always)
     static func bound(portBytes: Int, tags: Int) -> Int { 2048 + 6 * portBytes + 96 * tags }
 
-    static func append(_ event: TraceEvent, wallClockOffsetNs: Int64, to buffer: inout ASCIIBuffer) {
-        let frame = event.frame
-        let decoded = event.decoded
+    static func append(_ event: borrowing TraceEventView, wallClockOffsetNs: Int64, to buffer: inout ASCIIBuffer) {
         // A drop event (a switch's) also quotes its reason and location.
-        let quotedBytes = frame.port.utf8.count + (event.dropReason?.utf8.count ?? 0) + (event.dropLocation?.utf8.count ?? 0)
-        buffer.reserve(bound(portBytes: quotedBytes, tags: decoded.vlans.count))
+        let quotedBytes = event.port.utf8.count + (event.dropReason?.utf8.count ?? 0) + (event.dropLocation?.utf8.count ?? 0)
+        buffer.reserve(bound(portBytes: quotedBytes, tags: event.decoded.vlans.count))
         var out = LineCursor(buffer.end)
         out.literal(#"{"time_ns": "#)
         out.decimal(event.wallClockNs(offsetNs: wallClockOffsetNs))
         out.literal(#", "port": "#)
-        out.quoted(frame.port)
+        out.quoted(event.port)
         out.literal(#", "ifindex": "#)
-        out.decimal(Int64(frame.ifindex))
-        out.literal(frame.direction == .rx ? #", "dir": "rx", "kind": ""# : #", "dir": "tx", "kind": ""#)
-        out.literal(TraceJSON.kindName(decoded.kind))
+        out.decimal(Int64(event.ifindex))
+        out.literal(event.direction == .rx ? #", "dir": "rx", "kind": ""# : #", "dir": "tx", "kind": ""#)
+        out.literal(TraceJSON.kindName(event.decoded.kind))
         out.literal(#"", "len": "#)
-        out.decimal(Int64(frame.length))
+        out.decimal(Int64(event.length))
         out.literal(#", "src_mac": "#)
-        out.mac(decoded.srcMAC)
+        out.mac(event.decoded.srcMAC)
         out.literal(#", "dst_mac": "#)
-        out.mac(decoded.dstMAC)
+        out.mac(event.decoded.dstMAC)
         out.literal(#", "vlan": ["#)
-        for (index, tag) in decoded.vlans.enumerated() {
+        for (index, tag) in event.decoded.vlans.enumerated() {
             if index > 0 { out.literal(", ") }
             out.decimal(UInt64(tag.vid))
         }
         out.literal(#"], "arp": "#)
-        if let arp = decoded.arp {
+        if let arp = event.decoded.arp {
             writeARP(arp, &out, &buffer)
         } else {
             out.literal("null")
         }
         out.literal(#", "src_ip": "#)
-        if let ipv4 = decoded.ipv4 {
+        if let ipv4 = event.decoded.ipv4 {
             out.ipv4(ipv4.source)
             out.literal(#", "dst_ip": "#)
             out.ipv4(ipv4.destination)
-        } else if let ipv6 = decoded.ipv6 {
+        } else if let ipv6 = event.decoded.ipv6 {
             out.ipv6(ipv6.source, &buffer)
             out.literal(#", "dst_ip": "#)
             out.ipv6(ipv6.destination, &buffer)
@@ -55,19 +53,19 @@ enum TraceJSONLine {
             out.literal(#"null, "dst_ip": null"#)
         }
         out.literal(#", "icmp": "#)
-        if let icmp = decoded.icmp {
+        if let icmp = event.decoded.icmp {
             writeICMP(icmp, &out, &buffer)
         } else {
             out.literal("null")
         }
         out.literal(#", "mono_ns": "#)
-        out.decimal(frame.monotonicNs)
+        out.decimal(event.monotonicNs)
         out.literal(#", "caplen": "#)
-        out.decimal(UInt64(frame.bytes.count))
+        out.decimal(UInt64(event.bytes.count))
         out.literal(#", "ethertype": "#)
-        if let etherType = decoded.etherType { out.hex16(etherType) } else { out.literal("null") }
+        if let etherType = event.decoded.etherType { out.hex16(etherType) } else { out.literal("null") }
         out.literal(#", "vlan_tags": ["#)
-        for (index, tag) in decoded.vlans.enumerated() {
+        for (index, tag) in event.decoded.vlans.enumerated() {
             out.literal(index > 0 ? #", {"tpid": "# : #"{"tpid": "#)
             out.hex16(tag.tpid)
             out.literal(#", "vid": "#)
@@ -77,18 +75,18 @@ enum TraceJSONLine {
             out.literal(tag.dei ? #", "dei": true}"# : #", "dei": false}"#)
         }
         out.literal(#"], "ip_proto": "#)
-        out.decimal(decoded.ipProtocol ?? decoded.ipv4?.protocol)
+        out.decimal(event.decoded.ipProtocol ?? event.decoded.ipv4?.protocol)
         out.literal(#", "ttl": "#)
-        out.decimal(decoded.ipv4?.ttl ?? decoded.ipv6?.hopLimit)
+        out.decimal(event.decoded.ipv4?.ttl ?? event.decoded.ipv6?.hopLimit)
         out.literal(#", "fragment": "#)
-        writeFragment(decoded, &out)
+        writeFragment(event.decoded, &out)
         out.literal(#", "src_port": "#)
-        if let udp = decoded.udp {
+        if let udp = event.decoded.udp {
             out.decimal(UInt64(udp.sourcePort))
             out.literal(#", "dst_port": "#)
             out.decimal(UInt64(udp.destinationPort))
             out.literal(#", "tcp_flags": "#)
-        } else if let tcp = decoded.tcp {
+        } else if let tcp = event.decoded.tcp {
             out.decimal(UInt64(tcp.sourcePort))
             out.literal(#", "dst_port": "#)
             out.decimal(UInt64(tcp.destinationPort))
@@ -96,14 +94,14 @@ enum TraceJSONLine {
         } else {
             out.literal(#"null, "dst_port": null, "tcp_flags": "#)
         }
-        if let tcp = decoded.tcp { out.tcpFlags(tcp.flags) } else { out.literal("null") }
+        if let tcp = event.decoded.tcp { out.tcpFlags(tcp.flags) } else { out.literal("null") }
         out.literal(#", "dhcp": "#)
-        if let dhcp = decoded.dhcp {
+        if let dhcp = event.decoded.dhcp {
             writeDHCP(dhcp, &out, &buffer)
         } else {
             out.literal("null")
         }
-        out.literal(decoded.truncated ? #", "truncated": true"# : #", "truncated": false"#)
+        out.literal(event.decoded.truncated ? #", "truncated": true"# : #", "truncated": false"#)
         if let reason = event.dropReason {
             out.literal(#", "reason": "#)
             out.quoted(reason)
