@@ -115,6 +115,24 @@ import Testing
         }
     }
 
+    /// The digit count comes from the bit length: every power of ten and of two, and their
+    /// neighbours, through mono_ns (unsigned) and time_ns (signed).
+    @Test func everyDigitCountBoundary() {
+        let decoded = FrameDecoder.decode(Fixture.arpReply)
+        var values: Set<UInt64> = [0, UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 1
+        for _ in 0...19 {
+            values.formUnion([power &- 1, power, power &+ 1])
+            power = power.multipliedReportingOverflow(by: 10).partialValue
+        }
+        for bit in 0..<64 { values.formUnion([(1 << UInt64(bit)) &- 1, 1 << UInt64(bit), (1 << UInt64(bit)) &+ 1]) }
+        for value in values {
+            let line = event(decoded, monotonicNs: value)
+            #expect(fast(line, offset: 0) == reference(line, offset: 0), "\(value)")
+            #expect(fast(line, offset: 0).contains(#""mono_ns": \#(value),"#), "\(value)")
+        }
+    }
+
     @Test func numbersPortNamesAndGrowth() {
         let decoded = FrameDecoder.decode(Fixture.tcpSynAck)
         let ports = ["", "a", "tap-vm1", "uplink-long-name-of-forty-bytes-or-more", "we\"ird\\\n\r\t\u{1}\u{1f}ü", "\u{7f}é日本"]

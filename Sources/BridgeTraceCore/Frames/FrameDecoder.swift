@@ -25,7 +25,7 @@ public enum FrameDecoder {
     }
 
     /// Decodes into `frame`, in place (its old contents are dropped): the drain decodes
-    /// into the event it lends the sinks, so the ~400-byte frame is never copied.
+    /// into the event it lends the sinks, so the frame (hundreds of bytes) is never copied.
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, into frame: inout DecodedFrame) {
         frame = DecodedFrame()
         withUnsafeMutablePointer(to: &frame) { fill($0, from: bytes) }

@@ -247,8 +247,8 @@ struct LineCursor {
         UnsafeMutableRawPointer(target).copyMemory(from: decimalPairs.utf8Start + 2 * value, byteCount: 2)
     }
 
-    /// Decimal, written in place from its last digit: the digit count first, then two
-    /// digits per table lookup.
+    /// Decimal, written in place from its last digit: the digit count first (from the bit
+    /// length, one comparison), then two digits per table lookup.
     mutating func decimal(_ value: UInt64) {
         if value < 10 {
             byte(0x30 &+ UInt8(truncatingIfNeeded: value))
@@ -259,12 +259,10 @@ struct LineCursor {
             position += 2
             return
         }
-        var digits = 3
-        var probe = value / 1000
-        while probe != 0 {
-            digits += 1
-            probe /= 10
-        }
+        // floor(log10(2^bits)) is bits * 1233 >> 12 for bits <= 64; one more digit when the
+        // value reaches the next power of ten.
+        let estimate = ((64 &- value.leadingZeroBitCount) &* 1233) >> 12
+        let digits = estimate &+ (value >= Self.powerOfTen(estimate) ? 1 : 0)
         var cursor = position + digits
         position = cursor
         var rest = value
@@ -278,6 +276,33 @@ struct LineCursor {
             pair(at: cursor - 2, Int(truncatingIfNeeded: rest))
         } else {
             (cursor - 1).pointee = 0x30 &+ UInt8(truncatingIfNeeded: rest)
+        }
+    }
+
+    /// 10^exponent for 0...19 (the switch becomes a constant table).
+    @inline(__always)
+    private static func powerOfTen(_ exponent: Int) -> UInt64 {
+        switch exponent {
+        case 0: return 1
+        case 1: return 10
+        case 2: return 100
+        case 3: return 1_000
+        case 4: return 10_000
+        case 5: return 100_000
+        case 6: return 1_000_000
+        case 7: return 10_000_000
+        case 8: return 100_000_000
+        case 9: return 1_000_000_000
+        case 10: return 10_000_000_000
+        case 11: return 100_000_000_000
+        case 12: return 1_000_000_000_000
+        case 13: return 10_000_000_000_000
+        case 14: return 100_000_000_000_000
+        case 15: return 1_000_000_000_000_000
+        case 16: return 10_000_000_000_000_000
+        case 17: return 100_000_000_000_000_000
+        case 18: return 1_000_000_000_000_000_000
+        default: return 10_000_000_000_000_000_000
         }
     }
 
@@ -395,36 +420,36 @@ struct LineCursor {
     /// which is every interface name.
     mutating func quoted(_ text: String) {
         byte(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            guard let start = utf8.baseAddress else { return }
-            var plain = true
+        let plain = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
             for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                plain = false
-                break
+                return false
             }
-            if plain {
+            if let start = utf8.baseAddress {
                 position.update(from: start, count: utf8.count)
                 position += utf8.count
-                return
             }
-            for byte in utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): literal("\\\"")
-                case UInt8(ascii: "\\"): literal("\\\\")
-                case UInt8(ascii: "\n"): literal("\\n")
-                case UInt8(ascii: "\r"): literal("\\r")
-                case UInt8(ascii: "\t"): literal("\\t")
-                case 0..<0x20:
-                    literal("\\u00")
-                    UnsafeMutableRawPointer(position).copyMemory(from: hexPairs.utf8Start + 2 * Int(byte), byteCount: 2)
-                    position += 2
-                default:
-                    self.byte(byte)
-                }
+            return true
+        }
+        if plain != true { escaped(text) }
+        byte(UInt8(ascii: "\""))
+    }
+
+    private mutating func escaped(_ text: String) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): literal("\\\"")
+            case UInt8(ascii: "\\"): literal("\\\\")
+            case UInt8(ascii: "\n"): literal("\\n")
+            case UInt8(ascii: "\r"): literal("\\r")
+            case UInt8(ascii: "\t"): literal("\\t")
+            case 0..<0x20:
+                literal("\\u00")
+                UnsafeMutableRawPointer(position).copyMemory(from: hexPairs.utf8Start + 2 * Int(byte), byteCount: 2)
+                position += 2
+            default:
+                self.byte(byte)
             }
         }
-        byte(UInt8(ascii: "\""))
     }
 }
 
