@@ -27,7 +27,7 @@ public struct DecodedFrame: Hashable, Sendable {
     /// A header the decoder needed ended past the captured bytes.
     public var truncated: Bool
 
-    public init(dstMAC: MACAddress? = nil, srcMAC: MACAddress? = nil, vlans: VLANTags = [],
+    public init(dstMAC: MACAddress? = nil, srcMAC: MACAddress? = nil, vlans: VLANTags = VLANTags(),
                 etherType: UInt16? = nil, kind: EventKind = .other, llc: LLCHeader? = nil,
                 arp: ARPInfo? = nil, ipv4: IPv4Info? = nil, ipv6: IPv6Info? = nil,
                 ipProtocol: UInt8? = nil, ipPayloadLength: Int? = nil, icmp: ICMPInfo? = nil,
@@ -48,6 +48,13 @@ public struct DecodedFrame: Hashable, Sendable {
         self.tcp = tcp
         self.dhcp = dhcp
         self.truncated = truncated
+    }
+
+    /// Nothing decoded yet: what a decode starts from, built where it is stored (the
+    /// decoder fills a frame in place).
+    @inline(__always)
+    public init() {
+        self.init(dstMAC: nil)
     }
 
     public var isTagged: Bool { !vlans.isEmpty }
