@@ -62,11 +62,6 @@ public enum FrameEventRecord {
             dropReason: raw.load(fromByteOffset: dropReasonOffset, as: UInt8.self))
     }
 
-    /// The ifindex of a record, to look up the port name before decoding the rest.
-    public static func ifindex(_ raw: UnsafeRawBufferPointer) -> Int32? {
-        header(raw)?.ifindex
-    }
-
     /// The captured bytes of a record whose header was read with `header`, as they were on
     /// the wire: where they lie in the record, or, when the stack had moved a VLAN tag into
     /// metadata, copied to stack memory with the tag put back after the MAC addresses.
