@@ -66,13 +66,13 @@ enum TraceJSONLine {
         if let etherType = event.decoded.etherType { out.hex16(etherType) } else { out.literal("null") }
         out.literal(#", "vlan_tags": ["#)
         for (index, tag) in event.decoded.vlans.enumerated() {
-            out.literal(index > 0 ? #", {"tpid": "# : #"{"tpid": "#)
+            out.literal(index > 0, #", {"tpid": "#, else: #"{"tpid": "#)
             out.hex16(tag.tpid)
             out.literal(#", "vid": "#)
             out.decimal(UInt64(tag.vid))
             out.literal(#", "pcp": "#)
             out.digit(tag.pcp)
-            out.literal(tag.dei ? #", "dei": true}"# : #", "dei": false}"#)
+            out.literal(tag.dei, #", "dei": true}"#, else: #", "dei": false}"#)
         }
         out.literal(#"], "ip_proto": "#)
         out.decimal(event.decoded.ipProtocol ?? event.decoded.ipv4?.protocol)
@@ -101,7 +101,7 @@ enum TraceJSONLine {
         } else {
             out.literal("null")
         }
-        out.literal(event.decoded.truncated ? #", "truncated": true"# : #", "truncated": false"#)
+        out.literal(event.decoded.truncated, #", "truncated": true"#, else: #", "truncated": false"#)
         if let reason = event.dropReason {
             out.literal(#", "reason": "#)
             out.quoted(reason)
@@ -176,7 +176,7 @@ enum TraceJSONLine {
         out.decimal(fragment.id)
         out.literal(#", "offset": "#)
         out.decimal(Int64(fragment.offset))
-        out.literal(fragment.more ? #", "more": true}"# : #", "more": false}"#)
+        out.literal(fragment.more, #", "more": true}"#, else: #", "more": false}"#)
     }
 
     private static func writeDHCP(_ dhcp: DHCPInfo, _ out: inout LineCursor, _ buffer: inout ASCIIBuffer) {
@@ -237,6 +237,13 @@ struct LineCursor {
         let length = text.utf8CodeUnitCount
         UnsafeMutableRawPointer(position).copyMemory(from: text.utf8Start, byteCount: length)
         position += length
+    }
+
+    /// One of two literals: a branch each, so that each copy keeps its known length (a
+    /// literal chosen by `?:` has a variable length, and its copy becomes a memcpy call).
+    @inline(__always)
+    mutating func literal(_ condition: Bool, _ yes: StaticString, else no: StaticString) {
+        if condition { literal(yes) } else { literal(no) }
     }
 
     @inline(__always)
