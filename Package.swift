@@ -10,6 +10,7 @@ let package = Package(
         // For Benchmarks/, a package of its own so that CI's test build stays lean.
         .library(name: "BridgeTraceCore", targets: ["BridgeTraceCore"]),
         .library(name: "BridgeTraceKernel", targets: ["BridgeTraceKernel"]),
+        .library(name: "BridgeTracePipeline", targets: ["BridgeTracePipeline"]),
         .library(name: "BridgeTraceSwitch", targets: ["BridgeTraceSwitch"]),
     ],
     dependencies: [

@@ -42,10 +42,15 @@ let package = Package(
         // The recorded ring-buffer stream both userspace trace benchmarks replay.
         .target(name: "TraceRecords", dependencies: [.product(name: "BridgeTraceCore", package: "bridgetrace")]),
         // Plain executable for `valgrind --tool=callgrind`: instructions per event of
-        // trace's drain (record -> event -> JSON line -> batched write), repeatable.
+        // trace's drain (EventPipeline.handleFrame -> TraceOutputSink -> batched write),
+        // repeatable.
         .executableTarget(
             name: "bt-drainbench",
-            dependencies: ["TraceRecords", .product(name: "BridgeTraceCore", package: "bridgetrace")]
+            dependencies: [
+                "TraceRecords",
+                .product(name: "BridgeTraceCore", package: "bridgetrace"),
+                .product(name: "BridgeTracePipeline", package: "bridgetrace"),
+            ]
         ),
         // package-benchmark suite: trace's userspace path per event (decode, text, JSON).
         .executableTarget(

@@ -158,7 +158,7 @@ private final class WindowSink: EventSink {
         self.window = window
     }
 
-    func add(_ event: TraceEvent) { window.add(event) }
+    func add(_ event: borrowing TraceEventView) { window.add(TraceEvent(event)) }
     func add(_ drop: DropRecord) { window.add(drop) }
 }
 

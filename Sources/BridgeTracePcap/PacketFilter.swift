@@ -70,14 +70,19 @@ public final class PacketFilter {
     /// Ethernet header on; `wireLength` is the frame's length on the wire (for `less`,
     /// `greater` and `len`). Loads past the captured bytes make the filter reject.
     public func matches(_ bytes: [UInt8], wireLength: Int) -> Bool {
+        bytes.withUnsafeBufferPointer { matches($0, wireLength: wireLength) }
+    }
+
+    /// The same, on bytes where they lie (a ring-buffer record).
+    public func matches(_ bytes: UnsafeBufferPointer<UInt8>, wireLength: Int) -> Bool {
         var header = pcap_pkthdr()
         header.caplen = UInt32(truncatingIfNeeded: bytes.count)
         header.len = UInt32(clamping: max(wireLength, bytes.count))
-        if bytes.isEmpty {
+        guard let start = bytes.baseAddress, !bytes.isEmpty else {
             // Still a valid pointer; with caplen 0 no load reads it.
             var none: UInt8 = 0
             return pcap_offline_filter(program, &header, &none) != 0
         }
-        return bytes.withUnsafeBufferPointer { pcap_offline_filter(program, &header, $0.baseAddress!) != 0 }
+        return pcap_offline_filter(program, &header, start) != 0
     }
 }

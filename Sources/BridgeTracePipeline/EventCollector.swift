@@ -26,15 +26,15 @@ public final class EventCollector: EventSink, @unchecked Sendable {
 
     public init() {}
 
-    public func add(_ event: TraceEvent) {
+    public func add(_ event: borrowing TraceEventView) {
         // A switch's drop events arrive in the frame ring: they are drops for the rules.
         if let reason = event.dropReason {
-            return add(DropRecord(monotonicNs: event.frame.monotonicNs, ifindex: event.frame.ifindex, port: event.frame.port,
-                                  reason: reason, location: event.dropLocation ?? "", length: event.frame.length,
-                                  bytes: event.frame.bytes))
+            return add(DropRecord(monotonicNs: event.monotonicNs, ifindex: event.ifindex, port: event.port,
+                                  reason: reason, location: event.dropLocation ?? "", length: event.length,
+                                  bytes: Array(event.bytes)))
         }
         state.withLock {
-            if $0.events.count < EventCollector.limit { $0.events.append(event) } else { $0.overflow += 1 }
+            if $0.events.count < EventCollector.limit { $0.events.append(TraceEvent(event)) } else { $0.overflow += 1 }
         }
     }
 

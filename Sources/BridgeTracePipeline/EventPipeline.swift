@@ -4,10 +4,13 @@
 //      the lost/sampled counters; `start()` runs a `DrainThread` per ring.
 //   2. The drain hands the raw `bt_frame_event` to `handleFrame`: `FrameEventRecord.header`
 //      reads the fixed fields once, the port name comes from this thread's `PortTable` view.
-//   3. The captured bytes become a `CapturedFrame`; the libpcap `PacketFilter` runs on them
-//      before any protocol decode; a frame it passes is decoded once into a `TraceEvent`.
-//   4. Every sink gets that one event: `TraceOutputSink` (text, JSON lines, journeys; one
-//      write(2) per poll), `PcapngSink` (`-w`), `EventCollector` (diagnose), the exporter's window.
+//   3. The captured bytes stay where they lie in the record (`FrameEventRecord.withFrameBytes`;
+//      a stack copy only to put back an offloaded VLAN tag); the libpcap `PacketFilter` runs
+//      on them before any protocol decode; a frame it passes is decoded once into a
+//      `TraceEventView`, which holds nothing on the heap.
+//   4. Every sink is lent that one view for the call: `TraceOutputSink` (text, JSON lines,
+//      journeys; one write(2) per poll) renders it in place; `PcapngSink` (`-w`),
+//      `EventCollector` (diagnose) and the exporter's window copy what they keep.
 //   5. A `bt_drop_event` goes the same way through `handleDrop` (`DropEventRecord`): sinks
 //      may refuse it from its header before it is named and copied into a `DropRecord`.
 import BridgeTraceCore
@@ -27,27 +30,30 @@ public final class EventPipeline: @unchecked Sendable {
     private let limit: Int?
     private let unknownPorts: UnknownPorts
     private let portTable: PortTable
+    // The per-record state below is each touched by one drain thread only (the frame or
+    // the drop thread), never re-entrantly: without `unchecked`, every access would be a
+    // runtime exclusivity check (a few hundred instructions per record).
     /// Each drain thread's own view of the port names.
-    private var framePorts: PortTable.View
-    private var dropPorts: PortTable.View
+    @exclusivity(unchecked) private var framePorts: PortTable.View
+    @exclusivity(unchecked) private var dropPorts: PortTable.View
     /// Per drop record: which sinks asked for it (drop thread only, reused).
-    private var dropWanted: [Bool]
+    @exclusivity(unchecked) private var dropWanted: [Bool]
     private var drains: [DrainThread] = []
     private var readers: (frames: BPFRingBuffer?, drops: BPFRingBuffer?) = (nil, nil)
     private var stopped = false
 
     /// Frames handed to the sinks (after the filter), per kind (frame thread only).
-    public private(set) var frames = 0
+    @exclusivity(unchecked) public private(set) var frames = 0
     /// Indexed by `enum bt_kind` value: a counter bump per event, no hashing of the kind's
     /// String raw value.
-    private var kindCounts = [Int](repeating: 0, count: EventKind.abiValueCount)
+    @exclusivity(unchecked) private var kindCounts = [Int](repeating: 0, count: EventKind.abiValueCount)
     public var framesByKind: [EventKind: Int] {
         var counts: [EventKind: Int] = [:]
         for kind in EventKind.allCases where kindCounts[Int(kind.abiValue)] > 0 { counts[kind] = kindCounts[Int(kind.abiValue)] }
         return counts
     }
     /// Drops handed to at least one sink (drop thread only).
-    public private(set) var drops = 0
+    @exclusivity(unchecked) public private(set) var drops = 0
 
     /// - Parameters:
     ///   - filter: frames it rejects never reach a sink (nor are they decoded).
@@ -77,13 +83,15 @@ public final class EventPipeline: @unchecked Sendable {
         guard let header = FrameEventRecord.header(raw) else { return }
         portTable.update(&framePorts)
         guard let port = name(header.ifindex, in: framePorts) else { return }
-        let frame = FrameEventRecord.frame(raw, header: header, port: port)
-        // Filter on the bytes first: a frame the filter rejects is never decoded.
-        if let filter, !filter.matches(frame.bytes, wireLength: frame.length) { return }
-        let event = FrameEventRecord.event(from: frame, header: header)
-        frames += 1
-        kindCounts[Int(event.kind.abiValue)] += 1
-        for sink in sinks { sink.add(event) }
+        FrameEventRecord.withFrameBytes(raw, header: header) { bytes in
+            // Filter on the bytes first: a frame the filter rejects is never decoded.
+            if let filter, !filter.matches(bytes, wireLength: header.frameLength) { return }
+            TraceEventView.decoding(bytes, header: header, port: port) { event in
+                frames += 1
+                kindCounts[Int(event.kind.abiValue)] += 1
+                for sink in sinks { sink.add(event) }
+            }
+        }
     }
 
     /// One `struct bt_drop_event` record, on the drop drain thread (or a test's).
@@ -97,7 +105,7 @@ public final class EventPipeline: @unchecked Sendable {
         }
         guard wanted else { return }
         portTable.update(&dropPorts)
-        let port = dropPorts.ports[header.ifindex] ?? "if\(header.ifindex)"
+        let port = dropPorts[header.ifindex] ?? "if\(header.ifindex)"
         let record = DropEventRecord.record(raw, header: header, port: port,
                                             reason: source.dropReason, location: source.dropLocation)
         drops += 1
@@ -105,7 +113,7 @@ public final class EventPipeline: @unchecked Sendable {
     }
 
     private func name(_ ifindex: Int32, in view: PortTable.View) -> String? {
-        if let name = view.ports[ifindex] { return name }
+        if let name = view[ifindex] { return name }
         return unknownPorts == .numbered ? "if\(ifindex)" : nil
     }
 

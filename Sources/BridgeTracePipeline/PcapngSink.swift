@@ -12,9 +12,9 @@ public final class PcapngSink: EventSink, @unchecked Sendable {
         self.wallClockOffsetNs = wallClockOffsetNs
     }
 
-    public func add(_ event: TraceEvent) {
+    public func add(_ event: borrowing TraceEventView) {
         do {
-            try file.write(event.frame, wallClockNs: UInt64(Int64(event.frame.monotonicNs) + wallClockOffsetNs))
+            try file.write(CapturedFrame(event), wallClockNs: UInt64(Int64(event.monotonicNs) + wallClockOffsetNs))
         } catch {
             failed = true
         }

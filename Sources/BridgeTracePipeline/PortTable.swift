@@ -6,8 +6,28 @@ import Synchronization
 final class PortTable: Sendable {
     /// What one drain thread reads.
     struct View {
-        var ports: [Int32: String]
-        var generation: Int
+        private(set) var ports: [Int32: String]
+        /// The same names for ifindexes below `directLimit`, indexed: an array load per
+        /// record instead of hashing the ifindex.
+        private var direct: [String?] = []
+        private(set) var generation: Int
+
+        static let directLimit: Int32 = 4096
+
+        init(ports: [Int32: String], generation: Int) {
+            self.ports = ports
+            self.generation = generation
+            let small = ports.keys.filter { $0 >= 0 && $0 < Self.directLimit }
+            if let largest = small.max() {
+                direct = Array(repeating: nil, count: Int(largest) + 1)
+                for ifindex in small { direct[Int(ifindex)] = ports[ifindex] }
+            }
+        }
+
+        subscript(ifindex: Int32) -> String? {
+            if ifindex >= 0 && Int(ifindex) < direct.count { return direct[Int(ifindex)] }
+            return ifindex >= 0 && ifindex < Self.directLimit ? nil : ports[ifindex]
+        }
     }
 
     private let posted: Mutex<[Int32: String]>
@@ -30,7 +50,6 @@ final class PortTable: Sendable {
     func update(_ view: inout View) {
         let now = generation.load(ordering: .acquiring)
         guard now != view.generation else { return }
-        view.ports = posted.withLock { $0 }
-        view.generation = now
+        view = View(ports: posted.withLock { $0 }, generation: now)
     }
 }

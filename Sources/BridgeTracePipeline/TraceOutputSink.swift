@@ -21,7 +21,9 @@ public final class TraceOutputSink: EventSink, @unchecked Sendable {
     private let format: Format
     private let output: Output
     private let wallClockOffsetNs: Int64
-    private var pending = TraceLineBuffer()
+    // Touched on the frame drain thread only (see EventSink): no runtime exclusivity check
+    // per event.
+    @exclusivity(unchecked) private var pending = TraceLineBuffer()
     private var journeys: JourneyTracker?
     /// One poll can drain a whole ring: past this, write in slices rather than hold it all.
     private let sliceBytes: Int
@@ -36,11 +38,11 @@ public final class TraceOutputSink: EventSink, @unchecked Sendable {
         if case .discard = output { sliceBytes = 1 << 16 } else { sliceBytes = 1 << 20 }
     }
 
-    public func add(_ event: TraceEvent) {
+    public func add(_ event: borrowing TraceEventView) {
         switch format {
         case .text: pending.appendText(event, wallClockOffsetNs: wallClockOffsetNs)
         case .json: pending.appendJSON(event, wallClockOffsetNs: wallClockOffsetNs)
-        case .journey: journeys?.add(event)
+        case .journey: journeys?.add(TraceEvent(event))
         }
         if pending.count >= sliceBytes { writePending() }
     }

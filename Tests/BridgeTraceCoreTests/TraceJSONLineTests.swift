@@ -43,7 +43,7 @@ import Testing
                     VLANTag(tpid: 0x9100, vid: 100, pcp: 3), VLANTag(tpid: 0x8100, vid: 1000, pcp: 1, dei: true)]
         for count in 0...tags.count {
             let decoded = DecodedFrame(dstMAC: .broadcast, srcMAC: MACAddress(rawValue: 0x0a0b0c0d0e0f),
-                                       vlans: Array(tags.prefix(count)), etherType: 0x0806, kind: .vlan)
+                                       vlans: VLANTags(tags.prefix(count)), etherType: 0x0806, kind: .vlan)
             let line = fast(event(decoded))
             #expect(line == reference(event(decoded)), "\(count) tags")
             if count == 4 {
@@ -112,6 +112,24 @@ import Testing
                                        ipProtocol: 1, icmp: ICMPInfo(type: 3, code: 4, mtu: 4_294_967_295, quoted: quote),
                                        tcp: TCPInfo(sourcePort: 443, destinationPort: 1, flags: 0x1ff, headerLength: 20))
             #expect(fast(event(decoded)) == reference(event(decoded)))
+        }
+    }
+
+    /// The digit count comes from the bit length: every power of ten and of two, and their
+    /// neighbours, through mono_ns (unsigned) and time_ns (signed).
+    @Test func everyDigitCountBoundary() {
+        let decoded = FrameDecoder.decode(Fixture.arpReply)
+        var values: Set<UInt64> = [0, UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 1
+        for _ in 0...19 {
+            values.formUnion([power &- 1, power, power &+ 1])
+            power = power.multipliedReportingOverflow(by: 10).partialValue
+        }
+        for bit in 0..<64 { values.formUnion([(1 << UInt64(bit)) &- 1, 1 << UInt64(bit), (1 << UInt64(bit)) &+ 1]) }
+        for value in values {
+            let line = event(decoded, monotonicNs: value)
+            #expect(fast(line, offset: 0) == reference(line, offset: 0), "\(value)")
+            #expect(fast(line, offset: 0).contains(#""mono_ns": \#(value),"#), "\(value)")
         }
     }
 

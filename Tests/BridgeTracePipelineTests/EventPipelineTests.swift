@@ -98,6 +98,17 @@ import Testing
         #expect(skipping.frames == 2)
     }
 
+    /// Names below 4096 are indexed, the rest hashed: both, and the gaps, name right.
+    @Test func portsInAndPastTheIndexedRangeAreNamed() {
+        let ports: [Int32: String] = [3: "vm1", 4095: "edge", 4096: "big", 1_000_000: "huge", 2_147_483_647: "max"]
+        let sink = Collected()
+        let pipeline = EventPipeline(source: Self.source(ports: { ports }), sinks: [sink])
+        for ifindex: UInt32 in [3, 4095, 4096, 1_000_000, 2_147_483_647, 4, 5000, 0, 4_294_967_295] {
+            Recorded.frame(Recorded.arp, ifindex: ifindex, dir: .rx, kind: .arp).withUnsafeBytes { pipeline.handleFrame($0) }
+        }
+        #expect(sink.events.map(\.frame.port) == ["vm1", "edge", "big", "huge", "max", "if4", "if5000", "if0", "if-1"])
+    }
+
     @Test func dropsAreNamedAndTheCollectorKeepsFollowedOnesAndABudgetOfTheRest() {
         let collector = EventCollector()
         let pipeline = EventPipeline(source: Self.source(), sinks: [collector])
@@ -155,7 +166,7 @@ import Testing
 /// Keeps what reaches it.
 private final class Collected: EventSink {
     var events: [TraceEvent] = []
-    func add(_ event: TraceEvent) { events.append(event) }
+    func add(_ event: borrowing TraceEventView) { events.append(TraceEvent(event)) }
 }
 
 /// The source's owner's port table.

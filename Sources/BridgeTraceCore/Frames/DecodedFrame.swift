@@ -5,7 +5,7 @@ public struct DecodedFrame: Hashable, Sendable {
     public var dstMAC: MACAddress?
     public var srcMAC: MACAddress?
     /// In-band tags, outermost first.
-    public var vlans: [VLANTag]
+    public var vlans: VLANTags
     /// The EtherType after the tags; nil when the capture ends before it. A value ≤ 1500
     /// is an 802.3 length (see `llc`).
     public var etherType: UInt16?
@@ -27,7 +27,7 @@ public struct DecodedFrame: Hashable, Sendable {
     /// A header the decoder needed ended past the captured bytes.
     public var truncated: Bool
 
-    public init(dstMAC: MACAddress? = nil, srcMAC: MACAddress? = nil, vlans: [VLANTag] = [],
+    public init(dstMAC: MACAddress? = nil, srcMAC: MACAddress? = nil, vlans: VLANTags = VLANTags(),
                 etherType: UInt16? = nil, kind: EventKind = .other, llc: LLCHeader? = nil,
                 arp: ARPInfo? = nil, ipv4: IPv4Info? = nil, ipv6: IPv6Info? = nil,
                 ipProtocol: UInt8? = nil, ipPayloadLength: Int? = nil, icmp: ICMPInfo? = nil,
@@ -48,6 +48,13 @@ public struct DecodedFrame: Hashable, Sendable {
         self.tcp = tcp
         self.dhcp = dhcp
         self.truncated = truncated
+    }
+
+    /// Nothing decoded yet: what a decode starts from, built where it is stored (the
+    /// decoder fills a frame in place).
+    @inline(__always)
+    public init() {
+        self.init(dstMAC: nil)
     }
 
     public var isTagged: Bool { !vlans.isEmpty }

@@ -2,7 +2,7 @@
 /// short or cut, decodes without trapping, as far as it can be read.
 public enum FrameDecoder {
     /// In-band tags read before the decoder gives up on finding the EtherType.
-    public static let maxVLANTags = 4
+    public static let maxVLANTags = VLANTags.capacity
     /// IPv6 extension headers followed before giving up on the upper-layer protocol.
     public static let maxIPv6ExtensionHeaders = 8
 
@@ -19,10 +19,23 @@ public enum FrameDecoder {
     }
 
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> DecodedFrame {
-        var decoding = FrameDecoding(bytes: FrameBytes(buffer: bytes))
+        var frame = DecodedFrame()
+        decode(bytes, into: &frame)
+        return frame
+    }
+
+    /// Decodes into `frame`, in place (its old contents are dropped): the drain decodes
+    /// into the event it lends the sinks, so the frame (hundreds of bytes) is never copied.
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, into frame: inout DecodedFrame) {
+        frame = DecodedFrame()
+        withUnsafeMutablePointer(to: &frame) { fill($0, from: bytes) }
+    }
+
+    /// Decodes into a frame that is still `DecodedFrame()`.
+    static func fill(_ frame: UnsafeMutablePointer<DecodedFrame>, from bytes: UnsafeBufferPointer<UInt8>) {
+        var decoding = FrameDecoding(bytes: FrameBytes(buffer: bytes), target: frame)
         decoding.decodeEthernet()
         decoding.classify()
-        return decoding.frame
     }
 
     @_disfavoredOverload
@@ -32,13 +45,20 @@ public enum FrameDecoder {
     }
 }
 
-/// One decode in progress: the bytes, and the frame filled in layer by layer.
+/// One decode in progress: the bytes, and the frame filled in layer by layer where it lies.
 struct FrameDecoding {
     let bytes: FrameBytes
-    var frame = DecodedFrame()
+    private let target: UnsafeMutablePointer<DecodedFrame>
 
-    init(bytes: FrameBytes) {
+    init(bytes: FrameBytes, target: UnsafeMutablePointer<DecodedFrame>) {
         self.bytes = bytes
+        self.target = target
+    }
+
+    /// The frame being filled in: reads and writes go straight to `target`.
+    var frame: DecodedFrame {
+        @inline(__always) unsafeAddress { UnsafePointer(target) }
+        @inline(__always) nonmutating unsafeMutableAddress { target }
     }
 
     /// Whether bytes up to `end` are there to read: within the capture and within `limit`,
@@ -59,7 +79,7 @@ struct FrameDecoding {
         guard has(14) else { return }
         var etherType = bytes.u16(12)
         var offset = 14
-        while VLANTag.isTPID(etherType) && frame.vlans.count < FrameDecoder.maxVLANTags {
+        while VLANTag.isTPID(etherType) && !frame.vlans.isFull {
             guard has(offset + 4) else { return }
             frame.vlans.append(VLANTag(tpid: etherType, tci: bytes.u16(offset)))
             etherType = bytes.u16(offset + 2)

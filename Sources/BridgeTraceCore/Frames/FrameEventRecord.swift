@@ -1,23 +1,26 @@
 import CBridgeTraceABI
 
 /// Reads a `struct bt_frame_event` as the ring buffer hands it over (raw bytes, no
-/// libbpf here). The fixed header is read once into a `Header`; the captured bytes into
-/// a `CapturedFrame`; then, only for a frame the caller keeps, the protocol decode into a
-/// `TraceEvent`. Records shorter than the header, or claiming more bytes than they carry,
-/// are cut to what is there instead of trusted.
+/// libbpf here). The fixed header is read once into a `Header`; the captured bytes are
+/// used where they lie (`withFrameBytes`); then, only for a frame the caller keeps, the
+/// protocol decode into a `TraceEventView` lent to the sinks. Records shorter than the
+/// header, or claiming more bytes than they carry, are cut to what is there instead of
+/// trusted.
 public enum FrameEventRecord {
     public static let size = MemoryLayout<bt_frame_event>.size
-    static let timeOffset = MemoryLayout<bt_frame_event>.offset(of: \.time_ns)!
-    static let ifindexOffset = MemoryLayout<bt_frame_event>.offset(of: \.ifindex)!
-    static let lenOffset = MemoryLayout<bt_frame_event>.offset(of: \.len)!
-    static let caplenOffset = MemoryLayout<bt_frame_event>.offset(of: \.caplen)!
-    static let dirOffset = MemoryLayout<bt_frame_event>.offset(of: \.dir)!
-    static let kindOffset = MemoryLayout<bt_frame_event>.offset(of: \.kind)!
-    static let tciOffset = MemoryLayout<bt_frame_event>.offset(of: \.vlan_offload_tci)!
-    static let tpidOffset = MemoryLayout<bt_frame_event>.offset(of: \.vlan_offload_tpid)!
-    static let dhcpTypeOffset = MemoryLayout<bt_frame_event>.offset(of: \.dhcp_msg_type)!
-    static let dropReasonOffset = MemoryLayout<bt_frame_event>.offset(of: \.drop_reason)!
-    static let dataOffset = MemoryLayout<bt_frame_event>.offset(of: \.data)!
+    // Computed, not stored: the optimizer folds each offset to a constant, where a stored
+    // static costs a lazy-initialization check per field per record.
+    static var timeOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.time_ns)! }
+    static var ifindexOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.ifindex)! }
+    static var lenOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.len)! }
+    static var caplenOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.caplen)! }
+    static var dirOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.dir)! }
+    static var kindOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.kind)! }
+    static var tciOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.vlan_offload_tci)! }
+    static var tpidOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.vlan_offload_tpid)! }
+    static var dhcpTypeOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.dhcp_msg_type)! }
+    static var dropReasonOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.drop_reason)! }
+    static var dataOffset: Int { MemoryLayout<bt_frame_event>.offset(of: \.data)! }
 
     /// The record's fixed fields, read once.
     public struct Header: Sendable, Equatable {
@@ -37,6 +40,9 @@ public enum FrameEventRecord {
         public var dhcpMessageType: UInt8?
         /// Kind `drop` (a switch's): `enum bt_sw_drop`.
         public var dropReason: UInt8 = 0
+
+        /// Length on the wire with an offloaded tag put back, as `withFrameBytes` shows the frame.
+        public var frameLength: Int { offloadTPID != 0 ? length + 4 : length }
     }
 
     public static func header(_ raw: UnsafeRawBufferPointer) -> Header? {
@@ -56,49 +62,36 @@ public enum FrameEventRecord {
             dropReason: raw.load(fromByteOffset: dropReasonOffset, as: UInt8.self))
     }
 
-    /// The ifindex of a record, to look up the port name before decoding the rest.
-    public static func ifindex(_ raw: UnsafeRawBufferPointer) -> Int32? {
-        header(raw)?.ifindex
-    }
-
-    /// The captured frame of a record whose header was read with `header`.
-    public static func frame(_ raw: UnsafeRawBufferPointer, header: Header, port: String) -> CapturedFrame {
-        var bytes = Array(UnsafeRawBufferPointer(rebasing: raw[dataOffset..<(dataOffset + header.captured)]))
-        var length = header.length
-        if header.offloadTPID != 0 {
-            bytes = CapturedFrame.reinsertingTag(bytes, tpid: header.offloadTPID, tci: header.offloadTCI)
-            length += 4
+    /// The captured bytes of a record whose header was read with `header`, as they were on
+    /// the wire: where they lie in the record, or, when the stack had moved a VLAN tag into
+    /// metadata, copied to stack memory with the tag put back after the MAC addresses.
+    /// Valid only inside `body`; nothing goes to the heap.
+    public static func withFrameBytes(_ raw: UnsafeRawBufferPointer, header: Header,
+                                      _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let data = UnsafeRawBufferPointer(rebasing: raw[dataOffset..<(dataOffset + header.captured)])
+        guard header.offloadTPID != 0 else { return body(data.assumingMemoryBound(to: UInt8.self)) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: header.captured + 4) { out in
+            let count = CapturedFrame.copyReinsertingTag(data, tpid: header.offloadTPID, tci: header.offloadTCI,
+                                                         to: out.baseAddress!)
+            body(UnsafeBufferPointer(rebasing: out[..<count]))
         }
-        return CapturedFrame(monotonicNs: header.monotonicNs, ifindex: header.ifindex, port: port,
-                             direction: header.direction, length: length, bytes: bytes)
     }
 
-    public static func decode(_ raw: UnsafeRawBufferPointer, port: String) -> CapturedFrame? {
-        header(raw).map { frame(raw, header: $0, port: port) }
-    }
-
-    /// A frame as a typed event. The kernel classified the whole frame and the decoder
-    /// only the captured bytes, so the kernel's kind wins (trace then agrees with the
-    /// counters and the kind filter), and the DHCP message type the kernel read fills in
-    /// what the snap cut off.
-    public static func event(from frame: CapturedFrame, header: Header) -> TraceEvent {
-        var event = TraceEvent.make(frame)
-        if let kind = header.kind { event.decoded.kind = kind }
-        if event.decoded.kind == .drop {
-            // Only a switch emits drop events into this ring: its reasons (enum bt_sw_drop).
-            let reason = SwitchDropReason(rawValue: UInt32(header.dropReason))
-            event.dropReason = reason?.name ?? "SWITCH_DROP_\(header.dropReason)"
-            event.dropLocation = reason?.location ?? "bridgetrace switch"
+    /// A record's event, lent to `body` (TraceEventView.decoding): the bytes where they
+    /// lie, decoded once in place, nothing copied to the heap.
+    public static func withEvent(_ raw: UnsafeRawBufferPointer, header: Header, port: String,
+                                 _ body: (borrowing TraceEventView) -> Void) {
+        withFrameBytes(raw, header: header) { bytes in
+            TraceEventView.decoding(bytes, header: header, port: port, body)
         }
-        if event.decoded.dhcp != nil, event.decoded.dhcp?.messageType == nil, let type = header.dhcpMessageType {
-            event.decoded.dhcp?.messageType = DHCPMessageType(rawValue: type)
-        }
-        return event
     }
 
-    /// Header, frame and event in one go, for callers that keep every record.
+    /// Header, frame and event in one go, as an event of its own (a copy of the bytes), for
+    /// callers that keep every record.
     public static func event(_ raw: UnsafeRawBufferPointer, port: String) -> TraceEvent? {
         guard let header = header(raw) else { return nil }
-        return event(from: frame(raw, header: header, port: port), header: header)
+        var event: TraceEvent?
+        withEvent(raw, header: header, port: port) { event = TraceEvent($0) }
+        return event
     }
 }

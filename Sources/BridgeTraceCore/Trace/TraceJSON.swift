@@ -24,14 +24,14 @@ public enum TraceJSON {
     /// TraceJSONLine.
     public static func line(_ event: TraceEvent, wallClockOffsetNs: Int64) -> String {
         var buffer = ASCIIBuffer(capacity: 1024)
-        TraceJSONLine.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
+        event.withView { TraceJSONLine.append($0, wallClockOffsetNs: wallClockOffsetNs, to: &buffer) }
         return buffer.string
     }
 
     /// Appends the line (no newline) to a byte buffer, for writers that batch output.
     public static func append(_ event: TraceEvent, wallClockOffsetNs: Int64, to bytes: inout [UInt8]) {
         var buffer = ASCIIBuffer(capacity: 1024)
-        TraceJSONLine.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
+        event.withView { TraceJSONLine.append($0, wallClockOffsetNs: wallClockOffsetNs, to: &buffer) }
         bytes.append(contentsOf: buffer.bytes)
     }
 

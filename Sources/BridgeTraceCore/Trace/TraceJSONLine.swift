@@ -10,44 +10,42 @@ enum TraceJSONLine {
     @inline(__always)
     static func bound(portBytes: Int, tags: Int) -> Int { 2048 + 6 * portBytes + 96 * tags }
 
-    static func append(_ event: TraceEvent, wallClockOffsetNs: Int64, to buffer: inout ASCIIBuffer) {
-        let frame = event.frame
-        let decoded = event.decoded
+    static func append(_ event: borrowing TraceEventView, wallClockOffsetNs: Int64, to buffer: inout ASCIIBuffer) {
         // A drop event (a switch's) also quotes its reason and location.
-        let quotedBytes = frame.port.utf8.count + (event.dropReason?.utf8.count ?? 0) + (event.dropLocation?.utf8.count ?? 0)
-        buffer.reserve(bound(portBytes: quotedBytes, tags: decoded.vlans.count))
+        let quotedBytes = event.port.utf8.count + (event.dropReason?.utf8.count ?? 0) + (event.dropLocation?.utf8.count ?? 0)
+        buffer.reserve(bound(portBytes: quotedBytes, tags: event.decoded.vlans.count))
         var out = LineCursor(buffer.end)
         out.literal(#"{"time_ns": "#)
         out.decimal(event.wallClockNs(offsetNs: wallClockOffsetNs))
         out.literal(#", "port": "#)
-        out.quoted(frame.port)
+        out.quoted(event.port)
         out.literal(#", "ifindex": "#)
-        out.decimal(Int64(frame.ifindex))
-        out.literal(frame.direction == .rx ? #", "dir": "rx", "kind": ""# : #", "dir": "tx", "kind": ""#)
-        out.literal(TraceJSON.kindName(decoded.kind))
+        out.decimal(Int64(event.ifindex))
+        out.literal(event.direction == .rx ? #", "dir": "rx", "kind": ""# : #", "dir": "tx", "kind": ""#)
+        out.literal(TraceJSON.kindName(event.decoded.kind))
         out.literal(#"", "len": "#)
-        out.decimal(Int64(frame.length))
+        out.decimal(Int64(event.length))
         out.literal(#", "src_mac": "#)
-        out.mac(decoded.srcMAC)
+        out.mac(event.decoded.srcMAC)
         out.literal(#", "dst_mac": "#)
-        out.mac(decoded.dstMAC)
+        out.mac(event.decoded.dstMAC)
         out.literal(#", "vlan": ["#)
-        for (index, tag) in decoded.vlans.enumerated() {
+        for (index, tag) in event.decoded.vlans.enumerated() {
             if index > 0 { out.literal(", ") }
             out.decimal(UInt64(tag.vid))
         }
         out.literal(#"], "arp": "#)
-        if let arp = decoded.arp {
+        if let arp = event.decoded.arp {
             writeARP(arp, &out, &buffer)
         } else {
             out.literal("null")
         }
         out.literal(#", "src_ip": "#)
-        if let ipv4 = decoded.ipv4 {
+        if let ipv4 = event.decoded.ipv4 {
             out.ipv4(ipv4.source)
             out.literal(#", "dst_ip": "#)
             out.ipv4(ipv4.destination)
-        } else if let ipv6 = decoded.ipv6 {
+        } else if let ipv6 = event.decoded.ipv6 {
             out.ipv6(ipv6.source, &buffer)
             out.literal(#", "dst_ip": "#)
             out.ipv6(ipv6.destination, &buffer)
@@ -55,40 +53,40 @@ enum TraceJSONLine {
             out.literal(#"null, "dst_ip": null"#)
         }
         out.literal(#", "icmp": "#)
-        if let icmp = decoded.icmp {
+        if let icmp = event.decoded.icmp {
             writeICMP(icmp, &out, &buffer)
         } else {
             out.literal("null")
         }
         out.literal(#", "mono_ns": "#)
-        out.decimal(frame.monotonicNs)
+        out.decimal(event.monotonicNs)
         out.literal(#", "caplen": "#)
-        out.decimal(UInt64(frame.bytes.count))
+        out.decimal(UInt64(event.bytes.count))
         out.literal(#", "ethertype": "#)
-        if let etherType = decoded.etherType { out.hex16(etherType) } else { out.literal("null") }
+        if let etherType = event.decoded.etherType { out.hex16(etherType) } else { out.literal("null") }
         out.literal(#", "vlan_tags": ["#)
-        for (index, tag) in decoded.vlans.enumerated() {
-            out.literal(index > 0 ? #", {"tpid": "# : #"{"tpid": "#)
+        for (index, tag) in event.decoded.vlans.enumerated() {
+            out.literal(index > 0, #", {"tpid": "#, else: #"{"tpid": "#)
             out.hex16(tag.tpid)
             out.literal(#", "vid": "#)
             out.decimal(UInt64(tag.vid))
             out.literal(#", "pcp": "#)
             out.digit(tag.pcp)
-            out.literal(tag.dei ? #", "dei": true}"# : #", "dei": false}"#)
+            out.literal(tag.dei, #", "dei": true}"#, else: #", "dei": false}"#)
         }
         out.literal(#"], "ip_proto": "#)
-        out.decimal(decoded.ipProtocol ?? decoded.ipv4?.protocol)
+        out.decimal(event.decoded.ipProtocol ?? event.decoded.ipv4?.protocol)
         out.literal(#", "ttl": "#)
-        out.decimal(decoded.ipv4?.ttl ?? decoded.ipv6?.hopLimit)
+        out.decimal(event.decoded.ipv4?.ttl ?? event.decoded.ipv6?.hopLimit)
         out.literal(#", "fragment": "#)
-        writeFragment(decoded, &out)
+        writeFragment(event.decoded, &out)
         out.literal(#", "src_port": "#)
-        if let udp = decoded.udp {
+        if let udp = event.decoded.udp {
             out.decimal(UInt64(udp.sourcePort))
             out.literal(#", "dst_port": "#)
             out.decimal(UInt64(udp.destinationPort))
             out.literal(#", "tcp_flags": "#)
-        } else if let tcp = decoded.tcp {
+        } else if let tcp = event.decoded.tcp {
             out.decimal(UInt64(tcp.sourcePort))
             out.literal(#", "dst_port": "#)
             out.decimal(UInt64(tcp.destinationPort))
@@ -96,14 +94,14 @@ enum TraceJSONLine {
         } else {
             out.literal(#"null, "dst_port": null, "tcp_flags": "#)
         }
-        if let tcp = decoded.tcp { out.tcpFlags(tcp.flags) } else { out.literal("null") }
+        if let tcp = event.decoded.tcp { out.tcpFlags(tcp.flags) } else { out.literal("null") }
         out.literal(#", "dhcp": "#)
-        if let dhcp = decoded.dhcp {
+        if let dhcp = event.decoded.dhcp {
             writeDHCP(dhcp, &out, &buffer)
         } else {
             out.literal("null")
         }
-        out.literal(decoded.truncated ? #", "truncated": true"# : #", "truncated": false"#)
+        out.literal(event.decoded.truncated, #", "truncated": true"#, else: #", "truncated": false"#)
         if let reason = event.dropReason {
             out.literal(#", "reason": "#)
             out.quoted(reason)
@@ -178,7 +176,7 @@ enum TraceJSONLine {
         out.decimal(fragment.id)
         out.literal(#", "offset": "#)
         out.decimal(Int64(fragment.offset))
-        out.literal(fragment.more ? #", "more": true}"# : #", "more": false}"#)
+        out.literal(fragment.more, #", "more": true}"#, else: #", "more": false}"#)
     }
 
     private static func writeDHCP(_ dhcp: DHCPInfo, _ out: inout LineCursor, _ buffer: inout ASCIIBuffer) {
@@ -241,6 +239,13 @@ struct LineCursor {
         position += length
     }
 
+    /// One of two literals: a branch each, so that each copy keeps its known length (a
+    /// literal chosen by `?:` has a variable length, and its copy becomes a memcpy call).
+    @inline(__always)
+    mutating func literal(_ condition: Bool, _ yes: StaticString, else no: StaticString) {
+        if condition { literal(yes) } else { literal(no) }
+    }
+
     @inline(__always)
     mutating func digit(_ value: UInt8) { byte(0x30 &+ value) }
 
@@ -249,8 +254,8 @@ struct LineCursor {
         UnsafeMutableRawPointer(target).copyMemory(from: decimalPairs.utf8Start + 2 * value, byteCount: 2)
     }
 
-    /// Decimal, written in place from its last digit: the digit count first, then two
-    /// digits per table lookup.
+    /// Decimal, written in place from its last digit: the digit count first (from the bit
+    /// length, one comparison), then two digits per table lookup.
     mutating func decimal(_ value: UInt64) {
         if value < 10 {
             byte(0x30 &+ UInt8(truncatingIfNeeded: value))
@@ -261,12 +266,10 @@ struct LineCursor {
             position += 2
             return
         }
-        var digits = 3
-        var probe = value / 1000
-        while probe != 0 {
-            digits += 1
-            probe /= 10
-        }
+        // floor(log10(2^bits)) is bits * 1233 >> 12 for bits <= 64; one more digit when the
+        // value reaches the next power of ten.
+        let estimate = ((64 &- value.leadingZeroBitCount) &* 1233) >> 12
+        let digits = estimate &+ (value >= Self.powerOfTen(estimate) ? 1 : 0)
         var cursor = position + digits
         position = cursor
         var rest = value
@@ -280,6 +283,33 @@ struct LineCursor {
             pair(at: cursor - 2, Int(truncatingIfNeeded: rest))
         } else {
             (cursor - 1).pointee = 0x30 &+ UInt8(truncatingIfNeeded: rest)
+        }
+    }
+
+    /// 10^exponent for 0...19 (the switch becomes a constant table).
+    @inline(__always)
+    private static func powerOfTen(_ exponent: Int) -> UInt64 {
+        switch exponent {
+        case 0: return 1
+        case 1: return 10
+        case 2: return 100
+        case 3: return 1_000
+        case 4: return 10_000
+        case 5: return 100_000
+        case 6: return 1_000_000
+        case 7: return 10_000_000
+        case 8: return 100_000_000
+        case 9: return 1_000_000_000
+        case 10: return 10_000_000_000
+        case 11: return 100_000_000_000
+        case 12: return 1_000_000_000_000
+        case 13: return 10_000_000_000_000
+        case 14: return 100_000_000_000_000
+        case 15: return 1_000_000_000_000_000
+        case 16: return 10_000_000_000_000_000
+        case 17: return 100_000_000_000_000_000
+        case 18: return 1_000_000_000_000_000_000
+        default: return 10_000_000_000_000_000_000
         }
     }
 
@@ -397,36 +427,36 @@ struct LineCursor {
     /// which is every interface name.
     mutating func quoted(_ text: String) {
         byte(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            guard let start = utf8.baseAddress else { return }
-            var plain = true
+        let plain = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
             for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                plain = false
-                break
+                return false
             }
-            if plain {
+            if let start = utf8.baseAddress {
                 position.update(from: start, count: utf8.count)
                 position += utf8.count
-                return
             }
-            for byte in utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): literal("\\\"")
-                case UInt8(ascii: "\\"): literal("\\\\")
-                case UInt8(ascii: "\n"): literal("\\n")
-                case UInt8(ascii: "\r"): literal("\\r")
-                case UInt8(ascii: "\t"): literal("\\t")
-                case 0..<0x20:
-                    literal("\\u00")
-                    UnsafeMutableRawPointer(position).copyMemory(from: hexPairs.utf8Start + 2 * Int(byte), byteCount: 2)
-                    position += 2
-                default:
-                    self.byte(byte)
-                }
+            return true
+        }
+        if plain != true { escaped(text) }
+        byte(UInt8(ascii: "\""))
+    }
+
+    private mutating func escaped(_ text: String) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): literal("\\\"")
+            case UInt8(ascii: "\\"): literal("\\\\")
+            case UInt8(ascii: "\n"): literal("\\n")
+            case UInt8(ascii: "\r"): literal("\\r")
+            case UInt8(ascii: "\t"): literal("\\t")
+            case 0..<0x20:
+                literal("\\u00")
+                UnsafeMutableRawPointer(position).copyMemory(from: hexPairs.utf8Start + 2 * Int(byte), byteCount: 2)
+                position += 2
+            default:
+                self.byte(byte)
             }
         }
-        byte(UInt8(ascii: "\""))
     }
 }
 

@@ -13,15 +13,24 @@ public struct TraceLineBuffer: ~Copyable {
     public var isEmpty: Bool { buffer.count == 0 }
 
     /// One `trace --json` line (TraceJSON), newline included.
-    public mutating func appendJSON(_ event: TraceEvent, wallClockOffsetNs: Int64) {
+    public mutating func appendJSON(_ event: borrowing TraceEventView, wallClockOffsetNs: Int64) {
         TraceJSONLine.append(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
         buffer.append(UInt8(ascii: "\n"))
     }
 
     /// One `trace` text line (TraceText), newline included.
-    public mutating func appendText(_ event: TraceEvent, wallClockOffsetNs: Int64) {
+    public mutating func appendText(_ event: borrowing TraceEventView, wallClockOffsetNs: Int64) {
         TraceText.write(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
         buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// The same lines for a kept event.
+    public mutating func appendJSON(_ event: TraceEvent, wallClockOffsetNs: Int64) {
+        event.withView { appendJSON($0, wallClockOffsetNs: wallClockOffsetNs) }
+    }
+
+    public mutating func appendText(_ event: TraceEvent, wallClockOffsetNs: Int64) {
+        event.withView { appendText($0, wallClockOffsetNs: wallClockOffsetNs) }
     }
 
     /// Any line already rendered elsewhere (journeys), newline included.

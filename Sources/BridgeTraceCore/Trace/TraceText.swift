@@ -7,22 +7,24 @@
 /// ` [truncated]`.
 public enum TraceText {
     public static func line(_ event: TraceEvent, wallClockOffsetNs: Int64) -> String {
-        ASCIIBuffer.string(capacity: 160) { write(event, wallClockOffsetNs: wallClockOffsetNs, to: &$0) }
+        event.withView { view in
+            ASCIIBuffer.string(capacity: 160) { write(view, wallClockOffsetNs: wallClockOffsetNs, to: &$0) }
+        }
     }
 
     /// Appends the line, without a newline, to a byte buffer, for writers that batch output.
     public static func append(_ event: TraceEvent, wallClockOffsetNs: Int64, to bytes: inout [UInt8]) {
         var buffer = ASCIIBuffer(capacity: 160)
-        write(event, wallClockOffsetNs: wallClockOffsetNs, to: &buffer)
+        event.withView { write($0, wallClockOffsetNs: wallClockOffsetNs, to: &buffer) }
         bytes.append(contentsOf: buffer.bytes)
     }
 
-    static func write(_ event: TraceEvent, wallClockOffsetNs: Int64, to out: inout ASCIIBuffer) {
+    static func write(_ event: borrowing TraceEventView, wallClockOffsetNs: Int64, to out: inout ASCIIBuffer) {
         WallClock.appendLocalTimeOfDay(event.wallClockNs(offsetNs: wallClockOffsetNs), to: &out)
         out.append(UInt8(ascii: " "))
-        out.appendUTF8(event.frame.port)
+        out.appendUTF8(event.port)
         out.append(UInt8(ascii: " "))
-        out.appendASCII(event.frame.direction == .rx ? "rx" : "tx")
+        out.appendASCII(event.direction == .rx ? "rx" : "tx")
         out.append(UInt8(ascii: " "))
         if let reason = event.dropReason {
             out.appendASCII("DROP ")
@@ -31,7 +33,7 @@ public enum TraceText {
             out.appendUTF8(event.dropLocation ?? "?")
             out.appendASCII(": ")
         }
-        appendSummary(event.decoded, length: event.frame.length, to: &out)
+        appendSummary(event.decoded, length: event.length, to: &out)
     }
 
     /// What the frame is, without time, port and direction: `vlan 100 ARP who-has ...`.
