@@ -29,7 +29,7 @@ public final class InstanceLock {
         return first
     }
 
-    private let fd: Int32
+    private var fd: Int32
     public let path: String
 
     /// Throws when another live bridgetrace holds the namespace.
@@ -65,8 +65,17 @@ public final class InstanceLock {
             + "by hand: install -d -o USER \(directory))"
     }
 
-    deinit {
+    /// Gives the namespace up: the holder has detached. Idempotent; deinit does it too, but
+    /// when an object dies is not ordered with the holder's other work (the bench attaches
+    /// the next tracer as soon as the last one says it has stopped).
+    public func release() {
+        guard fd >= 0 else { return }
         _ = flock(fd, LOCK_UN)
         close(fd)
+        fd = -1
+    }
+
+    deinit {
+        release()
     }
 }

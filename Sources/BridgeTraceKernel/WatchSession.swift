@@ -177,6 +177,7 @@ public final class WatchSession {
         drops?.close()
         for port in attached.values { port.detach() }
         attached.removeAll()
+        lock.release()
     }
 
     deinit {

@@ -177,3 +177,33 @@ extension TrialIntegrationTests {
         #expect(trial.received == 5_000)
     }
 }
+
+extension TrialIntegrationTests {
+    /// `--with-tracer all` runs every mode one after the other on one bed, each attached for
+    /// its trial only, and twice over: a tracer must be fully gone (its namespace lock too)
+    /// when the next attaches, and each must see exactly the trial's frames.
+    @Test func everyTracerModeBackToBackSeesExactlyTheTrialsFrames() throws {
+        try requireRoot()
+        let bed = try TestBed(dut: LinuxBridgeDUT(netfilter: false))
+        defer { bed.close() }
+        let frames: UInt64 = 5_000
+        for mode in TracerMode.allCases + TracerMode.allCases {
+            let (result, evidence) = try bed.runWithEvidence(
+                TrialSpec(frameSize: 64, ratePPS: 20_000, count: frames, duration: 0.25), tracer: mode)
+            #expect(result.received == frames, "\(mode.rawValue)")
+            switch mode {
+            case .counters:
+                #expect(evidence.contains("p-gen: rx \(frames) tx 0") && evidence.contains("p-sink: rx 0 tx \(frames)"), "\(evidence)")
+            case .full:
+                #expect(evidence.contains("p-gen: rx \(frames) tx 0") && evidence.contains("p-sink: rx 0 tx \(frames)"), "\(evidence)")
+                #expect(evidence.contains("\(2 * frames) events rendered, 0 lost"), "\(evidence)")
+            case .floor:
+                #expect(evidence.hasPrefix("empty programs on p-gen"), "\(evidence)")
+            case .tcpdump:
+                #expect(evidence.contains("p-gen: ") && evidence.contains("p-sink: "), "\(evidence)")
+            case .none:
+                #expect(evidence.isEmpty)
+            }
+        }
+    }
+}

@@ -49,4 +49,18 @@ struct LeastPrivilegeTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o644, "readable by the service user and root alike")
         #expect(InstanceLock.hint(directory: "/run/bridgetrace", errno: EACCES).contains("RuntimeDirectory=bridgetrace"))
     }
+
+    /// A holder that has detached gives the namespace up at once, whenever its object dies:
+    /// the bench attaches the next tracer as soon as the last one has stopped.
+    @Test func releaseFreesTheNamespaceWhileTheHolderStillLives() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bt-lock-\(UUID().uuidString.prefix(8))/bridgetrace").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directory).deletingLastPathComponent().path) }
+        let first = try InstanceLock(netnsInode: 42, directory: directory)
+        #expect(throws: UserError.self) { try InstanceLock(netnsInode: 42, directory: directory) }
+        first.release()
+        first.release()  // idempotent
+        let second = try InstanceLock(netnsInode: 42, directory: directory)
+        #expect(throws: UserError.self) { try InstanceLock(netnsInode: 42, directory: directory) }
+        withExtendedLifetime((first, second)) {}
+    }
 }
