@@ -50,15 +50,9 @@ struct TraceCommand: ParsableCommand {
     @Flag(help: "Trace every frame, not only ARP, ICMP, ICMPv6, DHCP and VLAN-tagged ones.")
     var all = false
 
-    /// 32 MiB: at 400 k events/s (`--all` on a bridge forwarding 200 k frames/s) the ring
-    /// holds ~0.6 s of 136-byte records, so a drain preempted for a few hundred ms by the
-    /// hypervisor's own work (RT NAPI threads, a burst of softirqs) loses nothing. With the
-    /// ABI's 8 MiB, one run in three lost 1.6 % at that rate (Benchmarks/trace-line-rate.sh).
-    static let defaultBufferKiB = 32 * 1024
-
     @Option(name: [.customShort("B"), .customLong("buffer-size")],
-            help: "Ring buffer size in KiB (a power of two; default \(TraceCommand.defaultBufferKiB)).")
-    var bufferSize: Int = TraceCommand.defaultBufferKiB
+            help: "Ring buffer size in KiB (a power of two; default \(EventOptions.defaultRingBufferBytes / 1024)).")
+    var bufferSize: Int = Int(EventOptions.defaultRingBufferBytes / 1024)
 
     func validate() throws {
         if !(1...Int(BT_SNAPLEN_MAX)).contains(snaplen) { throw ValidationError("--snaplen must be between 1 and \(BT_SNAPLEN_MAX)") }

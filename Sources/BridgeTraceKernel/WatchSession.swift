@@ -15,13 +15,20 @@ public struct EventOptions: Sendable {
     /// One event in `sampleEvery` (per CPU) of those the kernel pre-filter passes; 1 = all.
     public var sampleEvery: UInt32
 
+    /// 32 MiB, for trace, diagnose and the bench's full tracer alike (the ABI's 8 MiB is the
+    /// object's own and a switch's): at 400 k events/s (`--all` on a bridge forwarding 200 k
+    /// frames/s) it holds ~0.6 s of 136-byte records, so a drain preempted for a few hundred
+    /// ms (RT NAPI threads, a burst of softirqs) loses nothing. With 8 MiB, one
+    /// `trace --all` run in three lost 1.6 % at that rate (Benchmarks/trace-line-rate.sh).
+    public static let defaultRingBufferBytes: UInt32 = 32 << 20
+
     /// The default watermark is half the ring. The reader polls every `pollIntervalMs`
-    /// anyway, and at the most two CPUs can produce (~2.4 M events/s) the 8 MiB ring takes
+    /// anyway, and at the most two CPUs can produce (~2.4 M events/s) even an 8 MiB ring takes
     /// ~25 ms to fill, so a wakeup only matters for a reader whose timer is late; each one
     /// is a self-IPI (irq_work, an APIC write: dear in a VM) on the producing CPU; at an eighth of the
     /// ring they cost ~13 ns per forwarded frame in bench --with-tracer full. The count is
     /// per CPU, so with every event on one CPU the wakeup comes at ring / 2 / CPUs.
-    public init(trace: TraceConfiguration, ringBufferBytes: UInt32 = UInt32(BT_RINGBUF_DEFAULT_BYTES),
+    public init(trace: TraceConfiguration, ringBufferBytes: UInt32 = EventOptions.defaultRingBufferBytes,
                 wakeupBytes: UInt32? = nil, sampleEvery: UInt32 = 1) {
         self.trace = trace
         self.ringBufferBytes = ringBufferBytes
