@@ -30,7 +30,7 @@ int bt_xdp_rx(struct xdp_md *ctx)
 	if (!e)
 		return XDP_PASS;
 	copy = bt_copy_len(caplen);
-	if (!copy || bpf_xdp_load_bytes(ctx, 0, e->data, copy))
+	if (!copy || bt_xdp_load_bytes(ctx, 0, e->data, copy))
 		e->caplen = 0;
 	bpf_ringbuf_submit(e, bt_wakeup_flags());
 	return XDP_PASS;
@@ -59,7 +59,7 @@ static __always_inline int bt_tc(struct __sk_buff *skb, __u32 dir)
 	}
 	/* skb_load_bytes reads paged data too, so the snap is not cut at the linear part. */
 	copy = bt_copy_len(caplen);
-	if (!copy || bpf_skb_load_bytes(skb, 0, e->data, copy))
+	if (!copy || bt_skb_load_bytes(skb, 0, e->data, copy))
 		e->caplen = 0;
 	bpf_ringbuf_submit(e, bt_wakeup_flags());
 	return TC_ACT_UNSPEC;

@@ -143,16 +143,31 @@ static __always_inline __u32 bt_event_room(void)
 	return BT_SNAPLEN_MAX;
 }
 
-/* How many bytes to copy into the event, as a 64-bit value the verifier can bound:
- * the mask clears what a 32-bit spill may leave unknown above the snap length, and the
- * compare against the record's room then bounds the whole register. 0 = copy nothing. */
+/* How many bytes to copy into the event: caplen if it fits the record's room, else 0 (copy
+ * nothing). In asm so that clang cannot rewrite the test: it turns `n && n <= room` into
+ * `n - 1 < room` on a scratch register, and verifiers before 6.8 (Debian's 6.1 and 6.12
+ * among them) cannot carry that bound back to n, so they see a length that may be 0 and
+ * refuse the load ("invalid zero-sized read"). The mask clears what a 32-bit spill may
+ * leave unknown above the snap length. */
 static __always_inline __u64 bt_copy_len_room(__u32 caplen, __u32 room)
 {
 	__u64 n = caplen;
 
-	asm volatile("%0 &= 0xffff" : "+r"(n));
-	return n <= room ? n : 0;
+	asm volatile("%[n] &= 0xffff\n\t"
+		     "if %[n] <= %[room] goto +1\n\t"
+		     "%[n] = 0\n\t"
+		     : [n] "+r"(n)
+		     : [room] "r"(room));
+	return n;
 }
+
+/* The load-bytes helpers with a 64-bit length. With the UAPI's 32-bit one clang passes a
+ * 32-bit copy of the length (w4 = w9), which verifiers before 6.8 do not link to the
+ * register that was checked against 0, so the check is lost; a 64-bit move keeps it. */
+static long (* const bt_xdp_load_bytes)(struct xdp_md *ctx, __u32 offset, void *buf, __u64 len) =
+	(void *)BPF_FUNC_xdp_load_bytes;
+static long (* const bt_skb_load_bytes)(const void *skb, __u32 offset, void *to, __u64 len) =
+	(void *)BPF_FUNC_skb_load_bytes;
 
 /* With a writable config, read the room once (bt_event_room) and pass it to both
  * bt_event_reserve_room and bt_copy_len_room: a second read may see another snap length. */

@@ -194,7 +194,7 @@ __noinline int bt_sw_emit(struct xdp_md *ctx, __u32 ifindex, __u32 dir, __u32 re
 		return 0;
 	e->drop_reason = (__u8)reason;
 	copy = bt_copy_len_room(caplen, room);
-	if (!copy || bpf_xdp_load_bytes(ctx, 0, e->data, copy))
+	if (!copy || bt_xdp_load_bytes(ctx, 0, e->data, copy))
 		e->caplen = 0;
 	bpf_ringbuf_submit(e, bt_wakeup_flags());
 	return 1;
