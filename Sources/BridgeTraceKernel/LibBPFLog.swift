@@ -32,7 +32,11 @@ public enum LibBPFLog {
             return (program, [])
         }
         let begin = lines[..<end].lastIndex(where: { $0.contains("-- BEGIN PROG LOAD LOG --") }).map { $0 + 1 } ?? 0
-        let log = lines[begin..<end].filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        // The statistics lines after the verdict say nothing about it.
+        let log = lines[begin..<end].filter { line in
+            !line.trimmingCharacters(in: .whitespaces).isEmpty && !line.hasPrefix("processed ")
+                && !line.hasPrefix("verification time") && !line.hasPrefix("stack depth")
+        }
         return (program, Array(log.suffix(count)))
     }
 

@@ -31,7 +31,13 @@
 
 static char verifier_log[16384];
 
-/* The last non-empty line of a verifier log: its verdict. */
+static int is_statistics(const char *line)
+{
+	return strncmp(line, "processed ", 10) == 0 || strncmp(line, "verification time", 17) == 0 ||
+	       strncmp(line, "stack depth", 11) == 0;
+}
+
+/* The last line of a verifier log that is not its statistics: the verdict. */
 static void keep_verdict(const char *from, char *log, size_t log_size)
 {
 	const char *end, *start;
@@ -42,12 +48,28 @@ static void keep_verdict(const char *from, char *log, size_t log_size)
 	if (!from)
 		return;
 	end = from + strlen(from);
-	while (end > from && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > from && start[-1] != '\n')
-		start--;
+	for (;;) {
+		while (end > from && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		start = end;
+		while (start > from && start[-1] != '\n')
+			start--;
+		if (start == from || !is_statistics(start))
+			break;
+		end = start;
+	}
 	snprintf(log, log_size, "%.*s", (int)(end - start), start);
+}
+
+/* Says which step of a probe refused: "attach: Operation not permitted (EPERM)". */
+static void prefix_step(const char *step, char *log, size_t log_size)
+{
+	char said[512];
+
+	if (!log || !log_size)
+		return;
+	snprintf(said, sizeof(said), "%s", log);
+	snprintf(log, log_size, "%s: %s", step, said);
 }
 
 static void keep_errno(int err, char *log, size_t log_size)
@@ -129,6 +151,7 @@ int bt_probe_xdp_live_frames(char *log, size_t log_size)
 	if (rc == 0)
 		return 1;
 	keep_errno(err, log, log_size);
+	prefix_step("test run with BPF_F_TEST_XDP_LIVE_FRAMES", log, log_size);
 	/* EINVAL: the flag is unknown (before 5.18). EPERM: a build that refuses it to root. */
 	return err == EINVAL || err == EOPNOTSUPP || err == EPERM ? 0 : -err;
 }
@@ -189,6 +212,7 @@ int bt_probe_tp_btf_kfree_skb(char *log, size_t log_size)
 		return 1;
 	}
 	keep_errno(err, log, log_size);
+	prefix_step("attach", log, log_size);
 	return err == EPERM || err == EINVAL || err == EOPNOTSUPP ? 0 : -err;
 }
 
@@ -238,6 +262,7 @@ int bt_probe_freplace(char *log, size_t log_size)
 		ext = load(BPF_PROG_TYPE_EXT, insns, 2, &opts, log, log_size);
 	}
 	if (ext < 0) {
+		prefix_step("freplace program load", log, log_size);
 		rc = ext == -EPERM ? 0 : verdict(ext);
 		goto out;
 	}
@@ -245,6 +270,7 @@ int bt_probe_freplace(char *log, size_t log_size)
 	if (link < 0) {
 		err = errno;
 		keep_errno(err, log, log_size);
+		prefix_step("freplace attach", log, log_size);
 		rc = err == EPERM || err == EINVAL || err == EOPNOTSUPP ? 0 : -err;
 		goto out;
 	}
