@@ -144,17 +144,18 @@ final class OpenedObject {
         throw SystemError("cannot load BPF object", subject: name, code: rc,
                           hint: Self.loadHint(errno: -rc, program: failure.program, verdict: failure.verdict, choices: choices,
                                               privileged: Preflight.missingCapabilities(
-                                                  effective: Preflight.effectiveCapabilities(), enteringNamespaces: false).isEmpty))
+                                                  effective: Preflight.effectiveCapabilities(), enteringNamespaces: false).isEmpty,
+                                              kernel: KernelRelease.current))
     }
 
     /// What a failed load says after the errno: which program the kernel refused, on which
     /// kernel, what was tried, and the verifier's verdict. Pure, for tests.
-    static func loadHint(errno: Int32, program: String?, verdict: [String], choices: [String], privileged: Bool) -> String {
+    static func loadHint(errno: Int32, program: String?, verdict: [String], choices: [String], privileged: Bool,
+                         kernel: String) -> String {
         if errno == EPERM && !privileged && verdict.isEmpty {
             return "run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON"
         }
-        var hint = program.map { "the kernel (\(KernelRelease.current)) refused program \($0)" }
-            ?? "the kernel (\(KernelRelease.current)) refused it"
+        var hint = program.map { "the kernel (\(kernel)) refused program \($0)" } ?? "the kernel (\(kernel)) refused it"
         if errno == EPERM && verdict.isEmpty { hint += " although this process has CAP_BPF (a lockdown or LSM policy?)" }
         if !choices.isEmpty { hint += "; tried: " + choices.joined(separator: "; ") }
         if verdict.isEmpty {

@@ -26,7 +26,11 @@ public enum LibBPFLog {
     /// `count` lines of its log (the log ends with the reason; its start is only the
     /// program's first instructions).
     public static func lastLoadFailure(verdictLines count: Int = 12) -> (program: String?, verdict: [String]) {
-        let lines = state.recent(LockedLines.capacity)
+        loadFailure(in: state.recent(LockedLines.capacity), verdictLines: count)
+    }
+
+    /// `lastLoadFailure` of these lines (libbpf's messages, one line each). Pure.
+    public static func loadFailure(in lines: [String], verdictLines count: Int = 12) -> (program: String?, verdict: [String]) {
         let program = lines.last(where: { $0.contains("BPF program load failed") }).flatMap(programName)
         guard let end = lines.lastIndex(where: { $0.hasPrefix("-- END PROG LOAD LOG --") }) else {
             return (program, [])
