@@ -20,8 +20,18 @@ public enum KernelProbe {
     }
 
     public static func status(_ feature: KernelFeature) -> KernelFeatureStatus {
-        cache.value(feature) { probe(feature) }
+        cache.value(feature) {
+            turnedOff.contains(feature.rawValue)
+                ? KernelFeatureStatus(feature, .missing, detail: "turned off by BRIDGETRACE_WITHOUT")
+                : probe(feature)
+        }
     }
+
+    /// `BRIDGETRACE_WITHOUT=tcx,xdp_adjust_meta`: features to treat as missing, so that
+    /// every fallback can be run (and tested) on a kernel that has the feature.
+    public static let turnedOff: Set<String> = Set(
+        (ProcessInfo.processInfo.environment["BRIDGETRACE_WITHOUT"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) })
 
     private static let cache = ProbeCache()
 

@@ -75,6 +75,10 @@ public final class WatchSession {
     /// - Parameter drops: also trace kernel drops on the watched ports. When
     ///   `drops.required` is false, a kernel that cannot trace them leaves `drops` nil
     ///   and says why in `dropNote` instead of failing the session.
+    /// Why rx events come from tc ingress on a kernel without bpf_xdp_load_bytes.
+    public static let noLoadBytesNote = "this kernel does not offer bpf_xdp_load_bytes to XDP programs (5.18), "
+        + "so events of received frames come from tc ingress (the same frames)"
+
     public init(request: WatchRequest, events: EventOptions? = nil, drops dropOptions: DropOptions? = nil) throws {
         self.request = request
         lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
@@ -82,14 +86,26 @@ public final class WatchSession {
         let ports = try request.resolve(in: links)
         removedStale = StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) })
         let spec = try BPFObjectSpec(embedded: .counters)
+        var xdpRxNote: String?
         if let events {
             try spec.setReadOnly("bt_config", to: events.config)
             try spec.setMaxEntries(map: "bt_events", events.ringBufferBytes)
             try spec.setReadOnly("bt_wakeup_events", to: events.wakeupEventsPerCPU)
             try spec.setReadOnly("bt_sample_every", to: events.sampleEvery)
+            if events.config.events != 0 && !KernelProbe.offers(.xdpLoadBytes) {
+                // The XDP program copies frames into events with bpf_xdp_load_bytes (5.18):
+                // without it, rx events come from tc ingress, which sees the same frames.
+                xdpRxNote = Self.noLoadBytesNote
+                if request.rxHook == .xdp {
+                    throw UserError("--rx-hook xdp with events needs bpf_xdp_load_bytes, which this kernel does not offer "
+                        + "to XDP programs (`bridgetrace doctor`); use --rx-hook auto or tc, which see the same frames")
+                }
+                try spec.setAutoload(program: "bt_xdp_rx", false)
+                spec.noteChoice("no bpf_xdp_load_bytes in XDP (probed): rx events from tc ingress")
+            }
         }
         object = try spec.load()
-        programs = try PortPrograms(object: object)
+        programs = try PortPrograms(object: object, xdpRxNote: xdpRxNote)
         maps = try CounterMaps(object: object)
         lostMap = try object.map("bt_lost")
         traceStats = try object.map("bt_trace_stats")
