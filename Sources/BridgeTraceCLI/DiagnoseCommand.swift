@@ -118,7 +118,10 @@ struct DiagnoseCommand: ParsableCommand {
         if json {
             _ = writeStandardOutput(DiagnoseJSON.value(bridge: bridge, findings: findings, durationSeconds: elapsed,
                                                        frames: events.count, drops: input.dropTotal, lostEvents: lost,
-                                                       collectorOverflow: input.collectorOverflow).rendered() + "\n")
+                                                       collectorOverflow: input.collectorOverflow,
+                                                       degraded: session?.degradations
+                                                           ?? (switchSource?.snapshot.metaInBand == true ? [Switch.metaInBandNote] : []))
+                                                   .rendered() + "\n")
         } else {
             _ = writeStandardOutput(DiagnoseText.render(bridge: bridge, findings: findings, durationSeconds: elapsed,
                                                         frames: events.count, drops: input.dropTotal, lostEvents: lost,

@@ -171,6 +171,19 @@ public final class WatchSession {
         try traceStats.lookupSum(UInt32(0), offset: Int(BT_STAT_SAMPLE_SKIPPED.rawValue) * 8)
     }
 
+    /// What runs another way than designed on this kernel, one line each (the `degraded`
+    /// of counters' and diagnose's JSON; the notes on stderr say it per port).
+    public var degradations: [String] {
+        var lines: [String] = []
+        if ports.contains(where: { $0.tcAttachment == .clsact }) {
+            lines.append("tc programs are clsact filters (\(AttachMethod.legacyForced ? "BRIDGETRACE_LEGACY_ATTACH=1" : "no tcx")): "
+                + "removed on exit, or by the next run or `bridgetrace cleanup` after a SIGKILL")
+        }
+        if programs.xdpRxNote != nil { lines.append(Self.noLoadBytesNote) }
+        if let dropNote { lines.append(dropNote) }
+        return lines
+    }
+
     /// ifindex -> port name of what is watched now.
     public var portNames: [Int32: String] {
         attached.mapValues(\.name)
@@ -189,7 +202,8 @@ public final class WatchSession {
                                              drops: PortDrops(reasons: dropReasons[port.ifindex] ?? [:])))
         }
         return CountersSnapshot(time: Date().timeIntervalSince1970, bridge: request.bridge ?? "",
-                                netns: request.netns, ports: portCounters, lostEvents: try lostEvents())
+                                netns: request.netns, ports: portCounters, lostEvents: try lostEvents(),
+                                degraded: degradations)
     }
 
     /// Kernel drops on the ports watched now, per (port, reason, location), since attach;
