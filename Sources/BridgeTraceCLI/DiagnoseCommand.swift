@@ -89,6 +89,7 @@ struct DiagnoseCommand: ParsableCommand {
                 nextRefresh = nextRefresh.addingTimeInterval(1)
             }
         }
+        let watchEndNs = WallClock.monotonicNowNs()
         // The kernel's exact drop counts, then stop the drop events: under a flood the
         // reader may never catch up with a producer that keeps going.
         let kernelDropCounts = (try? session?.dropCounts()) ?? []
@@ -112,7 +113,8 @@ struct DiagnoseCommand: ParsableCommand {
         let input = DiagnosisInput(bridge: bridge, durationSeconds: elapsed, events: events, drops: drops,
                                    stateBefore: stateBefore, stateAfter: stateAfter, probeTarget: host,
                                    lostEvents: lost, collectorOverflow: collector.overflow,
-                                   countedDrops: EventCollector.notKept(kernelDropCounts + switchDrops, kept: drops))
+                                   countedDrops: EventCollector.notKept(kernelDropCounts + switchDrops, kept: drops),
+                                   watchEndNs: watchEndNs)
         if let record { try writeRecording(input, to: record) }
         let findings = DiagnosisEngine.diagnose(input)
         if json {

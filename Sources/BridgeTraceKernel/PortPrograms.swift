@@ -58,11 +58,28 @@ public final class AttachedPort {
     private var tcEgress = false
     private var createdClsact = false
 
+    /// The bridge's own interface, watched as the port where the host meets the bridge.
+    public let isHostSide: Bool
+
     /// Attaches rx then tx; on any failure, what was attached is removed before throwing.
-    public init(name: String, ifindex: Int32, programs: PortPrograms, rxHook preferred: RxHook = .xdp) throws {
+    /// `hostSide`: the port is a bridge's own interface (the host's side of the bridge).
+    /// What the host sends into the bridge leaves that device at tc egress (rx, seen from
+    /// the bridge), and what the bridge hands up to the host enters it at tc ingress (tx);
+    /// a bridge device has no XDP of its own.
+    public init(name: String, ifindex: Int32, programs: PortPrograms, rxHook preferred: RxHook = .xdp,
+                hostSide: Bool = false) throws {
         self.name = name
         self.ifindex = ifindex
+        isHostSide = hostSide
         do {
+            if hostSide {
+                try attachTC(egress: true, fd: programs.tcRx)
+                tcEgress = true
+                try attachTC(egress: false, fd: programs.tcTx)
+                tcIngress = true
+                rxHook = .tc
+                return
+            }
             if preferred == .xdp, programs.xdpRx != nil {
                 try attachRx(programs)
             } else {
@@ -203,7 +220,8 @@ public final class HookFloor {
         do {
             for link in ports {
                 self.ports.append(try AttachedPort(name: link.name, ifindex: link.ifindex, programs: programs,
-                                                   rxHook: request.rxHook.preferred(forLinkKind: link.kind)))
+                                                   rxHook: request.rxHook.preferred(forLinkKind: link.kind),
+                                                   hostSide: link.isBridge))
             }
         } catch {
             close()

@@ -129,7 +129,8 @@ public final class WatchSession {
         try maps.reset(ifindex: link.ifindex)
         try drops?.watch(ifindex: link.ifindex)
         attached[link.ifindex] = try AttachedPort(name: link.name, ifindex: link.ifindex, programs: programs,
-                                                  rxHook: request.rxHook.preferred(forLinkKind: link.kind))
+                                                  rxHook: request.rxHook.preferred(forLinkKind: link.kind),
+                                                  hostSide: link.isBridge)
     }
 
     public var ports: [AttachedPort] {

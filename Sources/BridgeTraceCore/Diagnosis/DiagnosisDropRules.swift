@@ -58,7 +58,13 @@ enum DiagnosisDropRules {
             if let reason = DiagnosisSwitchDropRule.reason(of: group) {
                 DiagnosisSwitchDropRule.apply(ctx, group, reason, &findings)
             } else if isNetfilter(group) {
-                netfilter(ctx, group, &findings)
+                if group.port == ctx.bridge {
+                    DiagnosisNetfilterRules.hostFirewall(ctx, group, &findings)
+                } else if let evidence = DiagnosisNetfilterRules.brNetfilterEvidence(ctx, group) {
+                    DiagnosisNetfilterRules.brNetfilter(ctx, group, evidence: evidence, &findings)
+                } else {
+                    netfilter(ctx, group, &findings)
+                }
             } else if group.reason == "BRIDGE_INGRESS_STP_STATE" {
                 stpIngress(ctx, group, &findings)
             } else if group.reason == "DEV_READY" || group.location == "tun_net_xmit" {
@@ -78,7 +84,7 @@ enum DiagnosisDropRules {
 
     static func isNetfilter(_ group: Group) -> Bool {
         group.reason.hasPrefix("NETFILTER") || group.location.hasPrefix("nft_") || group.location.hasPrefix("ebt_")
-            || group.location == "nf_hook_slow"
+            || group.location == "nf_hook_slow" || DiagnosisNetfilterRules.legacyTableLocations[group.location] != nil
     }
 
     static func countLine(_ group: Group) -> String {
