@@ -4,20 +4,61 @@ import Foundation
 
 /// Reads `NetfilterState` in the calling thread's network namespace: br_netfilter's
 /// sysctls from /proc/sys (resolved in the reader's namespace) and the base chains that
-/// can drop from `nft -j list ruleset`, which shows nft tables and iptables-nft's alike
-/// (iptables-legacy's tables are not in it; their drops are at ipt_do_table, which names
-/// them). The child inherits the thread's namespace.
+/// can drop from `nft -j list ruleset`, which shows nft tables and iptables-nft's alike,
+/// and from `iptables-legacy -S` (and ip6tables', arptables') where legacy tables exist in
+/// the namespace (/proc/net/ip_tables_names). Children inherit the thread's namespace.
 public enum NetfilterStateReader {
     public static func read() -> NetfilterState {
         var state = NetfilterState(callIPTables: sysctl("bridge-nf-call-iptables"),
                                    callIP6Tables: sysctl("bridge-nf-call-ip6tables"),
                                    callARPTables: sysctl("bridge-nf-call-arptables"),
                                    rulesetRead: false)
+        state.chains = legacyChains()
         guard let nft = Executable.find("nft"),
               let result = try? CommandRunner().result([nft, "-j", "list", "ruleset"]), result.succeeded else { return state }
-        state.chains = parseRuleset(result.stdout)
+        state.chains = parseRuleset(result.stdout) + state.chains
         state.rulesetRead = true
         return state
+    }
+
+    /// The filter tables of iptables-legacy and friends, where the namespace has any.
+    static func legacyChains() -> [NetfilterState.Chain] {
+        let tools: [(proc: String, tool: String, family: String)] = [
+            ("ip_tables_names", "iptables-legacy", "ip"), ("ip6_tables_names", "ip6tables-legacy", "ip6"),
+            ("arp_tables_names", "arptables-legacy", "arp"),
+        ]
+        var chains: [NetfilterState.Chain] = []
+        for entry in tools {
+            guard let names = try? String(contentsOfFile: "/proc/net/\(entry.proc)", encoding: .utf8),
+                  names.split(separator: "\n").contains("filter"), let tool = Executable.find(entry.tool),
+                  let result = try? CommandRunner().result([tool, "-S"]), result.succeeded else { continue }
+            chains += parseLegacy(result.stdout, family: entry.family)
+        }
+        return chains
+    }
+
+    /// `iptables-legacy -S` (filter table): built-in chains whose policy drops or that have
+    /// rules jumping to DROP or REJECT. Pure.
+    public static func parseLegacy(_ text: String, family: String) -> [NetfilterState.Chain] {
+        var policies: [String: Bool] = [:]
+        var order: [String] = []
+        var drops: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            guard words.count >= 3 else { continue }
+            if words[0] == "-P" {
+                policies[words[1]] = words[2] == "DROP"
+                order.append(words[1])
+            } else if words[0] == "-A", let jump = words.firstIndex(of: "-j"), jump + 1 < words.count,
+                      ["DROP", "REJECT"].contains(words[jump + 1]) {
+                drops[words[1], default: 0] += 1
+            }
+        }
+        return order.compactMap { name in
+            let chain = NetfilterState.Chain(family: family, table: "filter (legacy)", name: name, hook: name.lowercased(),
+                                             policyDrop: policies[name] ?? false, dropRules: drops[name] ?? 0)
+            return chain.policyDrop || chain.dropRules > 0 ? chain : nil
+        }
     }
 
     static func sysctl(_ name: String) -> Bool? {

@@ -30,3 +30,21 @@ import Testing
         #expect(NetfilterStateReader.parseRuleset("not json").isEmpty)
     }
 }
+
+/// `iptables-legacy -S` as iptables 1.8.9 printed it after `iptables-legacy -P FORWARD DROP`
+/// and one REJECT rule in INPUT.
+@Suite struct LegacyIptablesTests {
+    @Test func policiesAndDroppingRules() {
+        let text = """
+            -P INPUT ACCEPT
+            -P FORWARD DROP
+            -P OUTPUT ACCEPT
+            -A INPUT -p icmp -j REJECT --reject-with icmp-port-unreachable
+            -A OUTPUT -j ACCEPT
+            """
+        #expect(NetfilterStateReader.parseLegacy(text, family: "ip") == [
+            .init(family: "ip", table: "filter (legacy)", name: "INPUT", hook: "input", policyDrop: false, dropRules: 1),
+            .init(family: "ip", table: "filter (legacy)", name: "FORWARD", hook: "forward", policyDrop: true, dropRules: 0),
+        ])
+    }
+}

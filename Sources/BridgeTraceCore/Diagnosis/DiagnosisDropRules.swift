@@ -54,7 +54,8 @@ enum DiagnosisDropRules {
     }
 
     static func apply(_ ctx: DiagnosisContext, _ findings: inout DiagnosisFindingSet) {
-        for group in groups(ctx) where !benignReasons.contains(group.reason) && !isCongestionOfBulk(group) {
+        for group in groups(ctx) where !benignReasons.contains(group.reason) && !isCongestionOfBulk(group)
+            && !isHostNoise(ctx, group) {
             if let reason = DiagnosisSwitchDropRule.reason(of: group) {
                 DiagnosisSwitchDropRule.apply(ctx, group, reason, &findings)
             } else if isNetfilter(group) {
@@ -80,6 +81,18 @@ enum DiagnosisDropRules {
                 unknown(ctx, group, &findings)
             }
         }
+    }
+
+    /// The host's stack freeing what it does not want, at its own port: broadcasts and
+    /// multicast handed up that no socket listens for (a DHCP discover reaches the host
+    /// too), frames for another host, datagrams to a port nobody listens on. Netfilter
+    /// drops there are host_firewall_drop, never noise.
+    static let hostNoiseReasons: Set<String> = ["NO_SOCKET", "OTHERHOST", "UNHANDLED_PROTO", "SOCKET_FILTER"]
+
+    static func isHostNoise(_ ctx: DiagnosisContext, _ group: Group) -> Bool {
+        guard group.port == ctx.bridge, !isNetfilter(group) else { return false }
+        if hostNoiseReasons.contains(group.reason) { return true }
+        return !group.journeys.isEmpty && group.journeys.allSatisfy { $0.decoded.dstMAC?.isMulticast ?? false }
     }
 
     static func isNetfilter(_ group: Group) -> Bool {

@@ -50,12 +50,13 @@ enum DiagnosisNetfilterRules {
     static func hostFirewallFix(_ ctx: DiagnosisContext, _ group: DiagnosisDropRules.Group, family: NetfilterState.Family?,
                                 chains: [NetfilterState.Chain]) -> String {
         let allow = allowMatch(group)
-        if legacyTableLocations[group.location] != nil || chains.isEmpty {
-            let tool = family?.tool ?? "iptables"
+        let chosen = chains.first { $0.dropRules > 0 } ?? chains.first
+        let legacy = chosen?.table.hasSuffix("(legacy)") ?? false
+        guard let chain = chosen, !legacy, legacyTableLocations[group.location] == nil else {
+            let tool = (family?.tool ?? "iptables") + (legacy ? "-legacy" : "")
             return "\(tool) -L INPUT -v -n --line-numbers   # find the rule that drops this traffic; delete it "
                 + "(\(tool) -D INPUT <N>) or allow it first: \(tool) -I INPUT -i \(ctx.bridge)\(allow.iptables) -j ACCEPT"
         }
-        let chain = chains.first { $0.dropRules > 0 } ?? chains[0]
         return "nft -a list chain \(chain.family) \(chain.table) \(chain.name)   # find the rule that drops this traffic; "
             + "delete it (nft delete rule \(chain.family) \(chain.table) \(chain.name) handle <N>) or allow it first: "
             + "nft insert rule \(chain.family) \(chain.table) \(chain.name) iifname \(ctx.bridge)\(allow.nft) accept"
@@ -81,22 +82,25 @@ enum DiagnosisNetfilterRules {
     static func brNetfilterEvidence(_ ctx: DiagnosisContext, _ group: DiagnosisDropRules.Group) -> [String]? {
         guard let family = family(group) else { return nil }
         if legacyTableLocations[group.location] != nil {
-            return ["the drop is in \(group.location): a \(family.tool)-legacy table; the bridge family never runs there"]
+            return ["the drop is in \(group.location): an \(family.tool)-legacy table; the bridge family never runs there"]
                 + sysctlLines(ctx, family)
         }
-        guard group.location.hasPrefix("nft_"), let state = netfilterStates(ctx).first(where: \.rulesetRead),
+        // nft_do_chain: nft or iptables-nft; nf_hook_slow: a legacy table's verdict.
+        guard group.location.hasPrefix("nft_") || group.location == "nf_hook_slow",
+              let state = netfilterStates(ctx).first(where: \.rulesetRead),
               state.brNetfilterCalls(family) == true else { return nil }
         let droppers = state.brNetfilterDroppers(family)
         // A bridge-family chain that could have dropped it too: not provable either way.
         guard !droppers.isEmpty, state.bridgeFamilyDroppers.isEmpty else { return nil }
         return sysctlLines(ctx, family) + droppers.map { "can drop: " + $0.description }
-            + ["no bridge-family chain can drop forwarded frames: the drop is in the \(family.tool) chain above"]
+            + ["no bridge-family chain can drop forwarded frames: the drop is in the \(family.tool) "
+               + "chain\(droppers.count == 1 ? "" : "s") above"]
     }
 
     static func sysctlLines(_ ctx: DiagnosisContext, _ family: NetfilterState.Family) -> [String] {
         guard let value = netfilterStates(ctx).first?.brNetfilterCalls(family) else { return [] }
-        return ["\(family.sysctl) = \(value ? 1 : 0) in the bridge's namespace: bridged \(family.rawValue.uppercased()) "
-                + "frames \(value ? "go" : "do not go") through \(family.tool)'s chains (br_netfilter)"]
+        return ["\(family.sysctl) = \(value ? 1 : 0) in the bridge's namespace: bridged \(family.displayName) "
+                + "frames \(value ? "go" : "do not go") through the \(family.tool) chains (br_netfilter)"]
     }
 
     static func brNetfilter(_ ctx: DiagnosisContext, _ group: DiagnosisDropRules.Group, evidence lines: [String],

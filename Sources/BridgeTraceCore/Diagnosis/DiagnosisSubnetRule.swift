@@ -6,7 +6,11 @@ enum DiagnosisSubnetRule {
     /// The sender IPs it explains: the unanswered rules leave their requests alone.
     @discardableResult
     static func apply(_ ctx: DiagnosisContext, _ findings: inout DiagnosisFindingSet) -> Set<IPv4Address> {
-        let own = (ctx.input.stateAfter.bridge.subnets + ctx.input.stateBefore.bridge.subnets)
+        var own: [(address: IPv4Address, prefix: Int)] = []
+        for subnet in ctx.input.stateAfter.bridge.subnets + ctx.input.stateBefore.bridge.subnets
+        where !own.contains(where: { $0.address == subnet.address }) {
+            own.append(subnet)
+        }
         let prefix = own.first?.prefix ?? 24
         func network(_ ip: IPv4Address) -> IPv4Address {
             IPv4Address(rawValue: prefix == 0 ? 0 : ip.rawValue & (UInt32.max << UInt32(32 - prefix)))

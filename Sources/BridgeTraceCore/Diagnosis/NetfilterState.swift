@@ -75,6 +75,15 @@ public struct NetfilterState: Sendable, Equatable {
             }
         }
 
+        /// "IPv4", "IPv6", "ARP".
+        public var displayName: String {
+            switch self {
+            case .ipv4: "IPv4"
+            case .ipv6: "IPv6"
+            case .arp: "ARP"
+            }
+        }
+
         /// The iptables-style tool for it.
         public var tool: String {
             switch self {
