@@ -124,7 +124,8 @@ import Testing
             let tracer = try BackgroundBridgetrace([command, lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"])
             try tracer.waitUntilReady()
             let links = HeldLink.held(by: tracer.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
-            #expect(links.filter { $0.type == "tcx" }.count == 6, "\(links)")  // 3 ports x (rx + tx)
+            // 3 ports x (rx + tx), and the bridge's own interface (the host's port) both ways.
+            #expect(links.filter { $0.type == "tcx" }.count == 8, "\(links)")
             #expect(Set(links.compactMap(\.attachType)) == ["46 (ingress)", "47 (egress)"], "\(links)")
             // Nothing went the legacy way: no clsact filter, no netlink XDP.
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
@@ -149,7 +150,7 @@ import Testing
             try tracer.waitUntilReady()
             let links = HeldLink.held(by: tracer.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
             #expect(links.filter { $0.type == "xdp" }.count == 2, "\(links)")
-            #expect(links.filter { $0.type == "tcx" }.count == 2, "\(links)")
+            #expect(links.filter { $0.type == "tcx" }.count == 4, "\(links)")  // tx on 2 ports, br0 both ways
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 2)  // ip link shows XDP links
             let programIDs = Set(links.map(\.programID))
             #expect(try tracer.stop(signal: SIGKILL) == 128 + SIGKILL)  // killed by N reads 128 + N, as in a shell
@@ -167,14 +168,14 @@ import Testing
                                                    environment: Self.legacyAttach)
             try tracer.waitUntilReady()
             #expect(try tracer.stop(signal: SIGKILL) == 128 + SIGKILL)  // killed by N reads 128 + N, as in a shell
-            // The kill really left them behind: 3 ports x (XDP rx + tc tx).
-            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 6)
+            // The kill really left them behind: 3 veth ports x (tc rx + tc tx), and br0's two.
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 8)
             let leftIDs = try BridgetracePrograms.attachedIDs(netns: lab.bridgeNamespace)
-            #expect(leftIDs.count == 2)  // one bt_xdp_rx and one bt_tc_tx, shared by all ports
+            #expect(leftIDs.count == 2)  // one bt_tc_rx and one bt_tc_tx, shared by all ports
 
             let cleanup = try BridgeTraceBinary.run(["cleanup", "--netns", lab.bridgeNamespace])
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
-            #expect(cleanup.stdout.contains("removed 6 stale program(s)"))
+            #expect(cleanup.stdout.contains("removed 8 stale program(s)"), "\(cleanup.stdout)")
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
             // Once detached nothing holds them: the kernel frees them (after an RCU grace period).
             #expect(BridgetracePrograms.waitUntilUnloaded(leftIDs))
@@ -202,7 +203,7 @@ import Testing
                                                    environment: Self.legacyAttach)
             try killed.waitUntilReady()
             try killed.stop(signal: SIGKILL)
-            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 4)
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 6)  // 2 ports x 2, br0 x 2
 
             let next = try BridgeTraceBinary.run(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json", "--duration", "0.5"])
             #expect(next.status == 0, "\(next.stderr)")
@@ -222,11 +223,11 @@ import Testing
             try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "late-peer", "up"])
             try tracer.waitForOutput(timeout: 10) { lines in
                 let ports = (lines.last?["ports"] as? [[String: Any]] ?? []).compactMap { $0["port"] as? String }
-                return Set(ports) == ["vm1", "uplink", "late"]
+                return Set(ports) == ["vm1", "uplink", "late", lab.bridgeName]
             }
             #expect(try tracer.stop() == 0)
             let last = try #require(try tracer.jsonLines().last?["ports"] as? [[String: Any]])
-            #expect(Set(last.compactMap { $0["port"] as? String }) == ["vm1", "uplink", "late"])
+            #expect(Set(last.compactMap { $0["port"] as? String }) == ["vm1", "uplink", "late", lab.bridgeName])
             #expect(tracer.stderr.contains("vm2: port left"))
             #expect(tracer.stderr.contains("late: new port, now watched"))
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
