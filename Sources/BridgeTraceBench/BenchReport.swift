@@ -7,13 +7,15 @@ public struct BenchReport: Codable, Sendable {
     public var host: HostInfo
     public var settings: Settings
     public var duts: [DUTReport]
+    /// What the frames were sent with, and why (what the kernel refused).
+    public var generator: GeneratorSelection?
     /// `--vs-trafgen`: our generator against trafgen on the same veth pair.
     public var generatorComparison: GeneratorComparison?
     /// Every DUT as a ratio to the run's reference (the Linux bridge), when there are two or more.
     public var comparison: BenchComparison?
 
     enum CodingKeys: String, CodingKey {
-        case started, host, settings, duts, comparison
+        case started, host, settings, duts, comparison, generator
         case generatorComparison = "generator_comparison"
     }
 
@@ -138,6 +140,10 @@ public struct BenchReport: Codable, Sendable {
 
     public struct GeneratorComparison: Codable, Sendable {
         public var frameSize: Int
+        /// Our side's generator.
+        public var generator: GeneratorKind?
+        /// CPUs each side sent from (trafgen --cpus, our threads).
+        public var cpus: Int
         public var oursPPS: Spread?
         public var trafgenPPS: Spread?
         /// Per round: ours ÷ trafgen, rounds alternating.
@@ -145,7 +151,7 @@ public struct BenchReport: Codable, Sendable {
         public var notes: [String]
 
         enum CodingKeys: String, CodingKey {
-            case ratio, notes
+            case ratio, notes, generator, cpus
             case frameSize = "frame_size", oursPPS = "ours_pps", trafgenPPS = "trafgen_pps"
         }
     }

@@ -46,6 +46,10 @@ public final class BenchRunner {
                 tracerRxHook: plan.tracerRxHook.rawValue),
             duts: [], generatorComparison: nil)
         defer { progress.finish() }
+        // Probed before the first DUT is built, once per process.
+        let selection = try GeneratorSelection.probe(plan.generator)
+        report.generator = selection
+        progress.log(selection.line)
         var failures: [any OperatorError] = []
         // The reference is measured first: the others' latency is taken at its load.
         let referenceIndex = plan.duts.count > 1 ? DUTSelection.reference(in: plan.duts) : nil

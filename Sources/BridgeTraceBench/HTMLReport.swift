@@ -50,6 +50,7 @@ public enum HTMLReport {
             body.append("<section><h2>Tracer overhead</h2>\(chart)"
                 + "<p class=note>Receive rate with the tracer attached ÷ without, per alternating round (median, bars show the spread). 1.0 = free.</p></section>")
         }
+        if let section = generatorSection(report) { body.append(section) }
         body.append("<section><h2>Tables</h2><pre>\(escape(SummaryTable.render(report)))</pre></section>")
         return """
         <!doctype html>
@@ -156,6 +157,12 @@ public enum HTMLReport {
         var chart = SVGChart(width: 900, height: max(160, 40 + 34 * rows.count), title: "")
         chart.horizontalBars(rows, format: Formatting.ratio)
         return chart.svg
+    }
+
+    /// What sent the frames, and why.
+    static func generatorSection(_ report: BenchReport) -> String? {
+        guard let generator = report.generator else { return nil }
+        return "<section><h2>Generator</h2><p>\(escape(generator.line))</p></section>"
     }
 
     static func escape(_ text: String) -> String {

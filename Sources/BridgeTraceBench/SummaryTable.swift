@@ -12,6 +12,7 @@ public enum SummaryTable {
         what += s.dutCPU == .own ? ", each DUT on one CPU of its own (CPU \(NAPIThreads.dutCPU)), the generator on CPU \(NAPIThreads.generatorCPU)"
             : ", each DUT on the generator's CPU"
         lines.append("bridgetrace bench: \(what); kernel \(report.host.kernel), \(report.host.cpus) CPUs, load \(report.host.loadAverage)")
+        if let generator = report.generator { lines.append(generator.line) }
 
         let measured = report.duts.flatMap { dut in dut.measurements.map { (dut.name, $0) } }
         if !measured.isEmpty {
@@ -103,8 +104,10 @@ public enum SummaryTable {
 
         if let g = report.generatorComparison {
             lines.append("")
-            lines.append("generator, \(g.frameSize) B on one veth pair: bridgetrace \(Formatting.spread(g.oursPPS, Formatting.pps)), "
+            lines.append("generator, \(g.frameSize) B on one veth pair, \(g.cpus) CPU each: bridgetrace "
+                + "\(g.generator.map { "(\($0.rawValue)) " } ?? "")\(Formatting.spread(g.oursPPS, Formatting.pps)), "
                 + "trafgen \(Formatting.spread(g.trafgenPPS, Formatting.pps)); ratio \(Formatting.spread(g.ratio, Formatting.ratio))")
+            for note in g.notes { lines.append("note: generator comparison: \(note)") }
         }
 
         for dut in report.duts {
