@@ -9,6 +9,8 @@ public struct BenchReport: Codable, Sendable {
     public var duts: [DUTReport]
     /// What the frames were sent with, and why (what the kernel refused).
     public var generator: GeneratorSelection?
+    /// Runs at full speed: the generator's own ceiling, and which DUTs reached it.
+    public var generatorCeiling: GeneratorCeiling?
     /// `--vs-trafgen`: our generator against trafgen on the same veth pair.
     public var generatorComparison: GeneratorComparison?
     /// Every DUT as a ratio to the run's reference (the Linux bridge), when there are two or more.
@@ -16,7 +18,7 @@ public struct BenchReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case started, host, settings, duts, comparison, generator
-        case generatorComparison = "generator_comparison"
+        case generatorComparison = "generator_comparison", generatorCeiling = "generator_ceiling"
     }
 
     /// The report as JSON, keys sorted (what `--json` prints and result.json holds).

@@ -159,10 +159,18 @@ public enum HTMLReport {
         return chart.svg
     }
 
-    /// What sent the frames, and why.
+    /// What sent the frames, its ceiling, and the DUTs whose rate is the generator's.
     static func generatorSection(_ report: BenchReport) -> String? {
-        guard let generator = report.generator else { return nil }
-        return "<section><h2>Generator</h2><p>\(escape(generator.line))</p></section>"
+        guard report.generator != nil || report.generatorCeiling != nil else { return nil }
+        var parts = ["<section><h2>Generator</h2>"]
+        if let generator = report.generator { parts.append("<p>\(escape(generator.line))</p>") }
+        if let ceiling = report.generatorCeiling {
+            let lines = SummaryTable.ceilingLines(ceiling)
+            parts.append("<p>\(escape(lines[0]))</p>")
+            if lines.count > 1 { parts.append("<pre>\(escape(lines.dropFirst().joined(separator: "\n")))</pre>") }
+        }
+        parts.append("</section>")
+        return parts.joined()
     }
 
     static func escape(_ text: String) -> String {

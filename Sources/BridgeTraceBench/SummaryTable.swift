@@ -94,12 +94,18 @@ public enum SummaryTable {
                 } else {
                     cells += [text(row.rxPPS, Formatting.pps), text(row.rxRatio, Formatting.ratio)]
                 }
+                if row.generatorBound == true { cells.append("generator-bound") }
                 rows.append(cells)
             }
             lines += Columns.render(rows)
             if let load = c.rows.first(where: { $0.latencyLoad != nil })?.latencyLoad {
                 lines.append("p99 at: one-way latency at \(load), the same rate for every DUT")
             }
+        }
+
+        if let ceiling = report.generatorCeiling {
+            lines.append("")
+            lines += ceilingLines(ceiling)
         }
 
         if let g = report.generatorComparison {
@@ -115,6 +121,31 @@ public enum SummaryTable {
             for note in dut.notes { lines.append("note: \(dut.name): \(note)") }
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension SummaryTable {
+    /// The generator's ceiling and the DUTs that reached it, or why it is unknown.
+    static func ceilingLines(_ ceiling: GeneratorCeiling) -> [String] {
+        let percent = Int(GeneratorCeiling.margin * 100)
+        guard let source = ceiling.source else {
+            return ["generator ceiling unknown (\(ceiling.note ?? "not measured")): a DUT within \(percent)% of it "
+                + "would show the generator's limit, not its own"]
+        }
+        var lines = ["generator ceiling (\(source), same run): "
+            + ceiling.points.map { "\($0.frameSize) B \(Formatting.spread($0.pps, Formatting.pps))" }.joined(separator: ", ")]
+        let bound = ceiling.verdicts.filter { $0.generatorBound == true }
+        if bound.isEmpty {
+            if !ceiling.verdicts.isEmpty { lines.append("no DUT is generator-bound (within \(percent)% of the ceiling)") }
+            return lines
+        }
+        lines.append("generator-bound (within \(percent)% of the generator's ceiling: the rate is the generator's limit, "
+            + "the DUT may be faster):")
+        var rows = [["dut", "size", "rate", "of ceiling"]]
+        for v in bound {
+            rows.append([v.dut, "\(v.frameSize)", Formatting.pps(v.pps), v.fractionOfCeiling.map(Formatting.ratio) ?? "-"])
+        }
+        return lines + Columns.render(rows)
     }
 }
 

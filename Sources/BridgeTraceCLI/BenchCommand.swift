@@ -28,6 +28,10 @@ struct BenchCommand: ParsableCommand {
           bridgetrace bench --rfc2544 --netfilter off --frame-size 64 --dut linux-bridge \
             --dut xdp-switch --dut afxdp-switch --dut ovs-afxdp
 
+        At full rate the generator's own ceiling (its rate into the direct DUT, measured in \
+        the same run) is reported, and a DUT within 10% of it is flagged generator-bound: \
+        that rate is the generator's limit, not the DUT's.
+
         With two DUTs or more, each is also given as a ratio to the Linux bridge; with \
         --rfc2544 that includes p99 latency at 50% of the Linux bridge's NDR, the same \
         rate for every DUT. --dut-cpu gives every DUT the same CPU budget: own puts all \
