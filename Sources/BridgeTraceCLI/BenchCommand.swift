@@ -109,7 +109,8 @@ struct BenchCommand: ParsableCommand {
         if let dutCPU, DUTPlacement(rawValue: dutCPU) == nil { throw ValidationError("--dut-cpu must be shared or own") }
         if GeneratorPacing(rawValue: pacing) == nil { throw ValidationError("--pacing must be spin or sleep") }
         if GeneratorChoice(rawValue: generator) == nil {
-            throw ValidationError("--generator must be \(GeneratorChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+            let names = GeneratorChoice.allCases.map(\.rawValue)
+            throw ValidationError("--generator must be \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
         }
         for tracer in tracers where TracerMode.parse(tracer) == nil {
             throw ValidationError("--with-tracer \(tracer): use none, floor, counters, full, tcpdump or all")
