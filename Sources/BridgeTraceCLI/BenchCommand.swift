@@ -78,7 +78,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "auto (the fastest the kernel allows: XDP live frames, then AF_XDP, then AF_PACKET), xdp, af-xdp or af-packet.")
     var generator: String = "auto"
 
-    @Option(help: "Live frames per kernel batch, 1-256 (default: by rate; 64 with --pacing sleep).")
+    @Option(help: "Frames per live-frames kernel batch, and per burst with --pacing sleep, 1-256 (default: by rate; 64 with --pacing sleep).")
     var batch: Int?
 
     @Option(help: "How a fixed --rate is held: spin (frames evenly spaced, the generator spins a CPU) or sleep (a burst of --batch frames every batch/rate seconds, asleep in between: a steady feed that leaves the CPU to others; not for latency or --rfc2544).")
