@@ -26,6 +26,9 @@ public struct BenchComparison: Codable, Sendable, Equatable {
         /// Loss in those latency trials: a DUT slower than the load loses frames, and its
         /// latency is then that of a full queue.
         public var latencyLossRatio: Double?
+        /// Within 10 % of the generator's ceiling (`GeneratorCeiling`): the rate and its
+        /// ratio are the generator's limit, not the DUT's. nil: unknown.
+        public var generatorBound: Bool?
 
         enum CodingKeys: String, CodingKey {
             case dut
@@ -33,12 +36,13 @@ public struct BenchComparison: Codable, Sendable, Equatable {
             case forwardingPPS = "forwarding_pps", forwardingRatio = "forwarding_ratio"
             case ndrPPS = "ndr_pps", ndrRatio = "ndr_ratio", latencyLoad = "latency_load"
             case latencyLoadPPS = "latency_load_pps", p99Ns = "p99_ns", p99Ratio = "p99_ratio"
-            case latencyLossRatio = "latency_loss_ratio"
+            case latencyLossRatio = "latency_loss_ratio", generatorBound = "generator_bound"
         }
     }
 
-    /// nil when the reference was not measured.
-    public static func make(_ duts: [BenchReport.DUTReport], reference name: String) -> BenchComparison? {
+    /// nil when the reference was not measured. `ceiling` marks the generator-bound rows.
+    public static func make(_ duts: [BenchReport.DUTReport], reference name: String,
+                            ceiling: GeneratorCeiling? = nil) -> BenchComparison? {
         guard let reference = duts.first(where: { $0.name == name }), reference.error == nil else { return nil }
         func ratio(_ value: Double?, _ base: Double?) -> Double? {
             guard let value, let base, base > 0 else { return nil }
@@ -49,6 +53,7 @@ public struct BenchComparison: Codable, Sendable, Equatable {
             let sizes = Set(dut.measurements.map(\.frameSize) + dut.rfc2544.map(\.frameSize)).sorted()
             for size in sizes {
                 var row = Row(dut: dut.name, frameSize: size)
+                row.generatorBound = ceiling?.verdict(dut: dut.name, frameSize: size)?.generatorBound
                 let plain = { (d: BenchReport.DUTReport) in d.measurements.first { $0.frameSize == size && $0.tracer == .none } }
                 row.rxPPS = plain(dut)?.rxPPS?.median
                 row.rxRatio = ratio(row.rxPPS, plain(reference)?.rxPPS?.median)

@@ -23,6 +23,14 @@ public final class BenchNetwork {
         prefix = "btb\(getpid())-\(n)"
     }
 
+    /// The generator probe's (`GeneratorSelection`), numbered 0: it runs once per process,
+    /// before any DUT, and leaves the DUTs' numbers as they were (1 for the first).
+    static func forProbe() -> BenchNetwork { BenchNetwork(prefix: "btb\(getpid())-0") }
+
+    private init(prefix: String) {
+        self.prefix = prefix
+    }
+
     /// Creates `<prefix>-<role>` with loopback up and IPv6 off (IPv6 would send router
     /// solicitations and MLD reports of its own into the measurement).
     public func addNamespace(_ role: String) throws -> String {

@@ -7,14 +7,18 @@ public struct BenchReport: Codable, Sendable {
     public var host: HostInfo
     public var settings: Settings
     public var duts: [DUTReport]
+    /// What the frames were sent with, and why (what the kernel refused).
+    public var generator: GeneratorSelection?
+    /// Runs at full speed: the generator's own ceiling, and which DUTs reached it.
+    public var generatorCeiling: GeneratorCeiling?
     /// `--vs-trafgen`: our generator against trafgen on the same veth pair.
     public var generatorComparison: GeneratorComparison?
     /// Every DUT as a ratio to the run's reference (the Linux bridge), when there are two or more.
     public var comparison: BenchComparison?
 
     enum CodingKeys: String, CodingKey {
-        case started, host, settings, duts, comparison
-        case generatorComparison = "generator_comparison"
+        case started, host, settings, duts, comparison, generator
+        case generatorComparison = "generator_comparison", generatorCeiling = "generator_ceiling"
     }
 
     /// The report as JSON, keys sorted (what `--json` prints and result.json holds).
@@ -138,6 +142,10 @@ public struct BenchReport: Codable, Sendable {
 
     public struct GeneratorComparison: Codable, Sendable {
         public var frameSize: Int
+        /// Our side's generator.
+        public var generator: GeneratorKind?
+        /// CPUs each side sent from (trafgen --cpus, our threads).
+        public var cpus: Int
         public var oursPPS: Spread?
         public var trafgenPPS: Spread?
         /// Per round: ours ÷ trafgen, rounds alternating.
@@ -145,7 +153,7 @@ public struct BenchReport: Codable, Sendable {
         public var notes: [String]
 
         enum CodingKeys: String, CodingKey {
-            case ratio, notes
+            case ratio, notes, generator, cpus
             case frameSize = "frame_size", oursPPS = "ours_pps", trafgenPPS = "trafgen_pps"
         }
     }

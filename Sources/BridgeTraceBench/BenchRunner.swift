@@ -29,8 +29,17 @@ public final class BenchRunner {
         }
         var total = Double(plan.duts.count * plan.frameSizes.count * perSize)
         if plan.compareWithTrafgen { total += Double(2 * plan.trials) }
+        if measuresCeilingApart { total += Double(plan.frameSizes.count * ceilingTrials) }
         return max(1, total)
     }
+
+    /// Whether the DUTs' rates are the generator's full speed, which its ceiling bounds.
+    var runsAtFullSpeed: Bool { plan.rfc2544 != nil || plan.ratePPS == nil }
+
+    /// Full speed and no direct DUT in the plan: the ceiling is measured after the DUTs.
+    var measuresCeilingApart: Bool { runsAtFullSpeed && !plan.duts.contains(.direct) }
+
+    private var ceilingTrials: Int { plan.rfc2544?.repetitions ?? plan.trials }
 
     public func run() throws -> BenchReport {
         try plan.validate()
@@ -46,6 +55,10 @@ public final class BenchRunner {
                 tracerRxHook: plan.tracerRxHook.rawValue),
             duts: [], generatorComparison: nil)
         defer { progress.finish() }
+        // Probed before the first DUT is built, once per process.
+        let selection = try GeneratorSelection.probe(plan.generator)
+        report.generator = selection
+        progress.log(selection.line)
         var failures: [any OperatorError] = []
         // The reference is measured first: the others' latency is taken at its load.
         let referenceIndex = plan.duts.count > 1 ? DUTSelection.reference(in: plan.duts) : nil
@@ -76,8 +89,10 @@ public final class BenchRunner {
         }
         report.duts = reports.compactMap { $0 }
         if failures.count == plan.duts.count, let first = failures.first { throw first }
+        if runsAtFullSpeed { report.generatorCeiling = try generatorCeiling(report.duts) }
         if let referenceIndex {
-            report.comparison = BenchComparison.make(report.duts, reference: report.duts[referenceIndex].name)
+            report.comparison = BenchComparison.make(report.duts, reference: report.duts[referenceIndex].name,
+                                                     ceiling: report.generatorCeiling)
         }
         if plan.compareWithTrafgen {
             report.generatorComparison = try compareGenerators()
@@ -223,6 +238,30 @@ public final class BenchRunner {
 
     private func report(_ units: Double) {
         progress.update(fraction: min(0.99, units / unitsTotal), label: label)
+    }
+
+    /// The generator's ceiling: the direct DUT's rates when it was in the run, else a
+    /// direct bed measured now, as the DUTs were (same placement, trial length, trials).
+    private func generatorCeiling(_ duts: [BenchReport.DUTReport]) throws -> GeneratorCeiling {
+        guard measuresCeilingApart else { return GeneratorCeiling.make(duts) }
+        do {
+            let bed = try bed(for: DirectDUT())
+            defer { bed.close() }
+            var measured: [Int: Spread] = [:]
+            for size in plan.frameSizes {
+                var rates: [Double] = []
+                for round in 0..<ceilingTrials {
+                    announce("generator ceiling (direct): \(size) B, trial \(round + 1) of \(ceilingTrials)")
+                    let spec = TrialSpec(frameSize: size, duration: plan.rfc2544?.trialDuration ?? plan.duration)
+                    rates.append(try trial(bed, spec, .none).rxPPS)
+                }
+                measured[size] = Spread(rates)
+            }
+            return GeneratorCeiling.make(duts, measured: measured)
+        } catch let error as any OperatorError {
+            progress.log("generator ceiling: \(error.message)")
+            return GeneratorCeiling.make(duts, unknownBecause: "could not be measured: \(error.message)")
+        }
     }
 
     private func compareGenerators() throws -> BenchReport.GeneratorComparison {

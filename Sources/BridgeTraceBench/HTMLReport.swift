@@ -50,6 +50,7 @@ public enum HTMLReport {
             body.append("<section><h2>Tracer overhead</h2>\(chart)"
                 + "<p class=note>Receive rate with the tracer attached ÷ without, per alternating round (median, bars show the spread). 1.0 = free.</p></section>")
         }
+        if let section = generatorSection(report) { body.append(section) }
         body.append("<section><h2>Tables</h2><pre>\(escape(SummaryTable.render(report)))</pre></section>")
         return """
         <!doctype html>
@@ -156,6 +157,20 @@ public enum HTMLReport {
         var chart = SVGChart(width: 900, height: max(160, 40 + 34 * rows.count), title: "")
         chart.horizontalBars(rows, format: Formatting.ratio)
         return chart.svg
+    }
+
+    /// What sent the frames, its ceiling, and the DUTs whose rate is the generator's.
+    static func generatorSection(_ report: BenchReport) -> String? {
+        guard report.generator != nil || report.generatorCeiling != nil else { return nil }
+        var parts = ["<section><h2>Generator</h2>"]
+        if let generator = report.generator { parts.append("<p>\(escape(generator.line))</p>") }
+        if let ceiling = report.generatorCeiling {
+            let lines = SummaryTable.ceilingLines(ceiling)
+            parts.append("<p>\(escape(lines[0]))</p>")
+            if lines.count > 1 { parts.append("<pre>\(escape(lines.dropFirst().joined(separator: "\n")))</pre>") }
+        }
+        parts.append("</section>")
+        return parts.joined()
     }
 
     static func escape(_ text: String) -> String {

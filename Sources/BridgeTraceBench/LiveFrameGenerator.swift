@@ -50,8 +50,8 @@ final class LiveFrameGenerator: TrafficGenerator {
     deinit { dispatcherHold?.detach() }
 
     /// Whether the kernel takes live frames of this template: one run with a zero limit,
-    /// which the program drops. Throws the kernel's refusal as a UserError.
-    func probe(_ template: FrameTemplate) throws {
+    /// which the program drops. Throws the kernel's refusal.
+    func check(_ template: FrameTemplate) throws {
         let frame = template.bytes
         try NamespaceThread.run(in: namespace) { [self] in
             let ifindex = try self.ifindex()
@@ -66,7 +66,7 @@ final class LiveFrameGenerator: TrafficGenerator {
         }
     }
 
-    /// Why the kernel refused; the caller adds what to do (fall back, or use --generator af-packet).
+    /// Why the kernel refused; the caller adds what to do (fall back, or use --generator auto).
     static func refusal(_ error: SystemError, size: Int) -> any OperatorError {
         let reason = SystemError.describe(error.errno)
         if error.errno == .invalidArgument && size > 3000 {
@@ -145,52 +145,15 @@ final class LiveFrameGenerator: TrafficGenerator {
         }
     }
 
-    /// Sleep pacing: a burst of `batchSize` frames (one syscall, one kernel batch) each
-    /// `burstPeriodNs`, on an absolute schedule: each wake-up sends what the schedule owes
-    /// by then, so late wake-ups (~0.2 ms late here, now and then several ms, even at
-    /// real-time priority) do not lower the mean rate. A burst is at most twice
-    /// `batchSize`: a DUT on its own CPU gets twice the rate for a while, never a train
-    /// that overflows its 256-frame queue. Owed more than 50 ms of frames (the generator
-    /// could not run), the schedule starts afresh rather than send them all.
+    /// Sleep pacing (`SleepPacing`): one syscall, one kernel batch, per burst.
     private func sendBursts(_ job: GeneratorJob, frame: [UInt8], ifindex: Int32, deadline: UInt64,
                             outcome: inout GeneratorOutcome, progress: GeneratorProgress) throws {
-        guard let rate = job.ratePPS else { return }
-        let limit = job.count ?? UInt64.max
-        let burst = UInt64(job.batchSize)
-        let largest = min(2 * burst, 256)
-        let restartFrames = max(largest, UInt64(rate * 0.05))
-        // This thread is the generator's own (NamespaceThread): the priority ends with it.
-        try ThreadPlacement.makeRealtime(0, priority: NAPIThreads.sleepingGeneratorPriority, what: "the generator")
-        var origin = bt_bench_now_ns()
-        var scheduled: UInt64 = 0  // frames sent on the schedule that started at `origin`
-        var sent: UInt64 = 0
-        while sent < limit {
-            var now = bt_bench_now_ns()
-            let wake = origin + UInt64(Double(scheduled + burst) * 1e9 / rate)
-            if wake > now {
-                if wake >= deadline { break }
-                var time = timespec(tv_sec: Int(wake / 1_000_000_000), tv_nsec: Int(wake % 1_000_000_000))
-                while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &time, nil) == EINTR {}
-                now = bt_bench_now_ns()
-                if now >= deadline { break }
-            }
-            let due = UInt64(Double(now - origin) * rate / 1e9)
-            var owed = due > scheduled ? due - scheduled : 0
-            if owed > restartFrames {
-                origin = now - UInt64(Double(burst) * 1e9 / rate)
-                scheduled = 0
-                owed = burst
-            }
-            let count = UInt32(min(max(owed, 1), largest, limit - sent))
+        outcome.calls += try SleepPacing.run(job, deadline: deadline, progress: progress) { count in
             do {
                 _ = try program.testRunLiveFrames(frame, ingressIfindex: ifindex, repeat: count, batch: count)
             } catch let error as SystemError {
                 throw Self.refusal(error, size: job.template.size)
             }
-            outcome.calls += 1
-            sent += UInt64(count)
-            scheduled += UInt64(count)
-            if !progress(sent) { break }
         }
     }
 

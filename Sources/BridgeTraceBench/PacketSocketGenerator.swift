@@ -4,16 +4,20 @@ import CBridgeTraceABI
 import CBridgeTraceShim
 import Foundation
 
-/// The fallback generator: an AF_PACKET socket that bypasses the qdisc, with the same
-/// stamp, flows and pacing as the XDP program (in bt_bench.c). Slower, since every
-/// frame is an skb built by a syscall, but it takes any frame size the MTU allows.
-final class PacketSocketGenerator: TrafficGenerator {
+/// The last resort: an AF_PACKET socket that bypasses the qdisc, sendmmsg of stamped
+/// copies (bt_bench.c). Every frame is an skb built by a syscall, and it takes any frame
+/// size the MTU allows: jumbo frames, which fit neither a live XDP frame nor a UMEM frame.
+/// (PACKET_TX_RING, trafgen's way, measured slower than this here: Benchmarks/README.md.)
+final class PacketSocketGenerator: SocketGenerator {
     let kind = GeneratorKind.afPacket
+    let namespace: String
+    let fullSpeedBatch: UInt32 = 32
     private let fd: Int32
-    private let namespace: String
+    private let interface: String
 
     init(interface: String, namespace: String) throws {
         self.namespace = namespace
+        self.interface = interface
         // A socket stays in the namespace it was made in; sending needs no namespace.
         fd = try NamespaceThread.run(in: namespace) {
             let ifindex = Int32(if_nametoindex(interface))
@@ -24,43 +28,12 @@ final class PacketSocketGenerator: TrafficGenerator {
         }
     }
 
-    func run(_ job: GeneratorJob, progress: @escaping GeneratorProgress) throws -> GeneratorOutcome {
-        // A thread of its own, so that pinning it leaves the caller's thread alone.
-        try NamespaceThread.run(in: namespace) { [self] in
-            try pinSender(job)
-            return try send(job, progress: progress)
-        }
+    func send(_ frame: UnsafeRawBufferPointer, _ gen: inout bt_bench_gen, until: UInt64, batch: UInt32) -> Int32 {
+        bt_bench_packet_run(fd, frame.baseAddress, UInt32(frame.count), &gen, until, batch)
     }
 
-    private func send(_ job: GeneratorJob, progress: GeneratorProgress) throws -> GeneratorOutcome {
-        if job.sleeps {
-            throw UserError("--pacing sleep needs the live-frames generator; AF_PACKET (\(job.template.size)-byte frames, "
-                + "or --generator af-packet) paces by spinning only: use --pacing spin")
-        }
-        let frame = job.template.bytes
-        var gen = bt_bench_gen()
-        gen.config = job.config(ifindex: 0)
-        var outcome = GeneratorOutcome()
-        outcome.batch = job.ratePPS == nil ? 32 : 1
-        let start = bt_bench_now_ns()
-        let deadline = generatorDeadline(for: job, from: start)
-        while gen.state.sent < gen.config.limit {
-            let now = bt_bench_now_ns()
-            if now >= deadline { break }
-            let until = min(deadline, now + 100_000_000)
-            let rc = frame.withUnsafeBytes {
-                bt_bench_packet_run(fd, $0.baseAddress, UInt32($0.count), &gen, until, UInt32(outcome.batch))
-            }
-            if rc != 0 { throw SystemError("sending on the AF_PACKET socket failed", code: rc) }
-            outcome.calls += 1
-            if !progress(gen.state.sent) { break }
-        }
-        outcome.wallNs = bt_bench_now_ns() - start
-        outcome.activeNs = gen.state.busy_ns
-        outcome.sent = gen.state.sent
-        outcome.firstNs = gen.state.first_ns
-        outcome.lastNs = gen.state.last_ns
-        return outcome
+    func failure(_ code: Int32) -> any Error {
+        SystemError("sending on the AF_PACKET socket on", subject: interface, code: code)
     }
 
     deinit { close(fd) }

@@ -12,6 +12,7 @@ public enum SummaryTable {
         what += s.dutCPU == .own ? ", each DUT on one CPU of its own (CPU \(NAPIThreads.dutCPU)), the generator on CPU \(NAPIThreads.generatorCPU)"
             : ", each DUT on the generator's CPU"
         lines.append("bridgetrace bench: \(what); kernel \(report.host.kernel), \(report.host.cpus) CPUs, load \(report.host.loadAverage)")
+        if let generator = report.generator { lines.append(generator.line) }
 
         let measured = report.duts.flatMap { dut in dut.measurements.map { (dut.name, $0) } }
         if !measured.isEmpty {
@@ -93,6 +94,7 @@ public enum SummaryTable {
                 } else {
                     cells += [text(row.rxPPS, Formatting.pps), text(row.rxRatio, Formatting.ratio)]
                 }
+                if row.generatorBound == true { cells.append("generator-bound") }
                 rows.append(cells)
             }
             lines += Columns.render(rows)
@@ -101,10 +103,17 @@ public enum SummaryTable {
             }
         }
 
+        if let ceiling = report.generatorCeiling {
+            lines.append("")
+            lines += ceilingLines(ceiling)
+        }
+
         if let g = report.generatorComparison {
             lines.append("")
-            lines.append("generator, \(g.frameSize) B on one veth pair: bridgetrace \(Formatting.spread(g.oursPPS, Formatting.pps)), "
+            lines.append("generator, \(g.frameSize) B on one veth pair, \(g.cpus) CPU each: bridgetrace "
+                + "\(g.generator.map { "(\($0.rawValue)) " } ?? "")\(Formatting.spread(g.oursPPS, Formatting.pps)), "
                 + "trafgen \(Formatting.spread(g.trafgenPPS, Formatting.pps)); ratio \(Formatting.spread(g.ratio, Formatting.ratio))")
+            for note in g.notes { lines.append("note: generator comparison: \(note)") }
         }
 
         for dut in report.duts {
@@ -112,6 +121,31 @@ public enum SummaryTable {
             for note in dut.notes { lines.append("note: \(dut.name): \(note)") }
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension SummaryTable {
+    /// The generator's ceiling and the DUTs that reached it, or why it is unknown.
+    static func ceilingLines(_ ceiling: GeneratorCeiling) -> [String] {
+        let percent = Int(GeneratorCeiling.margin * 100)
+        guard let source = ceiling.source else {
+            return ["generator ceiling unknown (\(ceiling.note ?? "not measured")): a DUT within \(percent)% of it "
+                + "would show the generator's limit, not its own"]
+        }
+        var lines = ["generator ceiling (\(source), same run): "
+            + ceiling.points.map { "\($0.frameSize) B \(Formatting.spread($0.pps, Formatting.pps))" }.joined(separator: ", ")]
+        let bound = ceiling.verdicts.filter { $0.generatorBound == true }
+        if bound.isEmpty {
+            if !ceiling.verdicts.isEmpty { lines.append("no DUT is generator-bound (within \(percent)% of the ceiling)") }
+            return lines
+        }
+        lines.append("generator-bound (within \(percent)% of the generator's ceiling: the rate is the generator's limit, "
+            + "the DUT may be faster):")
+        var rows = [["dut", "size", "rate", "of ceiling"]]
+        for v in bound {
+            rows.append([v.dut, "\(v.frameSize)", Formatting.pps(v.pps), v.fractionOfCeiling.map(Formatting.ratio) ?? "-"])
+        }
+        return lines + Columns.render(rows)
     }
 }
 

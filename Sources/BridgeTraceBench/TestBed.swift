@@ -2,14 +2,6 @@ import BridgeTraceCore
 import CBridgeTraceShim
 import Foundation
 
-/// Which generator to use (`--generator`).
-public enum GeneratorChoice: String, CaseIterable, Sendable {
-    /// Live XDP frames; AF_PACKET where the kernel refuses them (jumbo frames).
-    case auto
-    case xdp
-    case afPacket = "af-packet"
-}
-
 /// What one trial sends.
 public struct TrialSpec: Sendable {
     public var frameSize: Int
@@ -22,15 +14,18 @@ public struct TrialSpec: Sendable {
     public var batch: Int?
     /// How a fixed rate is held.
     public var pacing: GeneratorPacing
+    /// Pin the generator to this CPU; nil: the bed's placement decides.
+    public var generatorCPU: Int32?
 
     public init(frameSize: Int, ratePPS: Double? = nil, count: UInt64? = nil, duration: Double, batch: Int? = nil,
-                pacing: GeneratorPacing = .spin) {
+                pacing: GeneratorPacing = .spin, generatorCPU: Int32? = nil) {
         self.frameSize = frameSize
         self.ratePPS = ratePPS
         self.count = count
         self.duration = duration
         self.batch = batch
         self.pacing = pacing
+        self.generatorCPU = generatorCPU
     }
 }
 
@@ -49,14 +44,15 @@ public final class TestBed {
     let network: BenchNetwork
     let flows: Int
     let vlan: UInt16?
-    let choice: GeneratorChoice
+    /// What this kernel lets the bench send with (probed once per process).
+    public let generatorSelection: GeneratorSelection
     public let placement: DUTPlacement
     /// Where the tracer under test counts rx (`--tracer-rx-hook`): as the operator would run it.
     public var tracerRxHook: RxHookPolicy = .auto
     private let sink: LatencySink
-    private var live: LiveFrameGenerator?
-    private var packet: PacketSocketGenerator?
-    /// Generator chosen per frame size (live frames may be refused for big frames).
+    /// One generator of each kind used, made on first use.
+    private var instances: [GeneratorKind: TrafficGenerator] = [:]
+    /// Generator chosen per frame size (jumbo frames fit neither a live frame nor a UMEM frame).
     private var generators: [Int: TrafficGenerator] = [:]
     private var trialID: UInt16 = 0
     private let shouldStop: () -> Bool
@@ -77,15 +73,16 @@ public final class TestBed {
         self.dut = dut
         self.flows = flows
         self.vlan = vlan
-        self.choice = generator
         self.placement = placement
         self.shouldStop = shouldStop
         BenchNetwork.removeStale()
+        generatorSelection = try GeneratorSelection.probe(generator)
         let network = BenchNetwork()
         self.network = network
         do {
             wiring = try dut.setUp(in: network, links: LinkSettings(mtu: mtu, vlan: vlan))
             notes = wiring.notes
+            try Self.deliverToNAPI(wiring.generator, network: network)
             try configure?(wiring, network)
             sink = try LatencySink(interface: wiring.sink.interface, namespace: wiring.sink.namespace)
             // After the sink: in the direct DUT the receive port is the sink's, whose NAPI
@@ -108,9 +105,8 @@ public final class TestBed {
 
     public func close() {
         sink.detach()
-        live = nil
-        packet = nil
         generators = [:]
+        instances = [:]
         notes += dut.tearDown()
         let left = network.tearDown()
         if !left.isEmpty { notes.append("could not delete netns \(left.joined(separator: ", ")): run `ip netns del NAME`") }
@@ -123,29 +119,54 @@ public final class TestBed {
                           destinationMAC: LinkSettings.sinkMACBytes)
     }
 
-    /// The generator for frames of `size`: live frames unless refused or not chosen.
+    /// An skb sent into a veth goes to the peer's NAPI poll (the DUT's receive queue,
+    /// which `--dut-cpu own` puts on a CPU of its own) only when the sending veth has no
+    /// TSO; otherwise the peer hands it to the stack on the sender's CPU, and a DUT on
+    /// its own CPU would run on the generator's. Live frames always take the NAPI path;
+    /// the socket generators and trafgen take it with TSO off.
+    static func deliverToNAPI(_ port: Endpoint, network: BenchNetwork) throws {
+        let result = try network.runner.result(["ip", "netns", "exec", port.namespace, "ethtool", "-K", port.interface, "tso", "off"])
+        guard result.succeeded else {
+            throw UserError("cannot turn TSO off on the generator's port \(port.interface) (`ethtool -K \(port.interface) tso off`: "
+                + "\(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))); install ethtool (apt-get install ethtool)")
+        }
+    }
+
+    /// The generator for frames of `size`: the selection's, or for a size it cannot take,
+    /// the next kind that works (with `--generator auto`), with a note.
     func generator(size: Int) throws -> TrafficGenerator {
         if let known = generators[size] { return known }
         let template = try template(size: size)
-        var chosen: TrafficGenerator?
-        if choice != .afPacket {
+        var refusals: [String] = []
+        for kind in generatorSelection.usable {
             do {
-                if live == nil { live = try LiveFrameGenerator(interface: wiring.generator.interface, namespace: wiring.generator.namespace,
-                                                             network: network) }
-                try live!.probe(template)
-                chosen = live
-            } catch let error as any OperatorError where choice == .auto {
-                notes.append("\(size)-byte frames: \(error.message): sent with AF_PACKET instead")
+                let generator = try instance(kind)
+                try generator.check(template)
+                if !refusals.isEmpty {
+                    notes.append("\(size)-byte frames: \(refusals.joined(separator: "; ")): sent with \(kind.label) instead")
+                }
+                generators[size] = generator
+                return generator
+            } catch let error as any OperatorError where generatorSelection.choice == .auto {
+                refusals.append(error.message)
             } catch let error as any OperatorError {
-                throw UserError("\(error.message); use --generator auto or af-packet")
+                throw UserError("\(error.message); use --generator auto")
             }
         }
-        if chosen == nil {
-            if packet == nil { packet = try PacketSocketGenerator(interface: wiring.generator.interface, namespace: wiring.generator.namespace) }
-            chosen = packet
+        throw UserError("no generator here can send \(size)-byte frames: \(refusals.joined(separator: "; "))")
+    }
+
+    private func instance(_ kind: GeneratorKind) throws -> TrafficGenerator {
+        if let made = instances[kind] { return made }
+        let (interface, namespace) = (wiring.generator.interface, wiring.generator.namespace)
+        let made: TrafficGenerator
+        switch kind {
+        case .xdpLiveFrames: made = try LiveFrameGenerator(interface: interface, namespace: namespace, network: network)
+        case .afXDP: made = try AFXDPGenerator(interface: interface, namespace: namespace)
+        case .afPacket: made = try PacketSocketGenerator(interface: interface, namespace: namespace)
         }
-        generators[size] = chosen!
-        return chosen!
+        instances[kind] = made
+        return made
     }
 
     /// Checks that frames get through at all before measuring anything (and lets the
@@ -185,7 +206,8 @@ public final class TestBed {
         try sink.begin(trial: trialID)
         let job = GeneratorJob(template: template, trial: trialID, flows: flows, ratePPS: spec.ratePPS,
                                count: spec.count, duration: spec.duration, batch: spec.batch,
-                               cpu: placement == .own || pinsGenerator ? NAPIThreads.generatorCPU : nil, pacing: spec.pacing)
+                               cpu: spec.generatorCPU ?? (placement == .own || pinsGenerator ? NAPIThreads.generatorCPU : nil),
+                               pacing: spec.pacing)
         let start = bt_bench_now_ns()
         let stop = shouldStop
         let outcome = try generator.run(job) { sent in

@@ -3,21 +3,34 @@ import CBridgeTraceABI
 import CBridgeTraceShim
 import Foundation
 
-/// How the generator puts frames on its port.
-public enum GeneratorKind: String, Codable, Sendable {
+/// How the generator puts frames on its port, fastest first: the order the bench tries
+/// them in (`GeneratorSelection`).
+public enum GeneratorKind: String, CaseIterable, Codable, Sendable {
     /// BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES: frames built and redirected in
-    /// the kernel, no socket, no skb. The fast one.
+    /// the kernel, no socket, no skb. The fast one, where the kernel allows it.
     case xdpLiveFrames = "xdp-live-frames"
-    /// An AF_PACKET socket (qdisc bypassed): for when the kernel refuses live frames, e.g.
-    /// for frames larger than a page.
+    /// An AF_XDP socket in copy mode, TX only: stamped in userspace, an skb per frame in
+    /// the kernel, no qdisc. For kernels that refuse live frames.
+    case afXDP = "af-xdp"
+    /// An AF_PACKET socket (qdisc bypassed): any frame size the MTU allows (jumbo frames).
     case afPacket = "af-packet"
+
+    /// As the operator knows it, in notes: "AF_XDP".
+    public var label: String {
+        switch self {
+        case .xdpLiveFrames: return "live XDP frames"
+        case .afXDP: return "AF_XDP"
+        case .afPacket: return "AF_PACKET"
+        }
+    }
 }
 
 /// How a generator holds a fixed rate (`--pacing`).
 public enum GeneratorPacing: String, CaseIterable, Codable, Sendable {
     /// Frames evenly spaced to the nanosecond: the live-frames program drops every run
-    /// whose slot has not come, so the generator spins a whole CPU at any rate. What
-    /// latency and RFC 2544 need: a DUT is never handed a burst it did not cause.
+    /// whose slot has not come (the socket generators spin in userspace), so the
+    /// generator spins a whole CPU at any rate. What latency and RFC 2544 need: a DUT is
+    /// never handed a burst it did not cause.
     case spin
     /// A burst of `--batch` frames (64 by default) every batch/rate seconds, the thread
     /// asleep in between (clock_nanosleep to an absolute schedule): a steady feed that
@@ -120,17 +133,23 @@ typealias GeneratorProgress = (UInt64) -> Bool
 
 protocol TrafficGenerator: AnyObject {
     var kind: GeneratorKind { get }
+    /// Throws why frames like `template` cannot be sent this way (too large, refused).
+    func check(_ template: FrameTemplate) throws
     func run(_ job: GeneratorJob, progress: @escaping GeneratorProgress) throws -> GeneratorOutcome
 }
 
-/// How long a generator may take beyond the trial's duration to send a fixed count
-/// before the trial is called off.
+extension TrafficGenerator {
+    func check(_ template: FrameTemplate) throws {}
+}
+
 /// Pins the calling thread when the job asks for it.
 func pinSender(_ job: GeneratorJob) throws {
     guard let cpu = job.cpu else { return }
     try ThreadPlacement.pin(0, to: cpu, what: "the generator")
 }
 
+/// How long a generator may take beyond the trial's duration to send a fixed count
+/// before the trial is called off.
 func generatorDeadline(for job: GeneratorJob, from start: UInt64) -> UInt64 {
     let allowance = job.count == nil ? job.duration : max(job.duration * 3, job.duration + 5)
     return start + UInt64(allowance * 1e9)

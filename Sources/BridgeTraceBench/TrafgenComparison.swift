@@ -6,9 +6,9 @@ import Foundation
 
 /// `--vs-trafgen`: our generator against trafgen (netsniff-ng's AF_PACKET TX-ring
 /// generator, what the project measured with before) on the same veth pair into the same
-/// sink, in alternating rounds. Each side gets one CPU's worth of sender (trafgen
-/// `--cpus 1`, our single generator thread); the figure is frames the sink received
-/// per second of sending.
+/// sink, in alternating rounds. Each side gets one CPU: trafgen `--cpus 1` forks one
+/// worker pinned to CPU 0, and our one generator thread is pinned there too. The figure
+/// is frames the sink received per second of sending.
 struct TrafgenComparison {
 
     let frameSize: Int
@@ -29,7 +29,7 @@ struct TrafgenComparison {
             for side in round % 2 == 0 ? [true, false] : [false, true] {
                 announce("generator comparison, round \(round + 1): \(side ? "bridgetrace" : "trafgen")")
                 if side {
-                    pair.ours = try bed.run(TrialSpec(frameSize: frameSize, duration: duration)).rxPPS
+                    pair.ours = try bed.run(TrialSpec(frameSize: frameSize, duration: duration, generatorCPU: Self.cpu)).rxPPS
                 } else {
                     pair.theirs = try trafgen(trafgenPath, on: bed)
                 }
@@ -38,11 +38,17 @@ struct TrafgenComparison {
             theirs.append(pair.theirs)
             if pair.theirs > 0 { ratios.append(pair.ours / pair.theirs) }
         }
+        let kind = try bed.generator(size: frameSize).kind
         return BenchReport.GeneratorComparison(
-            frameSize: frameSize, oursPPS: Spread(ours), trafgenPPS: Spread(theirs), ratio: Spread(ratios),
-            notes: ["same veth pair, same XDP sink; trafgen --cpus 1 (PF_PACKET TX ring, qdisc bypass) vs one "
-                + "BPF_PROG_TEST_RUN live-frames thread; pps = frames received by the sink per second of sending"])
+            frameSize: frameSize, generator: kind, cpus: 1, oursPPS: Spread(ours), trafgenPPS: Spread(theirs),
+            ratio: Spread(ratios),
+            notes: ["same veth pair, same XDP sink, \(rounds) rounds in ABBA order; one CPU each: trafgen --cpus 1 "
+                + "(PF_PACKET TX ring, qdisc bypass, its worker pinned to CPU \(Self.cpu)) vs one \(kind.rawValue) "
+                + "thread pinned to CPU \(Self.cpu); pps = frames received by the sink per second of sending"])
     }
+
+    /// Where each side sends from: trafgen `--cpus 1` pins its worker to the first CPU.
+    static let cpu: Int32 = 0
 
     /// One trafgen round: its rate at the sink once it is running, over `duration`.
     private func trafgen(_ path: String, on bed: TestBed) throws -> Double {

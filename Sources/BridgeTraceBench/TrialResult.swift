@@ -5,7 +5,8 @@ public struct TrialResult: Codable, Sendable, Equatable {
     public var frameSize: Int
     public var tracer: TracerMode
     public var generator: GeneratorKind
-    /// Live frames per kernel batch (1 for a paced AF_PACKET sender).
+    /// Frames per kernel batch (live frames) or per send call (the socket generators;
+    /// 1 when paced by spinning, one frame per slot); a burst with `--pacing sleep`.
     public var batch: Int
     /// The rate asked for; nil: as fast as the generator goes.
     public var targetPPS: Double?

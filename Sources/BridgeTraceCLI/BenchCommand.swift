@@ -9,9 +9,11 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Throughput and latency of a bridge, RFC 2544 style.",
         discussion: """
         Builds the device under test in network namespaces of its own (btb<pid>-*), sends \
-        IPv4/UDP frames from an XDP generator (BPF_PROG_TEST_RUN, live frames) into one port \
-        and counts them, with their sequence numbers and one-way latency, in an XDP sink on \
-        the other side. Everything is removed when the run ends, however it ends.
+        IPv4/UDP frames from a generator into one port and counts them, with their sequence \
+        numbers and one-way latency, in an XDP sink on the other side. The generator is the \
+        fastest this kernel allows, tried at the start: XDP live frames (BPF_PROG_TEST_RUN), \
+        else an AF_XDP socket, else AF_PACKET; the output says which and why. Everything is \
+        removed when the run ends, however it ends.
 
         Frame sizes include the 4-byte FCS, as in RFC 2544. Rates are frames per second \
         (k and M suffixes work: --rate 500k). Without --rfc2544 every trial runs --duration \
@@ -25,6 +27,10 @@ struct BenchCommand: ParsableCommand {
           bridgetrace bench --rfc2544 --dut linux-bridge --netfilter off --report /tmp/bench
           bridgetrace bench --rfc2544 --netfilter off --frame-size 64 --dut linux-bridge \
             --dut xdp-switch --dut afxdp-switch --dut ovs-afxdp
+
+        At full rate the generator's own ceiling (its rate into the direct DUT, measured in \
+        the same run) is reported, and a DUT within 10% of it is flagged generator-bound: \
+        that rate is the generator's limit, not the DUT's.
 
         With two DUTs or more, each is also given as a ratio to the Linux bridge; with \
         --rfc2544 that includes p99 latency at 50% of the Linux bridge's NDR, the same \
@@ -69,10 +75,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("tracer-rx-hook"), help: "Where counters and full count rx: auto (tc on veth, XDP elsewhere), xdp or tc.")
     var tracerRxHook: String = "auto"
 
-    @Option(help: "auto (XDP live frames, AF_PACKET when refused), xdp or af-packet.")
+    @Option(help: "auto (the fastest the kernel allows: XDP live frames, then AF_XDP, then AF_PACKET), xdp, af-xdp or af-packet.")
     var generator: String = "auto"
 
-    @Option(help: "Live frames per kernel batch, 1-256 (default: by rate; 64 with --pacing sleep).")
+    @Option(help: "Frames per live-frames kernel batch, and per burst with --pacing sleep, 1-256 (default: by rate; 64 with --pacing sleep).")
     var batch: Int?
 
     @Option(help: "How a fixed --rate is held: spin (frames evenly spaced, the generator spins a CPU) or sleep (a burst of --batch frames every batch/rate seconds, asleep in between: a steady feed that leaves the CPU to others; not for latency or --rfc2544).")
@@ -102,7 +108,10 @@ struct BenchCommand: ParsableCommand {
         if RxHookPolicy(rawValue: tracerRxHook) == nil { throw ValidationError("--tracer-rx-hook must be auto, xdp or tc") }
         if let dutCPU, DUTPlacement(rawValue: dutCPU) == nil { throw ValidationError("--dut-cpu must be shared or own") }
         if GeneratorPacing(rawValue: pacing) == nil { throw ValidationError("--pacing must be spin or sleep") }
-        if GeneratorChoice(rawValue: generator) == nil { throw ValidationError("--generator must be auto, xdp or af-packet") }
+        if GeneratorChoice(rawValue: generator) == nil {
+            let names = GeneratorChoice.allCases.map(\.rawValue)
+            throw ValidationError("--generator must be \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
+        }
         for tracer in tracers where TracerMode.parse(tracer) == nil {
             throw ValidationError("--with-tracer \(tracer): use none, floor, counters, full, tcpdump or all")
         }

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "bridgetrace.h"
+#include "bt_xsk.h"
 
 uint64_t bt_bench_now_ns(void)
 {
@@ -93,70 +94,154 @@ static void stamp_frame(uint8_t *f, const struct bt_bench_gen_config *cfg, uint6
 	memcpy(udp + 8, &stamp, sizeof(stamp));
 }
 
-int bt_bench_packet_run(int fd, const void *frame, uint32_t len, struct bt_bench_gen *gen,
-			uint64_t until_ns, uint32_t batch)
+/* How a sender puts n stamped frames (bufs, len bytes apart) on the wire: 0 or -errno. */
+typedef int (*bt_bench_send_fn)(void *ctx, uint8_t *bufs, uint32_t len, uint32_t n);
+
+/*
+ * The userspace senders' loop: bench_gen.bpf.c's pacing, stamping and accounting, with
+ * `send` in place of the redirect. Paced, it sends every frame that is due in one call
+ * (up to `batch`), so a late wake-up catches up as the program does, one syscall for
+ * the lot; further behind than catchup_ns, it starts a new schedule.
+ */
+static int bench_run(struct bt_bench_gen *gen, const void *frame, uint32_t len, uint64_t until_ns,
+		     uint32_t batch, bt_bench_send_fn send, void *ctx)
 {
 	struct bt_bench_gen_config *cfg = &gen->config;
 	struct bt_bench_gen_state *st = &gen->state;
-	struct mmsghdr msgs[64];
-	struct iovec iov[64];
 	uint8_t *bufs;
 	int rc = 0;
 
-	if (batch < 1 || batch > 64)
-		batch = batch < 1 ? 1 : 64;
-	if (cfg->gap_ns)
-		batch = 1; /* paced: one frame per due time */
+	if (batch < 1 || batch > BT_BENCH_SEND_BATCH_MAX)
+		batch = batch < 1 ? 1 : BT_BENCH_SEND_BATCH_MAX;
 	bufs = malloc((size_t)len * batch);
 	if (!bufs)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < batch; i++) {
+	/* Each buffer is stamped in place again and again: stamp_frame keeps it consistent. */
+	for (uint32_t i = 0; i < batch; i++)
 		memcpy(bufs + (size_t)i * len, frame, len);
-		iov[i].iov_base = bufs + (size_t)i * len;
-		iov[i].iov_len = len;
-		memset(&msgs[i], 0, sizeof(msgs[i]));
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
 	while (st->sent < cfg->limit) {
 		uint64_t now = bt_bench_now_ns();
-		uint32_t n = batch, done = 0;
+		uint32_t n = batch;
 
 		if (now >= until_ns)
 			break;
 		if (cfg->gap_ns) {
-			if (now < st->next_due_ns) {
+			uint64_t due = st->next_due_ns;
+
+			if (now < due) {
 				st->idle += 1;
 				continue; /* spin: the gap is shorter than a sleep's wake-up */
 			}
-			st->next_due_ns = (now - st->next_due_ns > cfg->catchup_ns ? now : st->next_due_ns) +
-					  cfg->gap_ns;
+			if (now - due > cfg->catchup_ns)
+				due = now;
+			if ((now - due) / cfg->gap_ns + 1 < n)
+				n = (uint32_t)((now - due) / cfg->gap_ns + 1);
+			st->next_due_ns = due + (uint64_t)n * cfg->gap_ns;
 		}
 		if (cfg->limit - st->sent < n)
 			n = (uint32_t)(cfg->limit - st->sent);
-		for (uint32_t i = 0; i < n; i++)
-			stamp_frame(bufs + (size_t)i * len, cfg, st->sent + i, now);
-		while (done < n) {
-			int sent = sendmmsg(fd, msgs + done, n - done, 0);
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t t = i ? bt_bench_now_ns() : now;
 
-			if (sent < 0) {
-				if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)
-					continue;
-				rc = -errno;
-				goto out;
-			}
-			done += (uint32_t)sent;
+			stamp_frame(bufs + (size_t)i * len, cfg, st->sent + i, t);
+			if (st->sent + i == 0)
+				st->first_ns = t;
+			else if (t - st->last_ns <= cfg->pause_ns)
+				st->busy_ns += t - st->last_ns;
+			st->last_ns = t;
 		}
-		if (st->sent == 0)
-			st->first_ns = now;
-		else if (now - st->last_ns <= cfg->pause_ns)
-			st->busy_ns += now - st->last_ns;
-		st->last_ns = now;
+		rc = send(ctx, bufs, len, n);
+		if (rc)
+			break;
 		st->sent += n;
 	}
-out:
 	free(bufs);
 	return rc;
+}
+
+static int packet_send(void *ctx, uint8_t *bufs, uint32_t len, uint32_t n)
+{
+	int fd = *(int *)ctx;
+	struct mmsghdr msgs[BT_BENCH_SEND_BATCH_MAX];
+	struct iovec iov[BT_BENCH_SEND_BATCH_MAX];
+	uint32_t done = 0;
+
+	memset(msgs, 0, sizeof(msgs[0]) * n);
+	for (uint32_t i = 0; i < n; i++) {
+		iov[i].iov_base = bufs + (size_t)i * len;
+		iov[i].iov_len = len;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < n) {
+		int sent = sendmmsg(fd, msgs + done, n - done, 0);
+
+		if (sent < 0) {
+			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (uint32_t)sent;
+	}
+	return 0;
+}
+
+int bt_bench_packet_run(int fd, const void *frame, uint32_t len, struct bt_bench_gen *gen,
+			uint64_t until_ns, uint32_t batch)
+{
+	return bench_run(gen, frame, len, until_ns, batch, packet_send, &fd);
+}
+
+/* A tx ring that makes no progress for this long belongs to a port that takes nothing
+ * (down, or gone): give up rather than spin for ever. */
+#define BT_BENCH_XSK_STALL_NS 1000000000ull
+
+static int xsk_send(void *ctx, uint8_t *bufs, uint32_t len, uint32_t n)
+{
+	struct bt_xsk *xsk = ctx;
+	uint64_t stalled_since = 0;
+	uint32_t last_unsent = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int rc;
+
+		/* Every tx frame in flight: push them out and reap completions until one is free. */
+		while ((rc = bt_xsk_tx_copy(xsk, bufs + (size_t)i * len, len, 0, 0)) == -ENOBUFS) {
+			uint64_t now = bt_bench_now_ns();
+
+			bt_xsk_tx_flush(xsk);
+			if (!stalled_since)
+				stalled_since = now;
+			else if (now - stalled_since > BT_BENCH_XSK_STALL_NS)
+				return -ETIMEDOUT;
+		}
+		if (rc)
+			return rc;
+		stalled_since = 0;
+	}
+	/* Copy mode transmits in sendto, 32 frames a call: kick until the kernel has taken
+	 * every frame, so that they leave now, not with the next batch or trial. */
+	bt_xsk_tx_flush(xsk);
+	for (uint32_t unsent; (unsent = bt_xsk_tx_unsent(xsk)) > 0;) {
+		uint64_t now = bt_bench_now_ns();
+
+		if (!stalled_since || unsent != last_unsent) {
+			stalled_since = now;
+			last_unsent = unsent;
+		} else if (now - stalled_since > BT_BENCH_XSK_STALL_NS) {
+			return -ETIMEDOUT;
+		}
+		bt_xsk_tx_flush(xsk);
+	}
+	return 0;
+}
+
+int bt_bench_xsk_run(struct bt_xsk *xsk, const void *frame, uint32_t len, struct bt_bench_gen *gen,
+		     uint64_t until_ns, uint32_t batch)
+{
+	if (len + 4 > BT_XSK_FRAME_SIZE)
+		return -EMSGSIZE;
+	return bench_run(gen, frame, len, until_ns, batch, xsk_send, xsk);
 }
 
 int bt_bench_pin(int tid, int cpu)

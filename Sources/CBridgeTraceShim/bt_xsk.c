@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <xdp/xsk.h>
 
-#define BT_XSK_FRAME_SIZE 2048u
 #define BT_XSK_BATCH_MAX 64u
 
 struct bt_xsk {
@@ -232,6 +231,13 @@ void bt_xsk_tx_flush(struct bt_xsk *x)
 }
 
 uint32_t bt_xsk_tx_outstanding(const struct bt_xsk *x) { return x->tx_outstanding + x->tx_queued; }
+
+uint32_t bt_xsk_tx_unsent(struct bt_xsk *x)
+{
+	/* Free slots as the kernel's consumer index says (refreshed when not all free),
+	 * less the slots reserved and not yet published. */
+	return x->tx.size - xsk_prod_nb_free(&x->tx, x->tx.size) - x->tx_queued;
+}
 
 int bt_xsk_stats(const struct bt_xsk *x, struct bt_xsk_stats *out)
 {

@@ -6,6 +6,9 @@
  */
 #include <stdint.h>
 
+/* Bytes per UMEM frame: a frame, and a tag pushed onto it, must fit one. */
+#define BT_XSK_FRAME_SIZE 2048u
+
 struct bt_xsk;
 
 /* A received frame: `data` points into the UMEM and stays valid until bt_xsk_rx_release. */
@@ -46,6 +49,10 @@ int bt_xsk_tx_copy(struct bt_xsk *xsk, const uint8_t *frame, uint32_t len, int o
 void bt_xsk_tx_flush(struct bt_xsk *xsk);
 /* Frames handed to the kernel and not completed yet. */
 uint32_t bt_xsk_tx_outstanding(const struct bt_xsk *xsk);
+/* Frames published on the tx ring that the kernel has not taken yet. Copy mode takes
+ * them in sendto (32 a call) and completes each when its skb is freed, which may be
+ * later, on another CPU: this says whether everything is out without waiting for that. */
+uint32_t bt_xsk_tx_unsent(struct bt_xsk *xsk);
 
 int bt_xsk_stats(const struct bt_xsk *xsk, struct bt_xsk_stats *out);
 
