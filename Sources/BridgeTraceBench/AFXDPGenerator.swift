@@ -28,7 +28,7 @@ final class AFXDPGenerator: SocketGenerator {
         self.interface = interface
         socket = try NamespaceThread.run(in: namespace) {
             var err: Int32 = 0
-            guard let socket = bt_xsk_open(interface, 0, Self.umemFrames, &err) else {
+            guard let socket = bt_xsk_open(interface, 0, Self.umemFrames, 0, &err) else {
                 throw SystemError("cannot open an AF_XDP socket on", subject: interface, code: err)
             }
             return socket

@@ -1,4 +1,5 @@
 import Foundation
+import BridgeTraceKernel
 
 /// Everything one `bridgetrace bench` run measured: what `--json` prints and what the
 /// table and the HTML report are drawn from.
@@ -40,9 +41,7 @@ public struct BenchReport: Codable, Sendable {
         }
 
         public static func current() -> HostInfo {
-            var name = utsname()
-            uname(&name)
-            let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let release = KernelRelease.current
             let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
                 .split(separator: " ").prefix(3).joined(separator: " ") ?? ""
             return HostInfo(kernel: release, cpus: ProcessInfo.processInfo.activeProcessorCount, loadAverage: load)

@@ -1,4 +1,5 @@
 import BridgeTraceCore
+import BridgeTraceKernel
 import Foundation
 
 /// Which generator to use (`--generator`).
@@ -95,6 +96,10 @@ public struct GeneratorSelection: Codable, Sendable, Equatable {
         let template = try FrameTemplate(size: FrameTemplate.minimumSize, sourceMAC: LinkSettings.generatorMACBytes,
                                          destinationMAC: LinkSettings.sinkMACBytes)
         return kinds.map { kind in
+            // BRIDGETRACE_WITHOUT=xdp_live_frames runs the fallback where live frames work.
+            if kind == .xdpLiveFrames && KernelProbe.turnedOff.contains(KernelFeature.xdpLiveFrames.rawValue) {
+                return Attempt(kind: kind, refusal: "turned off by BRIDGETRACE_WITHOUT")
+            }
             do {
                 try attempt(kind, interface: "probe0", namespace: namespace, network: network, template: template)
                 return Attempt(kind: kind, refusal: nil)
