@@ -1,3 +1,4 @@
+import BridgeTraceCore
 /// The plain-text summary `bench` prints: one table per kind of result, medians with the
 /// spread of repeated trials in brackets.
 public enum SummaryTable {
@@ -23,7 +24,7 @@ public enum SummaryTable {
                              Formatting.spread(m.lossRatio, Formatting.percent),
                              Formatting.spread(m.latencyP50Ns, Formatting.ns), Formatting.spread(m.latencyP99Ns, Formatting.ns)])
             }
-            lines += Columns.render(rows)
+            lines += TextTable.render(rows)
         }
 
         let overhead = report.duts.flatMap { dut in dut.tracerOverhead.map { (dut.name, $0) } }
@@ -36,7 +37,7 @@ public enum SummaryTable {
                              o.ratioOfMedians.map(Formatting.ratio) ?? "-", Formatting.spread(o.addedNsPerFrame, Formatting.ns),
                              o.hookFloorNsPerFrame.map(Formatting.ns) ?? "-", o.ownNsPerFrame.map(Formatting.ns) ?? "-"])
             }
-            lines += Columns.render(rows)
+            lines += TextTable.render(rows)
         }
 
         let rfc = report.duts.flatMap(\.rfc2544)
@@ -53,7 +54,7 @@ public enum SummaryTable {
                              Formatting.spread(r.throughput.pdrPPS, Formatting.pps),
                              Formatting.spread(r.throughput.ndrGbps) { String(format: "%.2f", $0) }, b2b])
             }
-            lines += Columns.render(rows)
+            lines += TextTable.render(rows)
             lines.append("")
             lines.append("RFC 2544 latency (one-way, generator to sink):")
             rows = [["dut", "size", "load", "rate", "p50", "p99", "p99.9", "max"]]
@@ -64,7 +65,7 @@ public enum SummaryTable {
                                  Formatting.spread(point.p999Ns, Formatting.ns), Formatting.spread(point.maxNs, Formatting.ns)])
                 }
             }
-            lines += Columns.render(rows)
+            lines += TextTable.render(rows)
             lines.append("")
             lines.append("RFC 2544 frame loss rate (load = % of the maximum offered):")
             let loads = Array(Set(rfc.flatMap { $0.frameLoss.map(\.loadPercent) })).sorted(by: >)
@@ -74,7 +75,7 @@ public enum SummaryTable {
                     r.frameLoss.first { $0.loadPercent == load }.map { Formatting.percent($0.lossRatio?.median ?? 0) } ?? "-"
                 })
             }
-            lines += Columns.render(rows)
+            lines += TextTable.render(rows)
         }
 
         if let c = report.comparison, c.rows.count > 1 {
@@ -97,7 +98,7 @@ public enum SummaryTable {
                 if row.generatorBound == true { cells.append("generator-bound") }
                 rows.append(cells)
             }
-            lines += Columns.render(rows)
+            lines += TextTable.render(rows)
             if let load = c.rows.first(where: { $0.latencyLoad != nil })?.latencyLoad {
                 lines.append("p99 at: one-way latency at \(load), the same rate for every DUT")
             }
@@ -145,23 +146,6 @@ extension SummaryTable {
         for v in bound {
             rows.append([v.dut, "\(v.frameSize)", Formatting.pps(v.pps), v.fractionOfCeiling.map(Formatting.ratio) ?? "-"])
         }
-        return lines + Columns.render(rows)
-    }
-}
-
-/// Left-aligned columns separated by two spaces.
-private enum Columns {
-    static func render(_ rows: [[String]]) -> [String] {
-        var widths: [Int] = []
-        for row in rows {
-            for (i, cell) in row.enumerated() {
-                if i == widths.count { widths.append(0) }
-                widths[i] = max(widths[i], cell.count)
-            }
-        }
-        return rows.map { row in
-            row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
+        return lines + TextTable.render(rows)
     }
 }
