@@ -51,7 +51,7 @@ final class LatencySink {
     }
 
     func read(histogram: Bool = true) throws -> SinkReading {
-        guard let copies = try stats.lookup(0) else { throw UserError("internal: the sink's statistics are missing") }
+        guard let copies = try stats.lookup(0) else { throw InternalError("the sink's statistics are missing") }
         var reading = SinkReading()
         for s in copies {
             reading.frames += s.frames

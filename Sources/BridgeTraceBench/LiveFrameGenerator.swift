@@ -42,7 +42,7 @@ final class LiveFrameGenerator: TrafficGenerator {
         try network.ip("-n", namespace, "link", "add", Self.holdInterface, "type", "veth", "peer", "name", Self.holdPeer)
         dispatcherHold = try NamespaceThread.run(in: namespace) { [program] in
             let index = Int32(if_nametoindex(Self.holdInterface))
-            guard index > 0 else { throw UserError("internal: \(Self.holdInterface) is missing in netns \(namespace)") }
+            guard index > 0 else { throw InternalError("\(Self.holdInterface) is missing in netns \(namespace)") }
             return try program.attachXDP(ifindex: index, interface: Self.holdInterface)
         }
     }
@@ -80,7 +80,7 @@ final class LiveFrameGenerator: TrafficGenerator {
 
     private func ifindex() throws -> Int32 {
         let index = Int32(if_nametoindex(interface))
-        guard index > 0 else { throw UserError("internal: generator port \(interface) is missing in netns \(namespace)") }
+        guard index > 0 else { throw InternalError("generator port \(interface) is missing in netns \(namespace)") }
         return index
     }
 
@@ -91,7 +91,7 @@ final class LiveFrameGenerator: TrafficGenerator {
     }
 
     private func readState() throws -> bt_bench_gen_state {
-        guard let value = try state.lookup(0)?.first else { throw UserError("internal: generator state is missing") }
+        guard let value = try state.lookup(0)?.first else { throw InternalError("generator state is missing") }
         return value.state
     }
 

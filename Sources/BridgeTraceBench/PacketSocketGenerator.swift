@@ -21,7 +21,7 @@ final class PacketSocketGenerator: SocketGenerator {
         // A socket stays in the namespace it was made in; sending needs no namespace.
         fd = try NamespaceThread.run(in: namespace) {
             let ifindex = Int32(if_nametoindex(interface))
-            guard ifindex > 0 else { throw UserError("internal: generator port \(interface) is missing in netns \(namespace)") }
+            guard ifindex > 0 else { throw InternalError("generator port \(interface) is missing in netns \(namespace)") }
             let fd = bt_bench_packet_open(ifindex)
             if fd < 0 { throw SystemError("cannot open an AF_PACKET socket on", subject: interface, code: fd) }
             return fd

@@ -14,7 +14,7 @@ struct XDPAttachment {
     static func attach(_ program: BPFProgram, interface: String, in namespace: String) throws -> XDPAttachment {
         try NamespaceThread.run(in: namespace) {
             let ifindex = Int32(if_nametoindex(interface))
-            guard ifindex > 0 else { throw UserError("internal: no interface \(interface) in netns \(namespace)") }
+            guard ifindex > 0 else { throw InternalError("no interface \(interface) in netns \(namespace)") }
             let link = try program.attachXDP(ifindex: ifindex, interface: "\(interface) in netns \(namespace)")
             return XDPAttachment(namespace: namespace, interface: interface, link: link)
         }

@@ -37,7 +37,7 @@ public struct BPFMap: Sendable {
         public var type: String?
 
         public var message: String {
-            "internal: map \(map) takes \(expected)-byte \(part)s, not \(got) bytes" + (type.map { " (\($0))" } ?? "")
+            InternalError("map \(map) takes \(expected)-byte \(part)s, not \(got) bytes" + (type.map { " (\($0))" } ?? "")).message
         }
 
         public var description: String { message }

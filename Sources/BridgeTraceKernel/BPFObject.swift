@@ -18,7 +18,7 @@ public final class BPFObject {
     public func program(_ programName: String) throws -> BPFProgram {
         let program = try opened.program(programName)
         let fd = bpf_program__fd(program)
-        if fd < 0 { throw UserError("internal: program \(programName) of \(name) is not loaded") }
+        if fd < 0 { throw InternalError("program \(programName) of \(name) is not loaded") }
         return BPFProgram(name: programName, fd: fd, handle: program)
     }
 

@@ -68,7 +68,7 @@ public final class BPFObjectSpec {
     }
 
     private func current() throws -> OpenedObject {
-        guard let opened else { throw UserError("internal: the BPF object \(name) is already loaded") }
+        guard let opened else { throw InternalError("the BPF object \(name) is already loaded") }
         return opened
     }
 }
@@ -111,14 +111,14 @@ final class OpenedObject {
 
     func program(_ programName: String) throws -> OpaquePointer {
         guard let program = bpf_object__find_program_by_name(handle, programName) else {
-            throw UserError("internal: no program \(programName) in \(name)")
+            throw InternalError("no program \(programName) in \(name)")
         }
         return program
     }
 
     func map(_ mapName: String) throws -> OpaquePointer {
         guard let map = bpf_object__find_map_by_name(handle, mapName) else {
-            throw UserError("internal: no map \(mapName) in \(name)")
+            throw InternalError("no map \(mapName) in \(name)")
         }
         return map
     }
@@ -132,7 +132,8 @@ final class OpenedObject {
         var value = value
         let rc = bt_object_set_rodata(handle, variable, &value, MemoryLayout<Value>.size)
         if rc != 0 {
-            throw SystemError("internal: cannot set", subject: "\(variable) (\(MemoryLayout<Value>.size) bytes) in \(name)", code: rc)
+            throw InternalError("cannot set \(variable) (\(MemoryLayout<Value>.size) bytes) in \(name): "
+                + SystemError.describe(Errno(rawValue: -rc)))
         }
     }
 

@@ -16,7 +16,8 @@ import Testing
         #expect(throws: BPFMap.SizeMismatch.self) { try counters.update(UInt16(1), bytes: [UInt8](repeating: 0, count: counters.lookupSize)) }
         #expect(throws: BPFMap.SizeMismatch.self) { _ = try counters.lookupSum(bt_port_key()) }
         let error = BPFMap.SizeMismatch(map: "bt_counters", part: "key", expected: 4, got: 8, type: "UInt64")
-        #expect(error.message == "internal: map bt_counters takes 4-byte keys, not 8 bytes (UInt64)")
+        #expect(error.message == InternalError("map bt_counters takes 4-byte keys, not 8 bytes (UInt64)").message)
+        #expect(error.message.hasPrefix("internal error: map bt_counters takes 4-byte keys, not 8 bytes (UInt64) (a bridgetrace bug"))
     }
 
     @Test func aKeyOfTheRightSizeReachesTheKernel() {
@@ -75,12 +76,13 @@ import Testing
         #expect(spec.programNames == ["lab_vlan_push"])
         try spec.setReadOnly("lab_vlan_id", to: UInt32(100))
         // A global of another size, or one the object lacks, is refused before any syscall.
-        #expect(throws: SystemError.self) { try spec.setReadOnly("lab_vlan_id", to: UInt16(100)) }
-        #expect(throws: SystemError.self) { try spec.setReadOnly("no_such_global", to: UInt32(1)) }
-        #expect(throws: UserError("internal: no map bt_nope in bridgetrace_lab_vlan_push")) {
+        #expect(throws: InternalError("cannot set lab_vlan_id (2 bytes) in bridgetrace_lab_vlan_push: "
+                        + SystemError.describe(.invalidArgument))) { try spec.setReadOnly("lab_vlan_id", to: UInt16(100)) }
+        #expect(throws: InternalError.self) { try spec.setReadOnly("no_such_global", to: UInt32(1)) }
+        #expect(throws: InternalError("no map bt_nope in bridgetrace_lab_vlan_push")) {
             try spec.setMaxEntries(map: "bt_nope", 1)
         }
-        #expect(throws: UserError("internal: no program bt_nope in bridgetrace_lab_vlan_push")) {
+        #expect(throws: InternalError("no program bt_nope in bridgetrace_lab_vlan_push")) {
             try spec.setAutoload(program: "bt_nope", false)
         }
     }
