@@ -31,10 +31,12 @@ struct CountersCommand: ParsableCommand {
         watch.announce(session)
         try watch.signalReady()
 
+        let vms = VMNameReader()
         var previous: CountersSnapshot?
         try every.everyInterval { _, elapsed in
             for change in try session.refresh() { writeNote("\(change)") }
-            let snapshot = try session.snapshot()
+            var snapshot = try session.snapshot()
+            snapshot.vms = vms.read(ports: snapshot.ports.map(\.port))
             defer { previous = snapshot }
             return every.json ? writeStandardOutput(CountersJSON.line(for: snapshot) + "\n")
                 : writeLive(CountersTable.render(snapshot, previous: previous, elapsed: elapsed))

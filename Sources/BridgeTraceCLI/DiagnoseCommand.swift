@@ -60,6 +60,8 @@ struct DiagnoseCommand: ParsableCommand {
             return switchSource.snapshot.bridgeState(links: try NetlinkLinks.dump())
         }
         let stateBefore = try readState()
+        let vmReader = VMNameReader()
+        let vmsBefore = vmReader.read(ports: stateBefore.ports.map(\.name))
         let switchDropsBefore = switchSource?.snapshot.dropCounts ?? []
 
         // Drops are evidence, not a requirement: a kernel without the drop tracepoint still
@@ -105,6 +107,8 @@ struct DiagnoseCommand: ParsableCommand {
             return delta.count > 0 ? delta : nil
         }
         let stateAfter = try readState()
+        // A VM that stopped during the watch is still the one its port belonged to.
+        let vms = vmReader.read(ports: stateAfter.ports.map(\.name)).merging(vmsBefore)
         let elapsed = Date().timeIntervalSince(start)
         let events = collector.events
         let drops = collector.drops
@@ -122,12 +126,13 @@ struct DiagnoseCommand: ParsableCommand {
                                                        frames: events.count, drops: input.dropTotal, lostEvents: lost,
                                                        collectorOverflow: input.collectorOverflow,
                                                        degraded: session?.degradations
-                                                           ?? (switchSource?.snapshot.metaInBand == true ? [Switch.metaInBandNote] : []))
+                                                           ?? (switchSource?.snapshot.metaInBand == true ? [Switch.metaInBandNote] : []),
+                                                       vms: vms)
                                                    .rendered() + "\n")
         } else {
             _ = writeStandardOutput(DiagnoseText.render(bridge: bridge, findings: findings, durationSeconds: elapsed,
                                                         frames: events.count, drops: input.dropTotal, lostEvents: lost,
-                                                        collectorOverflow: input.collectorOverflow))
+                                                        collectorOverflow: input.collectorOverflow, vms: vms))
         }
         session?.close()
         switchSource?.close()

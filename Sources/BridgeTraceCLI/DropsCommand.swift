@@ -37,13 +37,14 @@ struct DropsCommand: ParsableCommand {
         watch.announce(session)
         try watch.signalReady()
 
+        let vms = VMNameReader()
         var previous: DropsSnapshot?
         try every.everyInterval { now, elapsed in
             for change in try session.refresh() { writeNote("\(change)") }
             let snapshot = DropsSnapshot(
                 time: now.timeIntervalSince1970, bridge: watch.bridge ?? "", netns: watch.netns,
                 drops: try session.dropCounts(), lostEvents: try session.drops?.lostEvents() ?? 0,
-                hook: session.drops?.hook.rawValue)
+                hook: session.drops?.hook.rawValue, vms: vms.read(ports: session.ports.map(\.name)))
             defer { previous = snapshot }
             return every.json ? writeStandardOutput(DropsReport.jsonLine(snapshot, previous: previous, elapsed: elapsed) + "\n")
                 : writeLive(DropsReport.table(snapshot, previous: previous, elapsed: elapsed))

@@ -35,9 +35,11 @@ enum SwitchWatch {
         StopSignals.install()
         _ = try SwitchState.read(name: name, netns: netns)
         try watch.signalReady()
+        let vms = VMNameReader()
         var previous: CountersSnapshot?
         try every.everyInterval { _, elapsed in
-            let snapshot = try SwitchState.read(name: name, netns: netns).counters
+            var snapshot = try SwitchState.read(name: name, netns: netns).counters
+            snapshot.vms = vms.read(ports: snapshot.ports.map(\.port))
             defer { previous = snapshot }
             return every.json ? writeStandardOutput(CountersJSON.line(for: snapshot) + "\n")
                 : writeLive(CountersTable.render(snapshot, previous: previous, elapsed: elapsed))
@@ -60,6 +62,7 @@ enum SwitchWatch {
         defer { kernel?.close() }
         if let note { writeStandardError("bridgetrace: \(note)") }
         try watch.signalReady()
+        let vms = VMNameReader()
         var previous: DropsSnapshot?
         try every.everyInterval { now, elapsed in
             let state = try SwitchState.read(name: name, netns: netns)
@@ -67,7 +70,8 @@ enum SwitchWatch {
             let names = Dictionary(uniqueKeysWithValues: state.ports.map { ($0.ifindex, $0.name) })
             counts += (try kernel?.counts(portNames: names)) ?? []
             let snapshot = DropsSnapshot(time: now.timeIntervalSince1970, bridge: name, netns: netns, drops: counts,
-                                         lostEvents: (try kernel?.lostEvents()) ?? 0, hook: kernel?.hook.rawValue)
+                                         lostEvents: (try kernel?.lostEvents()) ?? 0, hook: kernel?.hook.rawValue,
+                                         vms: vms.read(ports: state.ports.map(\.name)))
             defer { previous = snapshot }
             return every.json ? writeStandardOutput(DropsReport.jsonLine(snapshot, previous: previous, elapsed: elapsed) + "\n")
                 : writeLive(DropsReport.table(snapshot, previous: previous, elapsed: elapsed))

@@ -73,8 +73,11 @@ public final class ExporterMetrics: Sendable {
         for device in reading.devices {
             let base = [("netns", ns), ("bridge", device.name)]
             wanted.gauges[SeriesKey("bridgetrace_fdb_entries", base)] = Double(device.fdbEntries)
+            // `vm` next to `port` on every port series: one value per port, "" for a port that
+            // is no VM's NIC, so the series stay as many as the ports.
+            let vms = Dictionary(device.ports.map { ($0.name, $0.vm ?? "") }, uniquingKeysWith: { first, _ in first })
             for port in device.ports {
-                let portLabels = base + [("port", port.name)]
+                let portLabels = base + [("port", port.name), ("vm", port.vm ?? "")]
                 wanted.gauges[SeriesKey("bridgetrace_port_up", portLabels)] = port.isUp ? 1 : 0
                 wanted.gauges[SeriesKey("bridgetrace_port_stp_state", portLabels)] = Double(port.stpState.rawValue)
                 wanted.gauges[SeriesKey("bridgetrace_port_mtu_bytes", portLabels)] = Double(port.mtu)
@@ -98,12 +101,14 @@ public final class ExporterMetrics: Sendable {
                 let owner = "\(ns)/\(device.name)/\(drop.port)/\(drop.reason)"
                 wanted.locationOwners.insert(owner)
                 let location = state.locationBounds.label(drop.location, owner: owner)
-                let key = SeriesKey("bridgetrace_drops_total", base + [("port", drop.port), ("reason", drop.reason), ("location", location)])
+                let key = SeriesKey("bridgetrace_drops_total", base + [("port", drop.port), ("vm", vms[drop.port] ?? ""),
+                                                                        ("reason", drop.reason), ("location", location)])
                 wanted.counters[key, default: 0] &+= drop.count
             }
             for finding in device.findings {
                 wanted.gauges[SeriesKey("bridgetrace_finding", base + [
-                    ("port", finding.port ?? ""), ("cause", finding.cause.rawValue), ("severity", finding.severity.rawValue),
+                    ("port", finding.port ?? ""), ("vm", finding.port.flatMap { vms[$0] } ?? ""),
+                    ("cause", finding.cause.rawValue), ("severity", finding.severity.rawValue),
                 ])] = 1
             }
         }

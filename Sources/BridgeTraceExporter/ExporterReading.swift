@@ -66,9 +66,13 @@ public struct PortReading: Sendable, Equatable {
     public var isUp: Bool
     public var stpState: BridgeState.STPState
     public var mtu: UInt32
+    /// The VM whose NIC this port is (libvirt domain or QEMU -name); the `vm` label.
+    public var vm: String?
 
-    public init(name: String, counters: PortCounters?, isUp: Bool, stpState: BridgeState.STPState, mtu: UInt32) {
+    public init(name: String, counters: PortCounters?, isUp: Bool, stpState: BridgeState.STPState, mtu: UInt32,
+                vm: String? = nil) {
         self.name = name
+        self.vm = vm
         self.counters = counters
         self.isUp = isUp
         self.stpState = stpState
@@ -91,9 +95,9 @@ public struct ProgramStats: Sendable, Equatable {
 
 extension PortReading {
     /// Port state from a netlink snapshot, with the tracer's counters when attached.
-    public init(_ port: BridgeState.Port, counters: PortCounters?) {
+    public init(_ port: BridgeState.Port, counters: PortCounters?, vm: String? = nil) {
         self.init(name: port.name, counters: counters,
                   isUp: port.isUp && port.hasCarrier && (port.operState == "up" || port.operState == "unknown"),
-                  stpState: port.stpState, mtu: port.mtu)
+                  stpState: port.stpState, mtu: port.mtu, vm: vm)
     }
 }

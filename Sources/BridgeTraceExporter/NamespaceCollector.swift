@@ -98,7 +98,8 @@ public final class NamespaceCollector: @unchecked Sendable {
         // Drained here, between collections: the window is this thread's alone. A frame from
         // a port that just left is not evidence about any bridge watched now.
         let pipeline = EventPipeline(source: try EventSource(session: session), sinks: [state], unknownPorts: .skipped)
-        try collect(session, state, pipeline)
+        let vms = VMNameReader()
+        try collect(session, state, pipeline, vms)
         ready()
 
         var next = WallClock.monotonicNowNs() + UInt64(settings.interval * 1e9)
@@ -106,7 +107,7 @@ public final class NamespaceCollector: @unchecked Sendable {
             try pipeline.poll(timeoutMs: 50)
             if WallClock.monotonicNowNs() >= next {
                 do {
-                    try collect(session, state, pipeline)
+                    try collect(session, state, pipeline, vms)
                 } catch let error as NetlinkError {
                     log("\(place): skipped a collection: \(error)")  // a dump raced a change; the next one will do
                 }
@@ -116,7 +117,7 @@ public final class NamespaceCollector: @unchecked Sendable {
         }
     }
 
-    private func collect(_ session: WatchSession, _ state: WindowSink, _ pipeline: EventPipeline) throws {
+    private func collect(_ session: WatchSession, _ state: WindowSink, _ pipeline: EventPipeline, _ vmReader: VMNameReader) throws {
         for change in try session.refresh() { log("\(place): \(change)") }
         pipeline.refreshPorts()
         let links = try NetlinkLinks.dump()
@@ -126,6 +127,7 @@ public final class NamespaceCollector: @unchecked Sendable {
             if let bridge = try? BridgeStateReader.read(bridgeName: link.name) { bridgeStates.append(bridge) }
         }
         let snapshot = try session.snapshot()
+        let vms = vmReader.read(ports: bridgeStates.flatMap { $0.ports.map(\.name) })
         let counters = Dictionary(snapshot.ports.map { ($0.ifindex, $0) }, uniquingKeysWith: { first, _ in first })
         let drops = try session.dropCounts()
         let lost = snapshot.lostEvents &+ ((try session.drops?.lostEvents()) ?? 0)
@@ -134,7 +136,7 @@ public final class NamespaceCollector: @unchecked Sendable {
             let ifindexes = Set(bridge.ports.map(\.ifindex))
             return DeviceReading(
                 name: bridge.bridge.name,
-                ports: bridge.ports.map { PortReading($0, counters: counters[$0.ifindex]) },
+                ports: bridge.ports.map { PortReading($0, counters: counters[$0.ifindex], vm: vms[$0.name]) },
                 drops: drops.filter { ifindexes.contains($0.ifindex) },
                 fdbEntries: bridge.fdb.filter { !$0.isLocal }.count,
                 findings: state.window.findings(bridge: bridge.bridge.name) ?? [])

@@ -35,7 +35,7 @@ struct ExporterMetricsTests {
                           fdbEntries: 3, findings: [finding]),
         ], lostEvents: 2, programs: [ProgramStats(program: "bt_tc_rx", runTimeNs: 1_500_000_000, runCount: 42)]))
         let s = Self.samples(metrics)
-        let port = #"netns="lab",bridge="br0",port="vm1""#
+        let port = #"netns="lab",bridge="br0",port="vm1",vm="""#
         #expect(s[#"bridgetrace_frames_total{\#(port),direction="rx",kind="arp_request"}"#] == "3")
         #expect(s[#"bridgetrace_frames_total{\#(port),direction="rx",kind="icmp_echo_request"}"#] == "4")
         #expect(s[#"bridgetrace_frames_total{\#(port),direction="tx",kind="icmp_echo_reply"}"#] == "4")
@@ -45,8 +45,8 @@ struct ExporterMetricsTests {
         #expect(s[#"bridgetrace_port_mtu_bytes{\#(port)}"#] == "9000.0")
         #expect(s[#"bridgetrace_port_up{\#(port)}"#] == "1.0")
         #expect(s[#"bridgetrace_fdb_entries{netns="lab",bridge="br0"}"#] == "3.0")
-        #expect(s[#"bridgetrace_drops_total{netns="lab",bridge="br0",port="uplink",reason="NETFILTER_DROP",location="nft_do_chain"}"#] == "9")
-        #expect(s[#"bridgetrace_finding{netns="lab",bridge="br0",port="uplink",cause="netfilter_drop",severity="error"}"#] == "1.0")
+        #expect(s[#"bridgetrace_drops_total{netns="lab",bridge="br0",port="uplink",vm="",reason="NETFILTER_DROP",location="nft_do_chain"}"#] == "9")
+        #expect(s[#"bridgetrace_finding{netns="lab",bridge="br0",port="uplink",vm="",cause="netfilter_drop",severity="error"}"#] == "1.0")
         #expect(s[#"bridgetrace_lost_events_total{netns="lab",bridge=""}"#] == "2")
         #expect(s[#"bridgetrace_bpf_program_runs_total{netns="lab",bridge="",program="bt_tc_rx"}"#] == "42")
         #expect(s[#"bridgetrace_bpf_program_run_seconds_total{netns="lab",bridge="",program="bt_tc_rx"}"#] == "1.5")
@@ -59,7 +59,7 @@ struct ExporterMetricsTests {
 
     @Test func countersFollowCumulativeReadingsAndRestartAfterAReset() {
         let metrics = ExporterMetrics()
-        let key = #"bridgetrace_frames_total{netns="",bridge="br0",port="vm1",direction="rx",kind="dhcp"}"#
+        let key = #"bridgetrace_frames_total{netns="",bridge="br0",port="vm1",vm="",direction="rx",kind="dhcp"}"#
         for (reading, expected) in [(5, "5"), (9, "9"), (9, "9"), (2, "2")] as [(UInt64, String)] {
             metrics.apply(NamespaceReading(netns: "", devices: [
                 DeviceReading(name: "br0", ports: [Self.port("vm1", ifindex: 5, rxFrames: [.dhcp: reading])]),
@@ -90,6 +90,27 @@ struct ExporterMetricsTests {
         #expect(metrics.seriesCount == 0)
     }
 
+    @Test func aVMsPortCarriesItsNameOnEveryPortSeries() {
+        let metrics = ExporterMetrics()
+        var tap = Self.port("vnet3", ifindex: 9, rxFrames: [.frames: 2, .arpRequest: 2])
+        tap.vm = "web-01"
+        let finding = Finding(cause: .portDown, port: "vnet3", severity: .error, summary: "", evidence: [], fix: "")
+        metrics.apply(NamespaceReading(netns: "", devices: [
+            DeviceReading(name: "br0", ports: [tap, Self.port("uplink", ifindex: 2)],
+                          drops: [DropCount(port: "vnet3", ifindex: 9, reason: "NETFILTER_DROP", location: "nft_do_chain", count: 1)],
+                          findings: [finding]),
+        ]))
+        let s = Self.samples(metrics)
+        let labels = #"netns="",bridge="br0",port="vnet3",vm="web-01""#
+        #expect(s[#"bridgetrace_frames_total{\#(labels),direction="rx",kind="arp_request"}"#] == "2")
+        #expect(s[#"bridgetrace_port_up{\#(labels)}"#] == "1.0")
+        #expect(s[#"bridgetrace_drops_total{\#(labels),reason="NETFILTER_DROP",location="nft_do_chain"}"#] == "1")
+        #expect(s[#"bridgetrace_finding{\#(labels),cause="port_down",severity="error"}"#] == "1.0")
+        #expect(s[#"bridgetrace_port_up{netns="",bridge="br0",port="uplink",vm=""}"#] == "1.0")
+        // One vm value per port: the label adds no series.
+        #expect(s.keys.filter { $0.contains("vnet3") }.count == 29 + 1 + 1)
+    }
+
     @Test func vlanLabelsAreBoundedPerPortAndTheRestIsSummed() {
         let metrics = ExporterMetrics(vlanLimit: 2)
         let vlans: [UInt16: UInt64] = [10: 1, 20: 2, 30: 4, 40: 8]
@@ -97,7 +118,7 @@ struct ExporterMetricsTests {
             DeviceReading(name: "br0", ports: [Self.port("vm1", ifindex: 5, rxVLANs: vlans)]),
         ]))
         let s = Self.samples(metrics).filter { $0.key.hasPrefix("bridgetrace_vlan_frames_total") }
-        let base = #"bridgetrace_vlan_frames_total{netns="",bridge="br0",port="vm1",direction="rx",vlan="#
+        let base = #"bridgetrace_vlan_frames_total{netns="",bridge="br0",port="vm1",vm="",direction="rx",vlan="#
         #expect(s == [base + #""10"}"#: "1", base + #""20"}"#: "2", base + #""other"}"#: "12"])
     }
 }

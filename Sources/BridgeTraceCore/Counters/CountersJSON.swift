@@ -6,7 +6,7 @@ public enum CountersJSON {
             ("time", .string(rfc3339Milliseconds(snapshot.time))),
             ("bridge", .string(snapshot.bridge)),
             ("netns", snapshot.netns.map(JSONValue.string) ?? .null),
-            ("ports", .array(snapshot.ports.map(value(of:)))),
+            ("ports", .array(snapshot.ports.map { value(of: $0, vm: snapshot.vms[$0.port]) })),
             ("lost_events", .uint(snapshot.lostEvents)),
             ("degraded", .array(snapshot.degraded.map(JSONValue.string))),
         ])
@@ -16,9 +16,11 @@ public enum CountersJSON {
         value(of: snapshot).rendered()
     }
 
-    static func value(of port: PortCounters) -> JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("port", .string(port.port)),
+    /// `vm` follows `port` only for a VM's NIC.
+    static func value(of port: PortCounters, vm: String?) -> JSONValue {
+        var members: [(String, JSONValue)] = [("port", .string(port.port))]
+        if let vm { members.append(("vm", .string(vm))) }
+        members += [
             ("ifindex", .int(Int64(port.ifindex))),
             ("rx", value(of: port.rx)),
             ("tx", value(of: port.tx)),

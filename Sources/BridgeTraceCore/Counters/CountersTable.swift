@@ -23,7 +23,7 @@ public enum CountersTable {
                 let rate = before.map { rateOf(counters[.frames], $0[direction][.frames], elapsed) } ?? 0
                 let hookMark = direction == .rx && port.rxHook == .tc ? " (tc)" : ""
                 let drops = direction == .rx ? String(port.drops.total) : ""
-                rows.append([port.port, direction.rawValue + hookMark, formatRate(rate)]
+                rows.append([snapshot.vms.label(port.port), direction.rawValue + hookMark, formatRate(rate)]
                             + kinds.map { String(counters[$0]) } + [drops])
                 totals[direction]!.slots = zip(totals[direction]!.slots, counters.slots).map { $0 &+ $1 }
                 totalRates[direction]! += rate

@@ -9,15 +9,18 @@ public struct DropsSnapshot: Equatable, Sendable {
     public var lostEvents: UInt64
     /// The kernel hook drops are traced at: "tp_btf" or "raw_tp".
     public var hook: String?
+    /// The VM of each port that is a VM's NIC.
+    public var vms: VMNames
 
     public init(time: Double, bridge: String, netns: String?, drops: [DropCount], lostEvents: UInt64 = 0,
-                hook: String? = nil) {
+                hook: String? = nil, vms: VMNames = .none) {
         self.time = time
         self.bridge = bridge
         self.netns = netns
         self.drops = drops
         self.lostEvents = lostEvents
         self.hook = hook
+        self.vms = vms
     }
 }
 
@@ -46,8 +49,7 @@ public enum DropsReport {
     public static func jsonLine(_ snapshot: DropsSnapshot, previous: DropsSnapshot?, elapsed: Double) -> String {
         let rates = rates(snapshot, previous: previous, elapsed: elapsed)
         let drops: [JSONValue] = zip(snapshot.drops, rates).map { drop, rate in
-            .object([
-                ("port", .string(drop.port)),
+            .object([("port", .string(drop.port))] + (snapshot.vms[drop.port].map { [("vm", .string($0))] } ?? []) + [
                 ("ifindex", .int(Int64(drop.ifindex))),
                 ("reason", .string(drop.reason)),
                 ("location", .string(drop.location)),
@@ -81,7 +83,7 @@ public enum DropsReport {
         }
         var cells: [[String]] = [["port", "reason", "location", "count", "rate/s"]]
         for (drop, rate) in rows {
-            cells.append([drop.port, drop.reason, drop.location, String(drop.count), CountersTable.formatRate(rate)])
+            cells.append([snapshot.vms.label(drop.port), drop.reason, drop.location, String(drop.count), CountersTable.formatRate(rate)])
         }
         var widths = Array(repeating: 0, count: 5)
         for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }

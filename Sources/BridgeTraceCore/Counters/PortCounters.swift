@@ -121,14 +121,17 @@ public struct CountersSnapshot: Equatable, Sendable {
     public var lostEvents: UInt64
     /// What runs another way than designed on this kernel (fallbacks), one line each.
     public var degraded: [String]
+    /// The VM of each port that is a VM's NIC.
+    public var vms: VMNames
 
     public init(time: Double, bridge: String, netns: String?, ports: [PortCounters], lostEvents: UInt64 = 0,
-                degraded: [String] = []) {
+                degraded: [String] = [], vms: VMNames = .none) {
         self.time = time
         self.bridge = bridge
         self.netns = netns
         self.ports = ports
         self.lostEvents = lostEvents
         self.degraded = degraded
+        self.vms = vms
     }
 }

@@ -6,7 +6,8 @@
 ///      "duration_s": 10.0, "frames": 120, "drops": 5,
 ///      "lost_events": 0, "collector_overflow": 0, "events_not_examined": 0, "degraded": []}
 ///
-/// `port` is null when the evidence does not place the finding at one port.
+/// `port` is null when the evidence does not place the finding at one port; `vm` follows it
+/// when the port is a VM's NIC.
 /// `lost_events` are ring-buffer records the kernel could not reserve (the reader fell
 /// behind), `collector_overflow` events the collector received past its limit; their sum,
 /// `events_not_examined`, is how much the rules could not look at. `degraded` says what
@@ -14,11 +15,12 @@
 public enum DiagnoseJSON {
     public static func value(bridge: String, findings: [Finding], durationSeconds: Double? = nil,
                              frames: Int? = nil, drops: Int? = nil, lostEvents: UInt64? = nil,
-                             collectorOverflow: UInt64? = nil, degraded: [String]? = nil) -> JSONValue {
+                             collectorOverflow: UInt64? = nil, degraded: [String]? = nil,
+                             vms: VMNames = .none) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("bridge", .string(bridge)),
             ("healthy", .bool(findings.isEmpty)),
-            ("findings", .array(findings.map(finding))),
+            ("findings", .array(findings.map { finding($0, vms: vms) })),
         ]
         if let durationSeconds { members.append(("duration_s", .double(durationSeconds))) }
         if let frames { members.append(("frames", .int(Int64(frames)))) }
@@ -32,10 +34,12 @@ public enum DiagnoseJSON {
         return .object(members)
     }
 
-    public static func finding(_ finding: Finding) -> JSONValue {
-        .object([
+    public static func finding(_ finding: Finding, vms: VMNames = .none) -> JSONValue {
+        let vm: [(String, JSONValue)] = finding.port.flatMap { vms[$0] }.map { [("vm", .string($0))] } ?? []
+        return .object([
             ("cause", .string(finding.cause.rawValue)),
             ("port", finding.port.map { .string($0) } ?? .null),
+        ] + vm + [
             ("severity", .string(finding.severity.rawValue)),
             ("summary", .string(finding.summary)),
             ("evidence", .array(finding.evidence.map { .string($0) })),

@@ -10,10 +10,12 @@
 ///
 /// or `bridgetrace diagnose br0: healthy: no problems seen in 10 s (120 frames, 0 drops)`.
 /// A finding the evidence does not place at one port reads `WARNING icmp_unanswered at
-/// an unknown port`. Events the rules never saw are said on a line of their own.
+/// an unknown port`. Events the rules never saw are said on a line of their own. A VM's
+/// port reads `at vnet3 (web-01)`.
 public enum DiagnoseText {
     public static func render(bridge: String, findings: [Finding], durationSeconds: Double, frames: Int,
-                              drops: Int, lostEvents: UInt64 = 0, collectorOverflow: UInt64 = 0) -> String {
+                              drops: Int, lostEvents: UInt64 = 0, collectorOverflow: UInt64 = 0,
+                              vms: VMNames = .none) -> String {
         let seen = "in \(seconds(durationSeconds)) s (\(frames) frame\(frames == 1 ? "" : "s"), "
             + "\(drops) drop\(drops == 1 ? "" : "s"))"
         let notExamined = unexamined(lostEvents: lostEvents, collectorOverflow: collectorOverflow)
@@ -24,7 +26,7 @@ public enum DiagnoseText {
             + notExamined
         for finding in findings {
             out += "\n\(finding.severity.rawValue.uppercased()) \(finding.cause.rawValue) at "
-                + "\(finding.port ?? "an unknown port")\n"
+                + "\(finding.port.map(vms.label) ?? "an unknown port")\n"
             out += "  \(finding.summary)\n"
             if !finding.evidence.isEmpty {
                 out += "  evidence:\n"
