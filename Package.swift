@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The git commit `bridgetrace --version` names. scripts/package sets it; a plain
+// `swift build` needs no git and says "unknown". Only CBridgeTraceBuild sees it, so a new
+// commit recompiles one C file.
+let gitCommit = String((Context.environment["BRIDGETRACE_GIT_COMMIT"] ?? "").filter { $0.isLetter || $0.isNumber || $0 == "-" })
+
 // Linux only: everything here sits on libbpf, libxdp, netlink and network namespaces.
 let package = Package(
     name: "bridgetrace",
@@ -32,6 +37,8 @@ let package = Package(
         ),
         // libpcap, for tcpdump filter expressions (pcap_compile / pcap_offline_filter).
         .systemLibrary(name: "CLibPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        // The git commit (BuildInfo), from BRIDGETRACE_GIT_COMMIT at build time.
+        .target(name: "CBridgeTraceBuild", cSettings: [.define("BT_GIT_COMMIT", to: "\"\(gitCommit)\"")]),
         // bpf/include/bridgetrace.h, the one kernel/user ABI, with no library attached, so
         // that BridgeTraceCore can see the layouts without importing libbpf.
         .target(name: "CBridgeTraceABI"),
@@ -93,7 +100,7 @@ let package = Package(
         .target(
             name: "BridgeTraceExporter",
             dependencies: [
-                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTracePipeline", "CBridgeTraceABI",
+                "BridgeTraceCore", "BridgeTraceKernel", "BridgeTracePipeline", "CBridgeTraceABI", "CBridgeTraceBuild",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

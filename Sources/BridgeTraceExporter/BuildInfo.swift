@@ -1,18 +1,25 @@
 import BridgeTraceKernel
+import CBridgeTraceBuild
 import Foundation
 
-/// bridgetrace_build_info's labels: what an operator asks first about a misbehaving host.
+/// What an operator asks first about a misbehaving host: `bridgetrace --version`, the labels
+/// of bridgetrace_build_info, doctor's header.
 public struct BuildInfo: Sendable, Equatable {
-    /// The bridgetrace release; bump with each tag.
+    /// The bridgetrace release; bump with each tag. scripts/package names the .deb after it.
     public static let version = "0.1.0"
 
+    /// The commit scripts/package built from; "" for a build that did not say (`swift build`).
+    public static var gitCommit: String { String(cString: bt_build_git_commit()) }
+
     public var version: String
+    public var commit: String
     public var libbpf: String
     public var libxdp: String
     public var kernel: String
 
-    public init(version: String, libbpf: String, libxdp: String, kernel: String) {
+    public init(version: String, commit: String = "", libbpf: String, libxdp: String, kernel: String) {
         self.version = version
+        self.commit = commit
         self.libbpf = libbpf
         self.libxdp = libxdp
         self.kernel = kernel
@@ -23,8 +30,19 @@ public struct BuildInfo: Sendable, Equatable {
         let kernel = KernelRelease.current
         let libbpf = loadedLibraryVersion(of: "libbpf")
             ?? LibBPFVersion.current
-        return BuildInfo(version: version, libbpf: libbpf, libxdp: loadedLibraryVersion(of: "libxdp") ?? "unknown",
-                         kernel: kernel)
+        return BuildInfo(version: version, commit: gitCommit, libbpf: libbpf,
+                         libxdp: loadedLibraryVersion(of: "libxdp") ?? "unknown", kernel: kernel)
+    }
+
+    /// `bridgetrace --version`: the release, the commit, and the libbpf and libxdp this
+    /// process loaded (Debian's, whichever the host has).
+    public var versionText: String {
+        """
+        bridgetrace \(version)
+        commit \(commit.isEmpty ? "unknown (not built by scripts/package)" : commit)
+        libbpf \(libbpf)
+        libxdp \(libxdp)
+        """
     }
 
     /// libxdp has no version call: the version is the suffix of the shared object this

@@ -29,7 +29,7 @@ public final class ExporterMetrics: Sendable {
     /// The exporter's own identity; exported once, from start to exit.
     public func setBuildInfo(_ info: BuildInfo) {
         registry.makeGauge(name: "bridgetrace_build_info", labels: [
-            ("netns", ""), ("bridge", ""), ("version", info.version), ("libbpf", info.libbpf),
+            ("netns", ""), ("bridge", ""), ("version", info.version), ("commit", info.commit), ("libbpf", info.libbpf),
             ("libxdp", info.libxdp), ("kernel", info.kernel),
         ], help: Self.help["bridgetrace_build_info"]!).set(to: 1)
     }
@@ -158,7 +158,7 @@ public final class ExporterMetrics: Sendable {
         "bridgetrace_finding": "1 while the diagnosis finds this cause at this port over the diagnosis window.",
         "bridgetrace_bpf_program_run_seconds_total": "Time the kernel spent in this bridgetrace BPF program (kernel.bpf_stats_enabled).",
         "bridgetrace_bpf_program_runs_total": "Runs of this bridgetrace BPF program (kernel.bpf_stats_enabled).",
-        "bridgetrace_build_info": "The exporter's version and the libraries and kernel it runs on.",
+        "bridgetrace_build_info": "The exporter's version and commit, and the libraries and kernel it runs on.",
     ]
 }
 
