@@ -6,6 +6,9 @@ import PackageDescription
 // commit recompiles one C file.
 let gitCommit = String((Context.environment["BRIDGETRACE_GIT_COMMIT"] ?? "").filter { $0.isLetter || $0.isNumber || $0 == "-" })
 
+// Release builds check the C shims' buffer sizes in libc calls (Debian's default hardening).
+let fortified: [CSetting] = [.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))]
+
 // Linux only: everything here sits on libbpf, libxdp, netlink and network namespaces.
 let package = Package(
     name: "bridgetrace",
@@ -47,6 +50,7 @@ let package = Package(
         .target(
             name: "CBridgeTraceShim",
             dependencies: ["CLibBPF", "CBridgeTraceABI"],
+            cSettings: fortified,
             linkerSettings: [
                 .linkedLibrary("xdp"), .linkedLibrary("bpf"), .linkedLibrary("mnl"),
                 .linkedLibrary("elf"), .linkedLibrary("z"),
@@ -76,7 +80,7 @@ let package = Package(
         // SIGTERM-then-SIGKILL teardown), the executable lookup and CommandRunner.
         // No libbpf in these two: BridgeTraceProcess is imported beside libpcap (tests),
         // whose struct bpf_insn clashes with the kernel's.
-        .target(name: "CBridgeTraceProcess"),
+        .target(name: "CBridgeTraceProcess", cSettings: fortified),
         .target(
             name: "BridgeTraceProcess",
             dependencies: ["BridgeTraceCore", "CBridgeTraceProcess"]
