@@ -31,6 +31,15 @@ struct QEMUGuestTests {
             #expect(status.qemuVMs == [1])
             let pid = try #require(QEMUGuest.runningPid(lab: lab.name, vm: 1))
 
+            // Its tap is named by the VM, from QEMU's command line (-name, -netdev tap,ifname=):
+            // QEMU runs in the bridge namespace, as the tap does.
+            let counters = try BridgeTraceBinary.run(["counters", lab.bridgeName, "--netns", br, "--json", "--duration", "0.5"])
+            #expect(counters.status == 0, "\(counters.stderr)")
+            let ports = try #require(try JSONSerialization.jsonObject(with: Data(
+                (counters.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any])["ports"] as? [[String: Any]]
+            let vms = Dictionary(uniqueKeysWithValues: (ports ?? []).map { ($0["port"] as? String ?? "?", $0["vm"] as? String ?? "-") })
+            #expect(vms == ["vm1": "bridgetrace-lab-\(lab.name)-vm1", "vm2": "-", "uplink": "-"], "\(counters.stdout)")
+
             // ARP and ping across the bridge, from the gateway and from the veth VM.
             let fromLan = try exec(inNetns: lab.lanNamespace, ["ping", "-c", "5", "-i", "0.2", "-W", "2", guestIP])
             #expect(fromLan.contains("5 received"), "\(fromLan)")
