@@ -38,7 +38,7 @@ struct QEMUGuestTests {
             let ports = try #require(try JSONSerialization.jsonObject(with: Data(
                 (counters.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any])["ports"] as? [[String: Any]]
             let vms = Dictionary(uniqueKeysWithValues: (ports ?? []).map { ($0["port"] as? String ?? "?", $0["vm"] as? String ?? "-") })
-            #expect(vms == ["vm1": "bridgetrace-lab-\(lab.name)-vm1", "vm2": "-", "uplink": "-"], "\(counters.stdout)")
+            #expect(vms == ["vm1": "bridgetrace-lab-\(lab.name)-vm1", "vm2": "-", "uplink": "-", "br0": "-"], "\(counters.stdout)")
 
             // ARP and ping across the bridge, from the gateway and from the veth VM.
             let fromLan = try exec(inNetns: lab.lanNamespace, ["ping", "-c", "5", "-i", "0.2", "-W", "2", guestIP])
