@@ -164,7 +164,7 @@ import Testing
             try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "3", "-i", "0.2", "-W", "2", lab.vmIP(2)])
             var text = ""
             let deadline = Date().addingTimeInterval(10)
-            let series = #"bridgetrace_frames_total{netns="",bridge="br0",port="vm1",direction="rx",kind="icmp_echo_request"} "#
+            let series = #"bridgetrace_frames_total{netns="",bridge="br0",port="vm1",vm="",direction="rx",kind="icmp_echo_request"} "#
             repeat {
                 usleep(300_000)
                 text = try exec(inNetns: ns, ["curl", "-sf", url])
