@@ -35,6 +35,7 @@ final class BackgroundBridgetrace {
 
     /// Waits for the ready file; throws with stderr if the process dies or time runs out.
     func waitUntilReady(timeout: Double = 20) throws {
+        let timeout = TestTime.scaled(timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: readyFile) { return }
@@ -52,7 +53,7 @@ final class BackgroundBridgetrace {
     /// the caller's exact assertions then report what was read.
     @discardableResult
     func waitForOutput(timeout: Double = 10, _ condition: ([[String: Any]]) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(TestTime.scaled(timeout))
         while Date() < deadline {
             // The last line may be half written: only complete lines count.
             let text = stdout
@@ -73,7 +74,7 @@ final class BackgroundBridgetrace {
         do {
             try waitFor(what, timeout: timeout, { stdout }, until: { condition($0) || hasExited })
         } catch is WaitTimeout {
-            throw BackgroundFailure("waited \(timeout) s for \(what); stdout: \(stdout.suffix(2000)); stderr: \(stderr.suffix(1000))")
+            throw BackgroundFailure("waited \(TestTime.scaled(timeout)) s for \(what); stdout: \(stdout.suffix(2000)); stderr: \(stderr.suffix(1000))")
         }
         if !condition(stdout) { throw BackgroundFailure("bridgetrace exited before \(what): \(stderr)") }
     }
@@ -83,6 +84,7 @@ final class BackgroundBridgetrace {
     @discardableResult
     func stop(signal: Int32 = SIGINT, timeout: Double = 20) throws -> Int32 {
         if !process.hasExited { kill(process.pid, signal) }
+        let timeout = TestTime.scaled(timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while !process.hasExited && Date() < deadline { usleep(20_000) }
         if !process.hasExited {

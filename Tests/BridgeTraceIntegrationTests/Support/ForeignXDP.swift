@@ -80,7 +80,7 @@ enum BridgetracePrograms {
 
     /// True once none of `ids` is loaded any more (polls for up to 5 s).
     static func waitUntilUnloaded(_ ids: Set<Int>) -> Bool {
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(TestTime.scaled(5))
         repeat {
             let output = (try? run(["bpftool", "-j", "prog", "show"])) ?? "[]"
             let programs = (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
