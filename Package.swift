@@ -51,7 +51,8 @@ let package = Package(
         ),
         .target(
             name: "BridgeTraceKernel",
-            dependencies: ["BridgeTraceCore", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI"]
+            // BridgeTraceProcess: `nft -j list ruleset` for the netfilter state diagnose reads.
+            dependencies: ["BridgeTraceCore", "BridgeTraceProcess", "CBridgeTraceShim", "CLibBPF", "CBridgeTraceABI"]
         ),
         // tcpdump filter expressions through libpcap: compile, match captured bytes.
         .target(

@@ -144,18 +144,22 @@ static __always_inline __u32 bt_event_room(void)
 }
 
 /* How many bytes to copy into the event: caplen if it fits the record's room, else 0 (copy
- * nothing). In asm so that clang cannot rewrite the test: it turns `n && n <= room` into
- * `n - 1 < room` on a scratch register, and verifiers before 6.8 (Debian's 6.1 and 6.12
- * among them) cannot carry that bound back to n, so they see a length that may be 0 and
- * refuse the load ("invalid zero-sized read"). The mask clears what a 32-bit spill may
- * leave unknown above the snap length. */
+ * nothing). Verifiers before 6.8 (Debian's 6.1 and 6.12 among them) learn nothing from
+ * `n != 0`, nor from a bound clang puts on a scratch copy (it turns `n && n <= room` into
+ * `n - 1 < room`), and refuse a length that may be 0 ("invalid zero-sized read"). So the
+ * bound is made in asm, on the register itself, by arithmetic every verifier tracks:
+ * n - 1 < room, then + 1, gives [1, room]; anything else becomes the constant 0. The mask
+ * clears what a 32-bit spill may leave unknown above the snap length. */
 static __always_inline __u64 bt_copy_len_room(__u32 caplen, __u32 room)
 {
 	__u64 n = caplen;
 
 	asm volatile("%[n] &= 0xffff\n\t"
-		     "if %[n] <= %[room] goto +1\n\t"
+		     "%[n] += -1\n\t"
+		     "if %[n] < %[room] goto +2\n\t"
 		     "%[n] = 0\n\t"
+		     "goto +1\n\t"
+		     "%[n] += 1\n\t"
 		     : [n] "+r"(n)
 		     : [room] "r"(room));
 	return n;

@@ -15,6 +15,11 @@
 
 /* Set before load: 0 sends every frame through AF_XDP (--no-fast-path). */
 const volatile __u32 bt_sw_fast_path = 1;
+/* Set before load: 1 when the kernel does not offer bpf_xdp_adjust_meta to XDP programs
+ * (probed; some builds refuse it). The decision for userspace then travels in-band, in
+ * front of the frame (adjust_head), and userspace strips it. The verifier prunes the
+ * branch not taken, helper call included, so either variant loads where it is allowed. */
+const volatile __u32 bt_sw_meta_inband = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -224,17 +229,24 @@ static __always_inline int bt_sw_drop_traced(struct xdp_md *ctx, __u32 ifindex, 
 #define bt_sw_drop(ifindex, reason) bt_sw_drop_traced(ctx, ifindex, reason)
 
 /* Frames the switch's userspace sent with AF_XDP TX, or dropped, while traced: it runs
- * this with BPF_PROG_TEST_RUN (ingress_ifindex = the port, struct bt_sw_trace_meta as
- * XDP metadata), so that they become events of the same ring, format and classify code. */
+ * this with BPF_PROG_TEST_RUN (ingress_ifindex = the port) on the frame with a struct
+ * bt_sw_trace_meta in front, so that they become events of the same ring, format and
+ * classify code. In-band rather than XDP metadata: test runs take metadata only on some
+ * kernels, adjust_head everywhere. */
 SEC("xdp")
 int bt_sw_trace_user(struct xdp_md *ctx)
 {
-	struct bt_sw_trace_meta *meta = (void *)(long)ctx->data_meta;
+	struct bt_sw_trace_meta *meta = (void *)(long)ctx->data;
+	__u32 dir, reason;
 
-	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+	if ((void *)(meta + 1) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	dir = meta->dir;
+	reason = meta->reason;
+	if (bpf_xdp_adjust_head(ctx, (int)sizeof(*meta)))
 		return XDP_ABORTED;
 	if (bt_sw_tracing())
-		bt_sw_emit(ctx, ctx->ingress_ifindex, meta->dir, meta->reason);
+		bt_sw_emit(ctx, ctx->ingress_ifindex, dir, reason);
 	return XDP_PASS;
 }
 
@@ -322,21 +334,33 @@ static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_
 
 	if (queue >= in->xsk_queues)
 		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
-		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
-	data = (void *)(long)ctx->data;
-	meta = (void *)(long)ctx->data_meta;
-	if ((void *)(meta + 1) > data)
-		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	if (bt_sw_meta_inband) {
+		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*meta)))
+			return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+		meta = (void *)(long)ctx->data;
+		if ((void *)(meta + 1) > (void *)(long)ctx->data_end)
+			return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	} else {
+		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+			return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+		data = (void *)(long)ctx->data;
+		meta = (void *)(long)ctx->data_meta;
+		if ((void *)(meta + 1) > data)
+			return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	}
 	meta->egress = egress;
 	meta->vlan = (__u16)vid;
 	meta->counter = (__u8)cls->counter;
 	meta->tagged = (__u8)tagged;
 	bt_sw_stat(BT_SW_STAT_TO_XSK);
 	/* No socket in the slot (userspace is between sockets): the redirect fails and the
-	 * lower bits of flags are the action, so count it rather than lose it. */
-	if (bpf_redirect_map(&bt_sw_xsks, in->xsk_slot + queue, XDP_DROP) != XDP_REDIRECT)
+	 * lower bits of flags are the action, so count it rather than lose it (a drop event
+	 * shows the frame as it came, without the in-band bytes). */
+	if (bpf_redirect_map(&bt_sw_xsks, in->xsk_slot + queue, XDP_DROP) != XDP_REDIRECT) {
+		if (bt_sw_meta_inband)
+			bpf_xdp_adjust_head(ctx, (int)sizeof(*meta)); /* undoes the push above: cannot fail */
 		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	}
 	return XDP_REDIRECT;
 }
 

@@ -7,7 +7,7 @@ public struct BridgeTraceCommand: ParsableCommand {
         abstract: "Shows where frames die between the ports of a Linux bridge.",
         subcommands: [
             DiagnoseCommand.self, TraceCommand.self, CountersCommand.self, DropsCommand.self, BenchCommand.self,
-            ExporterCommand.self, SwitchCommand.self, LabCommand.self, CleanupCommand.self, DemoCommand.self,
+            ExporterCommand.self, SwitchCommand.self, LabCommand.self, CleanupCommand.self, DoctorCommand.self, DemoCommand.self,
         ]
     )
 

@@ -89,6 +89,7 @@ struct DiagnoseCommand: ParsableCommand {
                 nextRefresh = nextRefresh.addingTimeInterval(1)
             }
         }
+        let watchEndNs = WallClock.monotonicNowNs()
         // The kernel's exact drop counts, then stop the drop events: under a flood the
         // reader may never catch up with a producer that keeps going.
         let kernelDropCounts = (try? session?.dropCounts()) ?? []
@@ -112,13 +113,17 @@ struct DiagnoseCommand: ParsableCommand {
         let input = DiagnosisInput(bridge: bridge, durationSeconds: elapsed, events: events, drops: drops,
                                    stateBefore: stateBefore, stateAfter: stateAfter, probeTarget: host,
                                    lostEvents: lost, collectorOverflow: collector.overflow,
-                                   countedDrops: EventCollector.notKept(kernelDropCounts + switchDrops, kept: drops))
+                                   countedDrops: EventCollector.notKept(kernelDropCounts + switchDrops, kept: drops),
+                                   watchEndNs: watchEndNs)
         if let record { try writeRecording(input, to: record) }
         let findings = DiagnosisEngine.diagnose(input)
         if json {
             _ = writeStandardOutput(DiagnoseJSON.value(bridge: bridge, findings: findings, durationSeconds: elapsed,
                                                        frames: events.count, drops: input.dropTotal, lostEvents: lost,
-                                                       collectorOverflow: input.collectorOverflow).rendered() + "\n")
+                                                       collectorOverflow: input.collectorOverflow,
+                                                       degraded: session?.degradations
+                                                           ?? (switchSource?.snapshot.metaInBand == true ? [Switch.metaInBandNote] : []))
+                                                   .rendered() + "\n")
         } else {
             _ = writeStandardOutput(DiagnoseText.render(bridge: bridge, findings: findings, durationSeconds: elapsed,
                                                         frames: events.count, drops: input.dropTotal, lostEvents: lost,

@@ -20,9 +20,7 @@ public struct BuildInfo: Sendable, Equatable {
 
     /// The libraries this process loaded and the running kernel.
     public static func current() -> BuildInfo {
-        var name = utsname()
-        uname(&name)
-        let kernel = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let kernel = KernelRelease.current
         let libbpf = loadedLibraryVersion(of: "libbpf")
             ?? LibBPFVersion.current
         return BuildInfo(version: version, libbpf: libbpf, libxdp: loadedLibraryVersion(of: "libxdp") ?? "unknown",

@@ -79,7 +79,8 @@ public struct FindingWindow: Sendable {
     /// What the rules see for one bridge: its ports' frames and drops in the window.
     public func input(bridge: String) -> DiagnosisInput? {
         guard let samples = states[bridge], let before = samples.first, let after = samples.last else { return nil }
-        let ports = Set(after.state.ports.map(\.name)).union(before.state.ports.map(\.name))
+        // The bridge's own interface is a port too: the host's side.
+        let ports = Set(after.state.ports.map(\.name)).union(before.state.ports.map(\.name)).union([bridge])
         let lost = (lostSamples.last?.lost ?? 0) &- (lostSamples.first?.lost ?? 0)
         let duration = max(Double(after.timeNs &- before.timeNs) / 1e9, 0.001)
         // A state fault holds while the state does: "before" carries the port states of
@@ -87,10 +88,10 @@ public struct FindingWindow: Sendable {
         // counters such as a tap's tx_dropped, and the FDB as evidence of where MACs were).
         // Otherwise a port brought back up would stay a finding for a whole window.
         let stateBefore = BridgeState(bridge: after.state.bridge, ports: after.state.ports, fdb: before.state.fdb,
-                                      deviceCounters: before.state.deviceCounters)
+                                      deviceCounters: before.state.deviceCounters, netfilter: after.state.netfilter)
         return DiagnosisInput(bridge: bridge, durationSeconds: duration,
                               events: events.filter { ports.contains($0.frame.port) },
                               drops: drops.filter { ports.contains($0.port) },
-                              stateBefore: stateBefore, stateAfter: after.state, lostEvents: lost)
+                              stateBefore: stateBefore, stateAfter: after.state, lostEvents: lost, watchEndNs: after.timeNs)
     }
 }

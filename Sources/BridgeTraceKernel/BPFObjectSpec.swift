@@ -50,12 +50,20 @@ public final class BPFObjectSpec {
         opened?.btfStructSize(structName)
     }
 
-    /// Loads every program and map into the kernel (CAP_BPF). A verifier rejection
-    /// carries the last lines of its log.
+    /// Probes and fallbacks that shaped this load ("no bpf_xdp_adjust_meta: in-band
+    /// variant"): a load failure names them, so the operator sees what was tried.
+    public private(set) var choices: [String] = []
+
+    public func noteChoice(_ choice: String) {
+        choices.append(choice)
+    }
+
+    /// Loads every program and map into the kernel (CAP_BPF). A verifier rejection names
+    /// the program and carries the last lines of its log (the verdict).
     public func load() throws -> BPFObject {
         let opened = try current()
         self.opened = nil
-        try opened.load()
+        try opened.load(choices: choices)
         return BPFObject(loaded: opened)
     }
 
@@ -128,15 +136,35 @@ final class OpenedObject {
         }
     }
 
-    func load() throws {
+    func load(choices: [String]) throws {
         LibBPFLog.clear()
         let rc = bpf_object__load(handle)
-        if rc != 0 {
-            let log = LibBPFLog.recent(6).joined(separator: "\n  ")
-            var hint = "run as root with CAP_BPF and CAP_NET_ADMIN"
-            if -rc != EPERM { hint = "the kernel rejected the program" + (log.isEmpty ? "" : ":\n  " + log) }
-            throw SystemError("cannot load BPF object", subject: name, code: rc, hint: hint)
+        guard rc != 0 else { return }
+        let failure = LibBPFLog.lastLoadFailure()
+        throw SystemError("cannot load BPF object", subject: name, code: rc,
+                          hint: Self.loadHint(errno: -rc, program: failure.program, verdict: failure.verdict, choices: choices,
+                                              privileged: Preflight.missingCapabilities(
+                                                  effective: Preflight.effectiveCapabilities(), enteringNamespaces: false).isEmpty,
+                                              kernel: KernelRelease.current))
+    }
+
+    /// What a failed load says after the errno: which program the kernel refused, on which
+    /// kernel, what was tried, and the verifier's verdict. Pure, for tests.
+    static func loadHint(errno: Int32, program: String?, verdict: [String], choices: [String], privileged: Bool,
+                         kernel: String) -> String {
+        if errno == EPERM && !privileged && verdict.isEmpty {
+            return "run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON"
         }
+        var hint = program.map { "the kernel (\(kernel)) refused program \($0)" } ?? "the kernel (\(kernel)) refused it"
+        if errno == EPERM && verdict.isEmpty { hint += " although this process has CAP_BPF (a lockdown or LSM policy?)" }
+        if !choices.isEmpty { hint += "; tried: " + choices.joined(separator: "; ") }
+        if verdict.isEmpty {
+            hint += "; BRIDGETRACE_DEBUG=1 prints libbpf's messages"
+        } else {
+            hint += "; the verifier's last words (BRIDGETRACE_DEBUG=1 prints the whole log):\n  "
+                + verdict.joined(separator: "\n  ")
+        }
+        return hint
     }
 
     var programNames: [String] {

@@ -61,18 +61,17 @@ public struct BPFProgram {
     }
 
     /// BPF_PROG_TEST_RUN of an XDP program over one frame (up to a UMEM frame), as if it
-    /// arrived on `ingressIfindex`, with `metadata` (a multiple of 4 bytes) in front of it
-    /// as XDP metadata. 0, or -errno. Cheap enough per frame: nothing is allocated.
-    public func testRunXDP(frame: UnsafeRawBufferPointer, metadata: UnsafeRawBufferPointer,
+    /// arrived on `ingressIfindex`, with `header` in front of it in the data, for the program
+    /// to read and strip (in-band: test runs take XDP metadata on some kernels only).
+    /// 0, or -errno. Cheap enough per frame: nothing is allocated.
+    public func testRunXDP(frame: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer,
                            ingressIfindex: UInt32) -> Int32 {
-        let total = metadata.count + frame.count
+        let total = header.count + frame.count
         return withUnsafeTemporaryAllocation(byteCount: max(total, 1), alignment: 8) { buffer in
             guard let base = buffer.baseAddress else { return -EINVAL }
-            if let meta = metadata.baseAddress { base.copyMemory(from: meta, byteCount: metadata.count) }
-            if let data = frame.baseAddress { (base + metadata.count).copyMemory(from: data, byteCount: frame.count) }
-            // The test run takes ctx->data bytes of data_in as metadata, the rest as the frame.
+            if let head = header.baseAddress { base.copyMemory(from: head, byteCount: header.count) }
+            if let data = frame.baseAddress { (base + header.count).copyMemory(from: data, byteCount: frame.count) }
             var ctx = xdp_md()
-            ctx.data = UInt32(metadata.count)
             ctx.data_end = UInt32(total)
             ctx.ingress_ifindex = ingressIfindex
             return withUnsafeMutablePointer(to: &ctx) { context in

@@ -13,13 +13,16 @@ import Glibc
 ///   filtering, ageing time);
 /// - RTM_GETLINK, AF_BRIDGE: each port's IFLA_PROTINFO (STP state, isolated, learning,
 ///   unicast and broadcast flooding);
-/// - RTM_GETNEIGH, AF_BRIDGE: the FDB.
+/// - RTM_GETNEIGH, AF_BRIDGE: the FDB;
+/// - RTM_GETADDR: the bridge's own IPv4 addresses (the host's side of the segment);
+/// and, unless asked not to, netfilter (`NetfilterStateReader`).
 /// The dumps are not one atomic read: a port that joins or leaves in between is reported
 /// with what the link dump said (its flags at their kernel defaults) or not at all.
 public enum BridgeStateReader {
     /// A snapshot of bridge `bridgeName` in the current thread's namespace. Throws
     /// `UserError` when there is no such bridge, `NetlinkError` when a dump fails.
-    public static func read(bridgeName: String) throws -> BridgeState {
+    /// `netfilter`: also read br_netfilter's sysctls and the ruleset (runs nft).
+    public static func read(bridgeName: String, netfilter: Bool = true) throws -> BridgeState {
         let links = try retrying("RTM_GETLINK dump (stats)") { dumpLinkDetails() }
         guard let bridgeLink = links.first(where: { linkName($0.link) == bridgeName }) else {
             throw UserError(noSuchBridge(bridgeName, links: links))
@@ -33,7 +36,14 @@ public enum BridgeStateReader {
         let bridgeIndex = bridgeLink.link.ifindex
         let portFlags = try retrying("RTM_GETLINK dump (AF_BRIDGE)") { dumpBridgePorts() }
         let fdbRaw = try retrying("RTM_GETNEIGH dump (AF_BRIDGE)") { dumpFDB() }
-        return assemble(bridge: bridgeLink, links: links, portFlags: portFlags, fdb: fdbRaw, bridgeIndex: bridgeIndex)
+        let addresses = try retrying("RTM_GETADDR dump") { dumpAddresses() }
+        var state = assemble(bridge: bridgeLink, links: links, portFlags: portFlags, fdb: fdbRaw, bridgeIndex: bridgeIndex)
+        state.bridge.addresses = addresses.filter { $0.ifindex == bridgeIndex && Int32($0.family) == AF_INET }.map { raw in
+            let octets = withUnsafeBytes(of: raw.addr) { Array($0.prefix(4)) }
+            return "\(octets.map(String.init).joined(separator: "."))/\(raw.prefixlen)"
+        }
+        if netfilter { state.netfilter = NetfilterStateReader.read() }
+        return state
     }
 
     // MARK: Assembly
@@ -159,6 +169,17 @@ public enum BridgeStateReader {
             bt_nl_dump_bridge_ports({ raw, ctx in
                 guard let raw, let ctx else { return }
                 ctx.assumingMemoryBound(to: [bt_nl_brport].self).pointee.append(raw.pointee)
+            }, out)
+        }
+        return (rc, items)
+    }
+
+    private static func dumpAddresses() -> (Int32, [bt_nl_addr]) {
+        var items: [bt_nl_addr] = []
+        let rc = withUnsafeMutablePointer(to: &items) { out in
+            bt_nl_dump_addrs({ raw, ctx in
+                guard let raw, let ctx else { return }
+                ctx.assumingMemoryBound(to: [bt_nl_addr].self).pointee.append(raw.pointee)
             }, out)
         }
         return (rc, items)

@@ -1,9 +1,9 @@
 import CBridgeTraceShim
 import Foundation
 
-/// Collects libbpf and libxdp messages instead of letting them spray over stderr. The
-/// recent lines are attached to load failures (the verifier's verdict is in the last
-/// lines), and `BRIDGETRACE_DEBUG=1` echoes everything.
+/// Collects libbpf and libxdp messages instead of letting them spray over stderr. Load
+/// failures carry the failing program and the last lines of the verifier's log (the
+/// verdict is there), and `BRIDGETRACE_DEBUG=1` echoes everything, whole logs included.
 public enum LibBPFLog {
     private static let state = LockedLines()
 
@@ -22,12 +22,42 @@ public enum LibBPFLog {
         state.recent(count)
     }
 
+    /// The program libbpf last failed to load, and the verifier's verdict: the last
+    /// `count` lines of its log (the log ends with the reason; its start is only the
+    /// program's first instructions).
+    public static func lastLoadFailure(verdictLines count: Int = 12) -> (program: String?, verdict: [String]) {
+        loadFailure(in: state.recent(LockedLines.capacity), verdictLines: count)
+    }
+
+    /// `lastLoadFailure` of these lines (libbpf's messages, one line each). Pure.
+    public static func loadFailure(in lines: [String], verdictLines count: Int = 12) -> (program: String?, verdict: [String]) {
+        let program = lines.last(where: { $0.contains("BPF program load failed") }).flatMap(programName)
+        guard let end = lines.lastIndex(where: { $0.hasPrefix("-- END PROG LOAD LOG --") }) else {
+            return (program, [])
+        }
+        let begin = lines[..<end].lastIndex(where: { $0.contains("-- BEGIN PROG LOAD LOG --") }).map { $0 + 1 } ?? 0
+        // The statistics lines after the verdict say nothing about it.
+        let log = lines[begin..<end].filter { line in
+            !line.trimmingCharacters(in: .whitespaces).isEmpty && !line.hasPrefix("processed ")
+                && !line.hasPrefix("verification time") && !line.hasPrefix("stack depth")
+        }
+        return (program, Array(log.suffix(count)))
+    }
+
+    /// "libbpf: prog 'bt_xdp_rx': BPF program load failed: ..." -> "bt_xdp_rx".
+    static func programName(_ line: String) -> String? {
+        guard let open = line.range(of: "prog '"), let close = line[open.upperBound...].firstIndex(of: "'") else { return nil }
+        return String(line[open.upperBound..<close])
+    }
+
     public static func clear() {
         state.clear()
     }
 }
 
 private final class LockedLines: @unchecked Sendable {
+    /// Lines kept: enough for the end of a verifier log and the lines around it.
+    static let capacity = 400
     private let lock = NSLock()
     private var lines: [String] = []
     private var installed = false
@@ -48,7 +78,7 @@ private final class LockedLines: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         lines.append(line)
-        if lines.count > 256 { lines.removeFirst(lines.count - 256) }
+        if lines.count > 2 * Self.capacity { lines.removeFirst(lines.count - Self.capacity) }
     }
 
     func recent(_ count: Int) -> [String] {

@@ -5,17 +5,21 @@ import Foundation
 
 /// The three program fds every watched port gets one or two of.
 public struct PortPrograms: Sendable {
-    public var xdpRx: Int32
+    /// nil when the XDP program was left out of the load (see `xdpRxNote`).
+    public var xdpRx: Int32?
+    /// Why rx cannot use XDP on this kernel, when it cannot.
+    public var xdpRxNote: String?
     public var tcRx: Int32
     public var tcTx: Int32
 
-    public init(object: BPFObject) throws {
-        try self.init(object: object, xdpRx: "bt_xdp_rx", tcRx: "bt_tc_rx", tcTx: "bt_tc_tx")
+    public init(object: BPFObject, xdpRxNote: String? = nil) throws {
+        try self.init(object: object, xdpRx: xdpRxNote == nil ? "bt_xdp_rx" : nil, tcRx: "bt_tc_rx", tcTx: "bt_tc_tx")
+        self.xdpRxNote = xdpRxNote
     }
 
     /// The same three hooks from another object (the bench's empty programs).
-    public init(object: BPFObject, xdpRx: String, tcRx: String, tcTx: String) throws {
-        self.xdpRx = try object.programFD(xdpRx)
+    public init(object: BPFObject, xdpRx: String?, tcRx: String, tcTx: String) throws {
+        self.xdpRx = try xdpRx.map(object.programFD)
         self.tcRx = try object.programFD(tcRx)
         self.tcTx = try object.programFD(tcTx)
     }
@@ -30,7 +34,7 @@ public enum AttachMethod: Sendable {
     public static let legacyForced = ProcessInfo.processInfo.environment["BRIDGETRACE_LEGACY_ATTACH"] == "1"
 
     /// The kernel takes tcx links (probed once; not by version, backports exist).
-    public static let tcxAvailable: Bool = !legacyForced && bt_tcx_supported() == 1
+    public static let tcxAvailable: Bool = !legacyForced && KernelProbe.status(.tcx).available
 }
 
 /// One port with bridgetrace's hooks on it: rx on XDP (or tc ingress), tx on tc egress,
@@ -54,14 +58,32 @@ public final class AttachedPort {
     private var tcEgress = false
     private var createdClsact = false
 
+    /// The bridge's own interface, watched as the port where the host meets the bridge.
+    public let isHostSide: Bool
+
     /// Attaches rx then tx; on any failure, what was attached is removed before throwing.
-    public init(name: String, ifindex: Int32, programs: PortPrograms, rxHook preferred: RxHook = .xdp) throws {
+    /// `hostSide`: the port is a bridge's own interface (the host's side of the bridge).
+    /// What the host sends into the bridge leaves that device at tc egress (rx, seen from
+    /// the bridge), and what the bridge hands up to the host enters it at tc ingress (tx);
+    /// a bridge device has no XDP of its own.
+    public init(name: String, ifindex: Int32, programs: PortPrograms, rxHook preferred: RxHook = .xdp,
+                hostSide: Bool = false) throws {
         self.name = name
         self.ifindex = ifindex
+        isHostSide = hostSide
         do {
-            if preferred == .xdp {
+            if hostSide {
+                try attachTC(egress: true, fd: programs.tcRx)
+                tcEgress = true
+                try attachTC(egress: false, fd: programs.tcTx)
+                tcIngress = true
+                rxHook = .tc
+                return
+            }
+            if preferred == .xdp, programs.xdpRx != nil {
                 try attachRx(programs)
             } else {
+                rxHookNote = preferred == .xdp ? programs.xdpRxNote : nil
                 try attachTC(egress: false, fd: programs.tcRx)
                 tcIngress = true
                 rxHook = .tc
@@ -75,12 +97,13 @@ public final class AttachedPort {
     }
 
     private func attachRx(_ programs: PortPrograms) throws {
+        guard let xdpRx = programs.xdpRx else { return }
         if let holder = foreignXDPHolder() {
             rxHookNote = "XDP is held by \(holder), which libxdp cannot share on this kernel"
-        } else if !AttachMethod.legacyForced, !portHasDispatcher(), tryXDPLink(programs.xdpRx) {
+        } else if !AttachMethod.legacyForced, !portHasDispatcher(), tryXDPLink(xdpRx) {
             return
         } else {
-            let program = xdp_program__from_fd(programs.xdpRx)
+            let program = xdp_program__from_fd(xdpRx)
             if libxdp_get_error(UnsafeRawPointer(program)) == 0, let program {
                 let rc = xdp_program__attach(program, ifindex, XDP_MODE_NATIVE, 0)
                 if rc == 0 {
@@ -197,7 +220,8 @@ public final class HookFloor {
         do {
             for link in ports {
                 self.ports.append(try AttachedPort(name: link.name, ifindex: link.ifindex, programs: programs,
-                                                   rxHook: request.rxHook.preferred(forLinkKind: link.kind)))
+                                                   rxHook: request.rxHook.preferred(forLinkKind: link.kind),
+                                                   hostSide: link.isBridge))
             }
         } catch {
             close()

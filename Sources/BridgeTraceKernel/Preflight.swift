@@ -93,7 +93,7 @@ public enum Preflight {
     }
 
     /// CapEff from /proc/self/status: no libcap needed.
-    static func effectiveCapabilities() -> UInt64 {
+    public static func effectiveCapabilities() -> UInt64 {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
             let hex = line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces)

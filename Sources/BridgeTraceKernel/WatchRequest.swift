@@ -38,11 +38,12 @@ public struct WatchRequest: Sendable, Equatable {
                     .map { " (it is a port of \($0.name))" } ?? (link.kind.map { " (it is a \($0))" } ?? "")
                 throw UserError("\(bridge) is not a bridge\(role); to watch it alone use --port \(bridge) \(bridgeList(links))")
             }
-            selected = NetlinkLinks.bridgePorts(ofBridgeIndex: link.ifindex, in: links)
+            // The bridge's own interface is the host's port: what the host sends and gets.
+            selected = NetlinkLinks.bridgePorts(ofBridgeIndex: link.ifindex, in: links) + [link]
         }
         if let optionalBridges {
             for link in links where link.isBridge && optionalBridges.contains(link.name) && link.name != bridge {
-                selected += NetlinkLinks.bridgePorts(ofBridgeIndex: link.ifindex, in: links)
+                selected += NetlinkLinks.bridgePorts(ofBridgeIndex: link.ifindex, in: links) + [link]
             }
         }
         for name in ports where !selected.contains(where: { $0.name == name }) {

@@ -75,6 +75,10 @@ public final class WatchSession {
     /// - Parameter drops: also trace kernel drops on the watched ports. When
     ///   `drops.required` is false, a kernel that cannot trace them leaves `drops` nil
     ///   and says why in `dropNote` instead of failing the session.
+    /// Why rx events come from tc ingress on a kernel without bpf_xdp_load_bytes.
+    public static let noLoadBytesNote = "this kernel does not offer bpf_xdp_load_bytes to XDP programs (5.18), "
+        + "so events of received frames come from tc ingress (the same frames)"
+
     public init(request: WatchRequest, events: EventOptions? = nil, drops dropOptions: DropOptions? = nil) throws {
         self.request = request
         lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
@@ -82,14 +86,26 @@ public final class WatchSession {
         let ports = try request.resolve(in: links)
         removedStale = StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) })
         let spec = try BPFObjectSpec(embedded: .counters)
+        var xdpRxNote: String?
         if let events {
             try spec.setReadOnly("bt_config", to: events.config)
             try spec.setMaxEntries(map: "bt_events", events.ringBufferBytes)
             try spec.setReadOnly("bt_wakeup_events", to: events.wakeupEventsPerCPU)
             try spec.setReadOnly("bt_sample_every", to: events.sampleEvery)
+            if events.config.events != 0 && !KernelProbe.offers(.xdpLoadBytes) {
+                // The XDP program copies frames into events with bpf_xdp_load_bytes (5.18):
+                // without it, rx events come from tc ingress, which sees the same frames.
+                xdpRxNote = Self.noLoadBytesNote
+                if request.rxHook == .xdp {
+                    throw UserError("--rx-hook xdp with events needs bpf_xdp_load_bytes, which this kernel does not offer "
+                        + "to XDP programs (`bridgetrace doctor`); use --rx-hook auto or tc, which see the same frames")
+                }
+                try spec.setAutoload(program: "bt_xdp_rx", false)
+                spec.noteChoice("no bpf_xdp_load_bytes in XDP (probed): rx events from tc ingress")
+            }
         }
         object = try spec.load()
-        programs = try PortPrograms(object: object)
+        programs = try PortPrograms(object: object, xdpRxNote: xdpRxNote)
         maps = try CounterMaps(object: object)
         lostMap = try object.map("bt_lost")
         traceStats = try object.map("bt_trace_stats")
@@ -113,7 +129,8 @@ public final class WatchSession {
         try maps.reset(ifindex: link.ifindex)
         try drops?.watch(ifindex: link.ifindex)
         attached[link.ifindex] = try AttachedPort(name: link.name, ifindex: link.ifindex, programs: programs,
-                                                  rxHook: request.rxHook.preferred(forLinkKind: link.kind))
+                                                  rxHook: request.rxHook.preferred(forLinkKind: link.kind),
+                                                  hostSide: link.isBridge)
     }
 
     public var ports: [AttachedPort] {
@@ -155,6 +172,19 @@ public final class WatchSession {
         try traceStats.lookupSum(UInt32(0), offset: Int(BT_STAT_SAMPLE_SKIPPED.rawValue) * 8)
     }
 
+    /// What runs another way than designed on this kernel, one line each (the `degraded`
+    /// of counters' and diagnose's JSON; the notes on stderr say it per port).
+    public var degradations: [String] {
+        var lines: [String] = []
+        if ports.contains(where: { $0.tcAttachment == .clsact }) {
+            lines.append("tc programs are clsact filters (\(AttachMethod.legacyForced ? "BRIDGETRACE_LEGACY_ATTACH=1" : "no tcx")): "
+                + "removed on exit, or by the next run or `bridgetrace cleanup` after a SIGKILL")
+        }
+        if programs.xdpRxNote != nil { lines.append(Self.noLoadBytesNote) }
+        if let dropNote { lines.append(dropNote) }
+        return lines
+    }
+
     /// ifindex -> port name of what is watched now.
     public var portNames: [Int32: String] {
         attached.mapValues(\.name)
@@ -173,7 +203,8 @@ public final class WatchSession {
                                              drops: PortDrops(reasons: dropReasons[port.ifindex] ?? [:])))
         }
         return CountersSnapshot(time: Date().timeIntervalSince1970, bridge: request.bridge ?? "",
-                                netns: request.netns, ports: portCounters, lostEvents: try lostEvents())
+                                netns: request.netns, ports: portCounters, lostEvents: try lostEvents(),
+                                degraded: degradations)
     }
 
     /// Kernel drops on the ports watched now, per (port, reason, location), since attach;

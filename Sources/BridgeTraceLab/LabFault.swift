@@ -18,6 +18,10 @@ public enum LabFault: String, CaseIterable, Sendable, Equatable {
     case dhcpUnanswered = "dhcp_unanswered"
     case upstreamMACFilter = "upstream_mac_filter"
     case dhcpMultipleServers = "dhcp_multiple_servers"
+    case hostFirewallDrop = "host_firewall_drop"
+    case brNetfilterDrop = "br_netfilter_drop"
+    case portFloodOff = "port_flood_off"
+    case subnetMismatch = "subnet_mismatch"
 
     /// The cause `diagnose` should report for this fault.
     public var cause: CauseCode { CauseCode(rawValue: rawValue)! }
@@ -43,13 +47,23 @@ public enum LabFault: String, CaseIterable, Sendable, Equatable {
             return "the gateway drops every frame from PORT's host's MAC (nft netdev ingress: port security upstream)"
         case .dhcpMultipleServers:
             return "DHCP servers on the gateway and (rogue) in the host behind PORT; vm1 sends a DHCPDISCOVER every second"
+        case .hostFirewallDrop:
+            return "the host's own firewall (the bridge's namespace, nft inet table, hook input) drops ICMP echo requests"
+        case .brNetfilterDrop:
+            return "bridge-nf-call-iptables=1 and iptables -P FORWARD DROP in the bridge's namespace (what Docker does)"
+        case .portFloodOff:
+            return "PORT gets flood off and learning off (libvirt's macTableManager), and its host changes its MAC"
+        case .subnetMismatch:
+            return "the host behind PORT moves to 198.18.1.0/24 (gateway 198.18.1.1), a subnet nobody else on the bridge uses"
         }
     }
 
     /// The port a fault lands on when `--port` is not given; nil when it is bridge-wide.
     public func defaultPort(in topology: LabTopology) -> String? {
         switch self {
-        case .netfilterDrop, .portIsolated: return nil
+        case .netfilterDrop, .portIsolated, .hostFirewallDrop, .brNetfilterDrop: return nil
+        case .portFloodOff: return topology.vmCount >= 2 ? topology.vmPort(2) : topology.vmPort(1)
+        case .subnetMismatch: return topology.vmPort(1)
         case .stpNotForwarding, .portDown, .arpUnanswered, .icmpUnanswered: return topology.uplinkPort
         case .noCarrier, .mtuMismatch, .vlanMismatch, .dhcpUnanswered, .upstreamMACFilter: return topology.vmPort(1)
         case .dhcpMultipleServers: return topology.vmCount >= 2 ? topology.vmPort(2) : topology.vmPort(1)
@@ -69,6 +83,10 @@ public enum LabFault: String, CaseIterable, Sendable, Equatable {
         case .dhcpMultipleServers: return "vm2 (needs 2 VMs)"
         case .ipConflict, .macFlapping: return "vm2 (uplink in a 1-VM lab)"
         case .arpSpoofing: return "vm2 (vm1 in a 1-VM lab)"
+        case .hostFirewallDrop: return "the bridge host"
+        case .brNetfilterDrop: return "all ports"
+        case .portFloodOff: return "vm2 (vm1 in a 1-VM lab)"
+        case .subnetMismatch: return "vm1"
         }
     }
 
@@ -120,7 +138,7 @@ public struct LabFaultClearReport: Sendable, Equatable {
     public var removed: [String]
 
     public var text: String {
-        var lines = ["lab \(lab): cleared faults; every port forwarding, up, not isolated, MTU 1500;"
+        var lines = ["lab \(lab): cleared faults; every port forwarding, up, not isolated, flooding and learning, MTU 1500;"
             + " every host up, with its own MAC and address, arp_ignore 0, neighbour caches flushed"]
         if removed.isEmpty {
             lines.append("nothing else was in place")

@@ -12,6 +12,10 @@ public enum LabFaults {
     public static let nftTable = "bridgetrace_fault"
     /// The VLAN ID vlan_mismatch tags with.
     public static let vlanID: UInt16 = 100
+    /// subnet_mismatch moves its host into this subnet, with this gateway; nobody else is there.
+    public static let strayPrefix = "198.18.1"
+    /// port_flood_off gives the host behind the port this MAC's last byte, offset from its own.
+    static let changedMACOffset: UInt8 = 0x80
 
     /// Injects `fault` into lab `name`, at `port` (a bridge port of the lab) or the fault's
     /// default port. Throws UserError for an unknown lab or port, or a command that fails.
@@ -177,6 +181,58 @@ public enum LabFaults {
             undo = ["ip netns exec \(ns) nft delete table netdev \(nftTable)"]
             notes.append("frames from \(h.label) (\(h.mac)) die on the gateway side; the other hosts still reach it")
 
+        case .hostFirewallDrop:
+            // The host is the bridge's namespace, where br0 holds its address.
+            try shell.nftDropRule(namespace: br, family: "inet", chain: "input", hook: "input",
+                                  match: ["icmp", "type", "echo-request"])
+            undo = ["ip netns exec \(br) nft delete table inet \(nftTable)"]
+            notes.append("try: ip netns exec \(topology.vm(1).namespace) ping -c 3 \(topology.hostIP)")
+
+        case .brNetfilterDrop:
+            // br_netfilter is a module on most kernels (built in on some): its sysctls appear once loaded.
+            if !FileManager.default.fileExists(atPath: "/proc/sys/net/bridge") {
+                try shell.run(["modprobe", "br_netfilter"])
+            }
+            try shell.run(["ip", "netns", "exec", br, "sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1"])
+            try shell.run(["ip", "netns", "exec", br, "iptables", "-P", "FORWARD", "DROP"])
+            undo = ["ip netns exec \(br) iptables -P FORWARD ACCEPT",
+                    "ip netns exec \(br) sysctl -w net.bridge.bridge-nf-call-iptables=0"]
+            notes.append("bridged IPv4 now goes through iptables' FORWARD chain, whose policy drops it; ARP still passes. "
+                         + "try: ip netns exec \(topology.vm(1).namespace) ping -c 3 \(topology.gatewayIP)")
+
+        case .portFloodOff:
+            let h = host(port)
+            guard h.namespace != topology.lanNamespace else {
+                throw UserError("port_flood_off needs a VM port: its guest changes its MAC")
+            }
+            var octets = h.mac.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+            octets[5] ^= Self.changedMACOffset
+            let changed = octets.map { String(format: "%02x", $0) }.joined(separator: ":")
+            try shell.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", h.port, "flood", "off", "learning", "off"])
+            try shell.run(["ip", "-n", h.namespace, "link", "set", h.interface, "address", changed])
+            try shell.run(["ip", "netns", "exec", br, "bridge", "fdb", "flush", "dev", topology.bridgeName, "dynamic"])
+            for ns in topology.namespaces { try shell.run(["ip", "-n", ns, "neigh", "flush", "all"]) }
+            undo = ["ip netns exec \(br) bridge link set dev \(h.port) flood on learning on",
+                    "ip -n \(h.namespace) link set \(h.interface) address \(h.mac)"]
+            notes.append("\(h.label) is now \(changed), which the bridge never learns at \(h.port) and never floods to; "
+                         + "try: ip netns exec \(topology.vm(1).namespace) ping -c 3 \(h.ip)")
+
+        case .subnetMismatch:
+            let h = host(port)
+            guard h.namespace != topology.lanNamespace else {
+                throw UserError("subnet_mismatch needs a VM port: the gateway defines the segment's subnet")
+            }
+            let last = h.ip.split(separator: ".").last ?? "11"
+            let stray = "\(Self.strayPrefix).\(last)"
+            try shell.run(["ip", "-n", h.namespace, "addr", "flush", "dev", h.interface])
+            try shell.run(["ip", "-n", h.namespace, "addr", "add", "\(stray)/24", "dev", h.interface])
+            try shell.run(["ip", "-n", h.namespace, "route", "replace", "default", "via", "\(Self.strayPrefix).1"])
+            undo = ["ip -n \(h.namespace) addr flush dev \(h.interface)",
+                    "ip -n \(h.namespace) addr add \(topology.cidr(h.ip)) dev \(h.interface)",
+                    "ip -n \(h.namespace) route replace default via \(topology.gatewayIP)"]
+            notes.append("\(h.label) is now \(stray)/24 with gateway \(Self.strayPrefix).1, which nobody has; "
+                         + "try: ip netns exec \(h.namespace) ping -c 3 \(Self.strayPrefix).1")
+
         case .dhcpMultipleServers:
             let rogue = host(port)
             let client = topology.vm(1)
@@ -228,6 +284,16 @@ public enum LabFaults {
         }
         try delete(["ip", "netns", "exec", br, "nft", "delete", "table", "bridge", nftTable],
                    "nft table bridge \(nftTable) in \(br)")
+        try delete(["ip", "netns", "exec", br, "nft", "delete", "table", "inet", nftTable],
+                   "nft table inet \(nftTable) in \(br) (the host's firewall)")
+        // br_netfilter_drop: the FORWARD policy back to ACCEPT, in whichever iptables set it.
+        for tool in ["iptables", "iptables-legacy"] where Executable.find(tool) != nil {
+            let policy = try runner.result(["ip", "netns", "exec", br, tool, "-S", "FORWARD"])
+            if policy.succeeded && policy.stdout.contains("-P FORWARD DROP") {
+                try runner.run(["ip", "netns", "exec", br, tool, "-P", "FORWARD", "ACCEPT"])
+                removed.append("\(tool) FORWARD policy DROP in \(br)")
+            }
+        }
         let victim = topology.vm(1)
         // A QEMU guest has no namespace to repair; a stopped one is booted again.
         for (index, h) in topology.vms.enumerated() where isQEMUGuest(h) {
@@ -239,6 +305,13 @@ public enum LabFaults {
         for h in topology.vms + [topology.gateway] where !isQEMUGuest(h) {
             let ns = h.namespace
             try runner.run(["ip", "-n", ns, "link", "set", h.interface, "address", h.mac, "mtu", "1500", "up"])
+            // subnet_mismatch moved it: its own address back (replace keeps an unchanged one).
+            let addresses = try runner.run(["ip", "-n", ns, "-4", "-o", "addr", "show", "dev", h.interface])
+            if addresses.contains(" \(Self.strayPrefix).") {
+                try runner.run(["ip", "-n", ns, "addr", "flush", "dev", h.interface])
+                removed.append("the \(Self.strayPrefix).0/24 address of \(h.label)")
+            }
+            try runner.run(["ip", "-n", ns, "addr", "replace", topology.cidr(h.ip), "dev", h.interface])
             try runner.run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=0"])
             try delete(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", nftTable],
                        "nft table inet \(nftTable) in \(ns)")
@@ -260,7 +333,8 @@ public enum LabFaults {
         // when carrier returns, so that failure is harmless.
         for p in topology.bridgePorts {
             try runner.run(["ip", "-n", br, "link", "set", p, "mtu", "1500", "up"])
-            try runner.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "isolated", "off"])
+            try runner.run(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "isolated", "off",
+                            "flood", "on", "learning", "on"])
             _ = try runner.result(["ip", "netns", "exec", br, "bridge", "link", "set", "dev", p, "state", "3"])
         }
         // Spoofed, conflicting or cloned answers linger in caches; start them afresh.

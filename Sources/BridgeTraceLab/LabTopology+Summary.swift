@@ -1,3 +1,4 @@
+import BridgeTraceCore
 extension LabTopology {
     /// The address plan that `lab up` and `lab status` print: one line per host, then a command
     /// to try. Every value comes from the topology, so it is what the lab was built with.

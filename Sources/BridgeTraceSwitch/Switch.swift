@@ -33,6 +33,9 @@ public final class Switch {
     /// Port indexes per VID, rebuilt when ports change: the flood sets.
     private var members: [UInt16: [Int]] = [:]
     private var pinned = false
+    /// The kernel does not offer bpf_xdp_adjust_meta to XDP: the program's decision travels
+    /// in the frame's first 8 bytes (probed at start).
+    public private(set) var metaInBand = false
     private var freeSlots: [UInt32] = (0..<UInt32(BT_SW_PORTS_MAX)).reversed().map { $0 }
     private let policy: FDBPolicy
     /// Descriptors of one rx batch, reused.
@@ -50,6 +53,10 @@ public final class Switch {
         self.config = config
         policy = FDBPolicy(agingSeconds: config.agingSeconds)
     }
+
+    /// The one line the switch (and `switch show`) says when it runs without adjust_meta.
+    public static let metaInBandNote = "this kernel does not offer bpf_xdp_adjust_meta to XDP programs: "
+        + "the switch hands its forwarding decision to userspace in-band (8 bytes in front of the frame, adjust_head)"
 
     /// Pins the calling thread to one CPU (the bench's pinning shim); false when it cannot.
     @discardableResult
@@ -95,8 +102,13 @@ public final class Switch {
             initial.append((spec, link))
         }
         do {
+            metaInBand = !KernelProbe.offers(.xdpAdjustMeta)
+            if metaInBand { log(Switch.metaInBandNote) }
             let spec = try BPFObjectSpec(embedded: .switch)
             try spec.setReadOnly("bt_sw_fast_path", to: UInt32(config.fastPath ? 1 : 0))
+            try spec.setReadOnly("bt_sw_meta_inband", to: UInt32(metaInBand ? 1 : 0))
+            spec.noteChoice(metaInBand ? "no bpf_xdp_adjust_meta in XDP (probed): the in-band variant"
+                                       : "bpf_xdp_adjust_meta offered (probed): the XDP-metadata variant")
             try spec.setMaxEntries(map: "bt_sw_fdb", config.fdbMax)
             let object = try spec.load()
             self.object = object
@@ -133,6 +145,7 @@ public final class Switch {
         info.aging_s = config.agingSeconds
         info.fdb_max = config.fdbMax
         info.fast_path = config.fastPath ? 1 : 0
+        info.meta_inband = metaInBand ? 1 : 0
         info.pid = UInt32(bitPattern: getpid())
         info.netns_inum = NetworkNamespace.currentInode()
         lastTick = info.now_s
@@ -152,7 +165,7 @@ public final class Switch {
         do {
             // ifindexes are reused: a port counts from when it joined.
             if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
-            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps)
+            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps, metaInBand: metaInBand)
             if attach {
                 do { try port.attach(program: program, link: link) } catch { port.close(); throw error }
             }
@@ -406,7 +419,7 @@ public final class Switch {
     private func runTrace(_ data: UnsafePointer<UInt8>, _ length: UInt32, ifindex: Int32, dir: UInt32, reason: UInt32) {
         var meta = bt_sw_trace_meta(reason: reason, dir: dir)
         let rc = withUnsafeBytes(of: &meta) { meta in
-            traceProgram?.testRunXDP(frame: UnsafeRawBufferPointer(start: data, count: Int(length)), metadata: meta,
+            traceProgram?.testRunXDP(frame: UnsafeRawBufferPointer(start: data, count: Int(length)), header: meta,
                                      ingressIfindex: UInt32(bitPattern: ifindex)) ?? -EINVAL
         }
         if rc != 0 {

@@ -25,7 +25,7 @@ final class SwitchPort {
     /// UMEM frames per socket: half wait in the fill ring, half carry AF_XDP TX.
     static let umemFrames: UInt32 = 4096
 
-    init(spec: SwitchPortSpec, link: NetLink, slot: UInt32, maps: SwitchMaps) throws {
+    init(spec: SwitchPortSpec, link: NetLink, slot: UInt32, maps: SwitchMaps, metaInBand: Bool) throws {
         self.spec = spec
         name = link.name
         ifindex = link.ifindex
@@ -48,7 +48,7 @@ final class SwitchPort {
         }
         try SwitchPort.refuseHeldPort(link)
         var err: Int32 = 0
-        guard let socket = bt_xsk_open(link.name, 0, SwitchPort.umemFrames, &err) else {
+        guard let socket = bt_xsk_open(link.name, 0, SwitchPort.umemFrames, metaInBand ? 1 : 0, &err) else {
             throw SystemError("cannot open an AF_XDP socket on", subject: link.name, code: err,
                               hint: -err == EBUSY ? "another AF_XDP socket is bound to its queue 0" : nil)
         }

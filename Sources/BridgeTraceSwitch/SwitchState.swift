@@ -24,6 +24,8 @@ public struct SwitchSnapshot: Sendable {
     public var agingSeconds: UInt32
     public var fdbMax: UInt32
     public var fastPath: Bool
+    /// The switch's decision travels in-band (the kernel lacks bpf_xdp_adjust_meta in XDP).
+    public var metaInBand: Bool
     public var now: UInt64
     public var ports: [Port]
     public var fdb: [FDBEntry]
@@ -42,6 +44,7 @@ public struct SwitchSnapshot: Sendable {
             ("name", .string(name)),
             ("netns", netns.map { .string($0) } ?? .null),
             ("fast_path", .bool(fastPath)),
+            ("degraded", .array(metaInBand ? [.string(Switch.metaInBandNote)] : [])),
             ("aging_s", .uint(UInt64(agingSeconds))),
             ("fdb_max", .uint(UInt64(fdbMax))),
             ("ports", .array(ports.map { port in
@@ -71,6 +74,7 @@ public struct SwitchSnapshot: Sendable {
     public var text: String {
         let policy = FDBPolicy(agingSeconds: agingSeconds)
         var lines = ["switch \(name)\(netns.map { " (netns \($0))" } ?? ""): pid \(pid), fast path \(fastPath ? "on" : "off"), aging \(agingSeconds) s, fdb max \(fdbMax)"]
+        if metaInBand { lines.append("degraded: " + Switch.metaInBandNote) }
         lines.append("")
         lines.append(pad(["PORT", "IFINDEX", "MODE", "VLANS", "NATIVE", "PATH", "STATE", "MTU", "RX", "TX"]))
         for port in ports {
@@ -185,7 +189,7 @@ public enum SwitchState {
         let statNames = ["fast_path", "to_xsk", "learned", "mac_moves", "expired_lookups"]
         return SwitchSnapshot(
             name: name, netns: netnsName, pid: pid, agingSeconds: info.aging_s, fdbMax: info.fdb_max,
-            fastPath: info.fast_path != 0, now: info.now_s, ports: ports, fdb: fdb,
+            fastPath: info.fast_path != 0, metaInBand: info.meta_inband != 0, now: info.now_s, ports: ports, fdb: fdb,
             stats: [("fdb_entries", UInt64(fdb.count))] + statNames.enumerated().map { ($0.element, stats[$0.offset]) },
             counters: CountersSnapshot(time: Date().timeIntervalSince1970, bridge: name, netns: netnsName, ports: portCounters),
             drops: drops)

@@ -1,7 +1,9 @@
+#define _GNU_SOURCE
 #include "bt_log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
@@ -9,18 +11,24 @@
 
 static bt_log_fn log_handler;
 
+/* One message can be a whole verifier log (libbpf prints it as one message, megabytes on
+ * a big program), and its verdict is at the end: format it whole and hand it over a line
+ * at a time, so that nothing is cut. */
 static int forward_log(int level, const char *fmt, va_list args)
 {
-	char line[1024];
-	size_t n;
+	char *text = NULL, *line, *next;
 
 	if (!log_handler)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, args);
-	n = strlen(line);
-	if (n && line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	log_handler(level, line);
+	if (vasprintf(&text, fmt, args) < 0 || !text)
+		return 0;
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		log_handler(level, line);
+	}
+	free(text);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/if_addr.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
@@ -25,6 +26,11 @@ struct brport_state {
 
 struct fdb_state {
 	bt_nl_fdb_fn cb;
+	void *ctx;
+};
+
+struct addr_state {
+	bt_nl_addr_fn cb;
 	void *ctx;
 };
 
@@ -318,4 +324,60 @@ int bt_nl_dump_fdb(bt_nl_fdb_fn cb, void *ctx)
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = AF_BRIDGE;
 	return bt_nl_dump(nlh, on_fdb, &state);
+}
+
+static int on_addr(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_state *state = data;
+	const struct ifaddrmsg *ifa;
+	const struct nlattr *attr;
+	struct bt_nl_addr out;
+	const struct nlattr *address = NULL, *local = NULL, *chosen;
+	size_t len;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_type(attr) == IFA_ADDRESS)
+			address = attr;
+		else if (mnl_attr_get_type(attr) == IFA_LOCAL)
+			local = attr;
+	}
+	/* IFA_LOCAL is the interface's own address (IFA_ADDRESS is the peer's on a point-to-point link). */
+	chosen = local ? local : address;
+	if (!chosen)
+		return MNL_CB_OK;
+	len = ifa->ifa_family == AF_INET ? 4 : 16;
+	if (mnl_attr_get_payload_len(chosen) < len)
+		return MNL_CB_OK;
+	memset(&out, 0, sizeof(out));
+	out.ifindex = (int32_t)ifa->ifa_index;
+	out.family = ifa->ifa_family;
+	out.prefixlen = ifa->ifa_prefixlen;
+	memcpy(out.addr, mnl_attr_get_payload(chosen), len);
+	state->cb(&out, state->ctx);
+	return MNL_CB_OK;
+}
+
+int bt_nl_dump_addrs(bt_nl_addr_fn cb, void *ctx)
+{
+	struct addr_state state = { .cb = cb, .ctx = ctx };
+	char buf[BT_NL_REQUEST_BUF] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (!cb)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	return bt_nl_dump(nlh, on_addr, &state);
 }

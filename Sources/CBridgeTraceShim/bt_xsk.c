@@ -31,6 +31,7 @@ struct bt_xsk {
 	uint32_t rx_count;
 	uint64_t rx_addrs[BT_XSK_BATCH_MAX];
 	int fd;
+	int meta_inband;
 };
 
 static void bt_xsk_free(struct bt_xsk *x)
@@ -45,7 +46,7 @@ static void bt_xsk_free(struct bt_xsk *x)
 	free(x);
 }
 
-struct bt_xsk *bt_xsk_open(const char *ifname, uint32_t queue, uint32_t frames, int *err)
+struct bt_xsk *bt_xsk_open(const char *ifname, uint32_t queue, uint32_t frames, int meta_inband, int *err)
 {
 	struct xsk_umem_config ucfg = {
 		.fill_size = frames / 2,
@@ -70,6 +71,7 @@ struct bt_xsk *bt_xsk_open(const char *ifname, uint32_t queue, uint32_t frames, 
 		return NULL;
 	}
 	x->frames = frames;
+	x->meta_inband = meta_inband;
 	x->area_size = (uint64_t)frames * BT_XSK_FRAME_SIZE;
 	x->area = mmap(NULL, x->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	x->tx_free = calloc(frames - rx_frames, sizeof(uint64_t));
@@ -128,11 +130,18 @@ uint32_t bt_xsk_rx_peek(struct bt_xsk *x, struct bt_xsk_frame *out, uint32_t max
 		uint8_t *data = xsk_umem__get_data(x->area, d->addr);
 
 		x->rx_addrs[i] = xsk_umem__extract_addr(d->addr);
-		out[i].data = data;
-		out[i].len = d->len;
 		out[i].pad = 0;
-		/* The kernel copies the metadata in front of the frame (headroom is 256). */
-		memcpy(&out[i].meta, data - sizeof(uint64_t), sizeof(uint64_t));
+		if (x->meta_inband && d->len >= sizeof(uint64_t)) {
+			/* The program put its decision in the frame's first 8 bytes (adjust_head). */
+			memcpy(&out[i].meta, data, sizeof(uint64_t));
+			out[i].data = data + sizeof(uint64_t);
+			out[i].len = d->len - (uint32_t)sizeof(uint64_t);
+		} else {
+			/* The kernel copies XDP metadata in front of the frame (headroom is 256). */
+			memcpy(&out[i].meta, data - sizeof(uint64_t), sizeof(uint64_t));
+			out[i].data = data;
+			out[i].len = d->len;
+		}
 	}
 	x->rx_count = n;
 	return n;

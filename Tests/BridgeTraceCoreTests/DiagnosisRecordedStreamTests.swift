@@ -27,7 +27,8 @@ enum RecordingReader {
             countedDrops: (header["counted_drops"] as? [[String: Any]] ?? []).map { c in
                 DropCount(port: c["port"] as! String, ifindex: Int32(c["ifindex"] as! Int), reason: c["reason"] as! String,
                           location: c["location"] as! String, count: UInt64(c["count"] as! Int))
-            })
+            },
+            watchEndNs: (header["watch_end_ns"] as? NSNumber).map { $0.uint64Value })
         while let line = lines.next() {
             guard let item = try object(line) else { continue }
             if let f = item["f"] as? [Any] {
@@ -67,7 +68,8 @@ enum RecordingReader {
         return BridgeState(
             bridge: .init(name: b["name"] as! String, ifindex: Int32(b["ifindex"] as! Int), isUp: b["up"] as! Bool,
                           mtu: UInt32(b["mtu"] as! Int), mac: b["mac"] as! String, stpEnabled: b["stp"] as! Bool,
-                          vlanFiltering: b["vlan_filtering"] as! Bool, ageingTime: (b["ageing_s"] as! NSNumber).doubleValue),
+                          vlanFiltering: b["vlan_filtering"] as! Bool, ageingTime: (b["ageing_s"] as! NSNumber).doubleValue,
+                          addresses: b["addresses"] as? [String] ?? []),
             ports: (s["ports"] as! [[String: Any]]).map { p in
                 BridgeState.Port(
                     name: p["name"] as! String, ifindex: Int32(p["ifindex"] as! Int), kind: p["kind"] as? String,
@@ -86,6 +88,17 @@ enum RecordingReader {
                     rxPackets: UInt64(c["rx_packets"] as! Int), txPackets: UInt64(c["tx_packets"] as! Int),
                     rxDropped: UInt64(c["rx_dropped"] as! Int), txDropped: UInt64(c["tx_dropped"] as! Int),
                     rxMissedErrors: UInt64(c["rx_missed_errors"] as! Int), txErrors: UInt64(c["tx_errors"] as! Int))
+            },
+            netfilter: (s["netfilter"] as? [String: Any]).map { n in
+                NetfilterState(
+                    callIPTables: n["bridge_nf_call_iptables"] as? Bool, callIP6Tables: n["bridge_nf_call_ip6tables"] as? Bool,
+                    callARPTables: n["bridge_nf_call_arptables"] as? Bool,
+                    chains: (n["chains"] as? [[String: Any]] ?? []).map { c in
+                        NetfilterState.Chain(family: c["family"] as! String, table: c["table"] as! String,
+                                             name: c["name"] as! String, hook: c["hook"] as! String,
+                                             policyDrop: c["policy_drop"] as! Bool, dropRules: c["drop_rules"] as! Int)
+                    },
+                    rulesetRead: n["ruleset_read"] as? Bool ?? false)
             })
     }
 

@@ -127,11 +127,12 @@ import Testing
             let tracer = try BackgroundBridgetrace([command, lab.bridgeName, "--netns", lab.bridgeNamespace, "--json"])
             try tracer.waitUntilReady()
             let links = HeldLink.held(by: tracer.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
+            // 3 ports x (rx + tx), and the bridge's own interface (the host's port) both ways.
             guard KernelFeatures.tcx else {
-                try expectClsactFallbackAfterSIGKILL(tracer, lab, links: links, filters: 6)  // 3 ports x (rx + tx)
+                try expectClsactFallbackAfterSIGKILL(tracer, lab, links: links, filters: 8)
                 return
             }
-            #expect(links.filter { $0.type == "tcx" }.count == 6, "\(links)")  // 3 ports x (rx + tx)
+            #expect(links.filter { $0.type == "tcx" }.count == 8, "\(links)")
             #expect(Set(links.compactMap(\.attachType)) == ["46 (ingress)", "47 (egress)"], "\(links)")
             // Nothing went the legacy way: no clsact filter, no netlink XDP.
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
@@ -157,9 +158,10 @@ import Testing
             try tracer.waitUntilReady()
             let links = HeldLink.held(by: tracer.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
             #expect(links.filter { $0.type == "xdp" }.count == 2, "\(links)")
-            #expect(links.filter { $0.type == "tcx" }.count == (KernelFeatures.tcx ? 2 : 0), "\(links)")
-            // ip link shows XDP links; without tcx, bpftool also lists the 2 clsact egress filters.
-            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == (KernelFeatures.tcx ? 2 : 4))
+            // tx on 2 ports, br0 both ways: tcx links, or without tcx clsact filters, which
+            // bpftool lists beside the XDP links (ip link shows those).
+            #expect(links.filter { $0.type == "tcx" }.count == (KernelFeatures.tcx ? 4 : 0), "\(links)")
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == (KernelFeatures.tcx ? 2 : 6))
             let programIDs = Set(links.map(\.programID))
             #expect(try tracer.stop(signal: SIGKILL) == 128 + SIGKILL)  // killed by N reads 128 + N, as in a shell
             if !KernelFeatures.tcx {
@@ -167,9 +169,9 @@ import Testing
                 let deadline = Date().addingTimeInterval(TestTime.scaled(5))
                 while links.contains(where: { HeldLink.exists(id: $0.linkID) }) && Date() < deadline { usleep(50_000) }
                 #expect(!links.contains { HeldLink.exists(id: $0.linkID) }, "XDP links outlived the SIGKILL")
-                #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 2)
+                #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 4)
                 let cleanup = try BridgeTraceBinary.run(["cleanup", "--netns", lab.bridgeNamespace])
-                #expect(cleanup.stdout.contains("removed 2 stale program(s)"), "\(cleanup.stdout) \(cleanup.stderr)")
+                #expect(cleanup.stdout.contains("removed 4 stale program(s)"), "\(cleanup.stdout) \(cleanup.stderr)")
             }
             #expect(BridgetracePrograms.waitUntilUnloaded(programIDs), "programs still loaded after the SIGKILL")
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
@@ -213,14 +215,14 @@ import Testing
                                                    environment: Self.legacyAttach)
             try tracer.waitUntilReady()
             #expect(try tracer.stop(signal: SIGKILL) == 128 + SIGKILL)  // killed by N reads 128 + N, as in a shell
-            // The kill really left them behind: 3 ports x (XDP rx + tc tx).
-            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 6)
+            // The kill really left them behind: 3 veth ports x (tc rx + tc tx), and br0's two.
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 8)
             let leftIDs = try BridgetracePrograms.attachedIDs(netns: lab.bridgeNamespace)
-            #expect(leftIDs.count == 2)  // one bt_xdp_rx and one bt_tc_tx, shared by all ports
+            #expect(leftIDs.count == 2)  // one bt_tc_rx and one bt_tc_tx, shared by all ports
 
             let cleanup = try BridgeTraceBinary.run(["cleanup", "--netns", lab.bridgeNamespace])
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
-            #expect(cleanup.stdout.contains("removed 6 stale program(s)"))
+            #expect(cleanup.stdout.contains("removed 8 stale program(s)"), "\(cleanup.stdout)")
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
             // Once detached nothing holds them: the kernel frees them (after an RCU grace period).
             #expect(BridgetracePrograms.waitUntilUnloaded(leftIDs))
@@ -248,7 +250,7 @@ import Testing
                                                    environment: Self.legacyAttach)
             try killed.waitUntilReady()
             try killed.stop(signal: SIGKILL)
-            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 4)
+            #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count == 6)  // 2 ports x 2, br0 x 2
 
             let next = try BridgeTraceBinary.run(["counters", lab.bridgeName, "--netns", lab.bridgeNamespace, "--json", "--duration", "0.5"])
             #expect(next.status == 0, "\(next.stderr)")
@@ -268,11 +270,11 @@ import Testing
             try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "late-peer", "up"])
             try tracer.waitForOutput(timeout: 10) { lines in
                 let ports = (lines.last?["ports"] as? [[String: Any]] ?? []).compactMap { $0["port"] as? String }
-                return Set(ports) == ["vm1", "uplink", "late"]
+                return Set(ports) == ["vm1", "uplink", "late", lab.bridgeName]
             }
             #expect(try tracer.stop() == 0)
             let last = try #require(try tracer.jsonLines().last?["ports"] as? [[String: Any]])
-            #expect(Set(last.compactMap { $0["port"] as? String }) == ["vm1", "uplink", "late"])
+            #expect(Set(last.compactMap { $0["port"] as? String }) == ["vm1", "uplink", "late", lab.bridgeName])
             #expect(tracer.stderr.contains("vm2: port left"))
             #expect(tracer.stderr.contains("late: new port, now watched"))
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)

@@ -41,6 +41,14 @@ import Testing
                  traffic: [pingGateway, ("vm2", ["ping", "-i", "0.4", "-W", "1", "198.18.0.1"])]),
         // Which of two servers is the rogue is not in the frames: port null ("" here).
         Scenario(fault: .dhcpMultipleServers, cause: "dhcp_multiple_servers", ports: [""], traffic: []),
+        // The host's side is the port named like the bridge.
+        Scenario(fault: .hostFirewallDrop, cause: "host_firewall_drop", ports: ["br0"],
+                 traffic: [("vm1", ["ping", "-i", "0.4", "-W", "1", "198.18.0.2"])]),
+        Scenario(fault: .brNetfilterDrop, cause: "br_netfilter_drop", ports: ["uplink"], traffic: [pingGateway]),
+        Scenario(fault: .portFloodOff, cause: "port_flood_off", ports: ["vm2"],
+                 traffic: [("vm1", ["ping", "-i", "0.4", "-W", "1", "198.18.0.12"])]),
+        Scenario(fault: .subnetMismatch, cause: "subnet_mismatch", ports: ["vm1"],
+                 traffic: [("vm1", ["ping", "-i", "0.4", "-W", "1", "198.18.1.1"])]),
     ]
 
     /// BRIDGETRACE_TEST_FAULTS=healthy,netfilter_drop,... runs only those scenarios: the

@@ -92,11 +92,12 @@ import BridgeTraceProcess
             try first.waitUntilReady()
             let second = try BridgeTraceBinary.run(["counters", "br0", "--netns", lab.bridgeNamespace])
             expectUserError(second, contains: "another bridgetrace (pid \(first.pid)) is attached in this network namespace")
-            // The first one's programs are untouched by the refused second run: 2 ports x
-            // (rx + tx), on links (tcx, XDP) or, without them, legacy attachments.
+            // The first one's programs are untouched by the refused second run: 3 ports (the
+            // bridge's own interface too) x (rx + tx), on links (tcx, XDP) or, without them,
+            // legacy attachments.
             let links = HeldLink.held(by: first.pid).filter { $0.type == "tcx" || $0.type == "xdp" }
             let legacy = try BridgetracePrograms.attached(netns: lab.bridgeNamespace).count
-            #expect(links.count + legacy == 4, "links \(links), legacy \(legacy)")
+            #expect(links.count + legacy == 6, "links \(links), legacy \(legacy)")
             #expect(try first.stop() == 0)
             #expect(try BridgetracePrograms.attached(netns: lab.bridgeNamespace).isEmpty)
         }

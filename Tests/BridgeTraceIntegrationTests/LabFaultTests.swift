@@ -164,6 +164,41 @@ extension LabFaultTests {
             #expect(pids.allSatisfy { !isRunning($0) })
         }
     }
+
+    @Test func hostAndSegmentFaults() throws {
+        try requireRoot()
+        try TestLab.with(vms: 2) { lab in
+            let br = lab.bridgeNamespace
+            try expectHealthy(lab)
+
+            try inject(.hostFirewallDrop, lab)
+            #expect(try exec(inNetns: br, ["nft", "list", "chain", "inet", LabFaults.nftTable, "input"]).contains("echo-request"))
+            #expect(!pings(lab, to: lab.hostIP), "the host drops pings")
+            #expect(pings(lab), "forwarding is untouched")
+            try clearAndExpectHealthy(lab)
+            #expect(pings(lab, to: lab.hostIP))
+
+            try inject(.brNetfilterDrop, lab)
+            #expect(try exec(inNetns: br, ["sysctl", "-n", "net.bridge.bridge-nf-call-iptables"]).hasPrefix("1"))
+            #expect(try exec(inNetns: br, ["iptables", "-S", "FORWARD"]).contains("-P FORWARD DROP"))
+            #expect(!pings(lab))
+            try clearAndExpectHealthy(lab)
+
+            try inject(.portFloodOff, lab)
+            let link = try bridgeLink(br, "vm2")
+            #expect(link.contains("\"flood\":false") && link.contains("\"learning\":false"), "\(link)")
+            #expect(try ipLinkJSON(lab.vmNamespace(2), "eth0").contains("52:54:00:00:00:82"))
+            #expect(!pings(lab, to: lab.vmIP(2)), "vm2's new MAC is unknown unicast that never reaches vm2")
+            try clearAndExpectHealthy(lab)
+            #expect(pings(lab, to: lab.vmIP(2)))
+
+            try inject(.subnetMismatch, lab)
+            let address = try run(["ip", "-n", lab.vmNamespace(1), "-4", "-o", "addr", "show", "dev", "eth0"])
+            #expect(address.contains("198.18.1.11/24") && !address.contains(lab.vmIP(1)), "\(address)")
+            #expect(!pings(lab, to: "198.18.1.1"))
+            try clearAndExpectHealthy(lab)
+        }
+    }
 }
 
 // MARK: Helpers

@@ -46,7 +46,8 @@ import Testing
 
             // No --all: the unknown ethertype is not traced.
             #expect(lines.allSatisfy { $0["kind"] as? String != "other" })
-            #expect(lines.count == 33, "got \(lines.count) events")
+            // The broadcasts reach the host too (tx at br0, the bridge's own interface).
+            #expect(lines.count == 40, "got \(lines.count) events")
 
             let arpIn = events(lines, port: "vm1", dir: "rx", kind: "arp")
             #expect(arpIn.count == 5)
@@ -60,7 +61,7 @@ import Testing
             }
             #expect(arpIn.filter { ($0["vlan"] as? [Int]) == [100] }.count == 2)
             #expect(arpIn.filter { ($0["vlan"] as? [Int]) == [] }.count == 3)
-            for port in ["vm2", "uplink"] {
+            for port in ["vm2", "uplink", lab.bridgeName] {
                 let out = events(lines, port: port, dir: "tx", kind: "arp")
                 #expect(out.count == 5, "arp tx at \(port)")
                 // The tag left the bridge with the frame (offloaded or not, it is shown).
@@ -78,6 +79,8 @@ import Testing
                 #expect(event["dst_ip"] as? String == "255.255.255.255")
             }
             #expect(events(lines, port: "uplink", dir: "rx").isEmpty)
+            #expect(events(lines, port: lab.bridgeName, dir: "rx").isEmpty, "the host sent nothing")
+            #expect(events(lines, port: lab.bridgeName, dir: "tx", kind: "icmp").isEmpty, "the pings were not for the host")
 
             let requestsIn = events(lines, port: "vm1", dir: "rx", kind: "icmp")
             let requestsOut = events(lines, port: "vm2", dir: "tx", kind: "icmp")
@@ -90,7 +93,7 @@ import Testing
                 #expect(icmp.compactMap { $0["seq"] as? Int } == [1, 2, 3])
             }
             #expect(requestsIn.allSatisfy { $0["src_ip"] as? String == lab.vmIP(1) && $0["dst_ip"] as? String == lab.vmIP(2) })
-            #expect(tracer.stderr.contains("33 events"))
+            #expect(tracer.stderr.contains("40 events"))
             #expect(tracer.stderr.contains(", 0 lost"))
         }
     }
@@ -123,8 +126,8 @@ import Testing
             #expect(try tracer.stop() == 0)
             let lines = tracer.stdout.split(separator: "\n").map(String.init)
             // 4 unknown-ethertype + 3 ARP + 2 tagged ARP frames (libpcap: `arp` alone matches
-            // untagged frames only), each rx at vm1 and tx at vm2 and uplink.
-            #expect(lines.count == 27, "\(tracer.stdout)")
+            // untagged frames only), each rx at vm1 and tx at vm2, uplink and br0 (the host).
+            #expect(lines.count == 36, "\(tracer.stdout)")
             #expect(lines.filter { $0.contains(" vm1 rx ") && $0.contains("ARP who-has 198.18.0.250 tell \(lab.vmIP(1))") }.count == 5)
             #expect(lines.filter { $0.contains(" uplink tx vlan 100 ") }.count == 2)
         }
@@ -148,11 +151,11 @@ import Testing
             let fields = try run(["tshark", "-r", file, "-T", "fields", "-E", "separator=|",
                                   "-e", "frame.interface_name", "-e", "arp.dst.proto_ipv4", "-e", "icmp.seq", "-e", "vlan.id"])
             let rows = fields.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
-            #expect(rows.count == 33)
-            #expect(Set(rows.map { $0[0] }) == ["vm1", "vm2", "uplink"])
-            #expect(rows.filter { $0[1] == "198.18.0.250" }.count == 15)  // 5 ARP x (rx vm1, tx vm2, tx uplink)
+            #expect(rows.count == 40)
+            #expect(Set(rows.map { $0[0] }) == ["vm1", "vm2", "uplink", lab.bridgeName])
+            #expect(rows.filter { $0[1] == "198.18.0.250" }.count == 20)  // 5 ARP x (rx vm1, tx vm2, uplink, br0)
             #expect(rows.filter { !$0[2].isEmpty }.map { $0[2] }.sorted() == Array(repeating: ["1", "2", "3"], count: 4).flatMap { $0 }.sorted())
-            #expect(rows.filter { $0[3] == "100" }.count == 6)
+            #expect(rows.filter { $0[3] == "100" }.count == 8)
 
             // -c N: exactly N frames, and the file is complete.
             let limited = directory + "/five.pcapng"
@@ -184,17 +187,17 @@ import Testing
                 try Injector.send(in: lab.vmNamespace(1), ethertypes: [(type: 0x88b5, count: 4)])
                 try waitForPortTx(lab, ["vm2": 4, "uplink": 4], since: before)
                 #expect(try tracer.stop() == 0)
-                // 4 frames, each rx at vm1 and tx at vm2 and uplink: printed and written.
+                // 4 frames, each rx at vm1 and tx at vm2, uplink and br0: printed and written.
                 let printed = tracer.stdout.split(separator: "\n")
-                #expect(printed.count == 12, "\(option): \(tracer.stdout)")
-                if option == "--json" { #expect(try tracer.jsonLines().count == 12) }
+                #expect(printed.count == 16, "\(option): \(tracer.stdout)")
+                if option == "--json" { #expect(try tracer.jsonLines().count == 16) }
                 let frames = try run(["tshark", "-r", file, "-T", "fields", "-e", "frame.number"])
-                #expect(frames.split(separator: "\n").count == 12, "\(option)")
+                #expect(frames.split(separator: "\n").count == 16, "\(option)")
                 #expect(tracer.stderr.contains("writing \(file) and printing"), "\(tracer.stderr)")
             }
 
             // vlan 300 is decided in the kernel, so every wanted event is either emitted or
-            // counted as skipped: 30 frames x 3 ports.
+            // counted as skipped: 30 frames x 4 ports (the host's too).
             let sampled = try BackgroundBridgetrace(traceArguments(lab, ["--json", "--sample", "3", "vlan 300"]))
             try sampled.waitUntilReady()
             let before = try portCounters(lab)
@@ -205,8 +208,8 @@ import Testing
             let summary = try #require(sampled.stderr.split(separator: "\n").last.map(String.init))
             let skipped = Int(summary.components(separatedBy: ", ").last?.split(separator: " ").first ?? "") ?? -1
             #expect(summary.hasSuffix("skipped by --sample 3"), "\(summary)")
-            #expect(emitted + skipped == 90, "emitted \(emitted), skipped \(skipped): \(summary)")
-            #expect(emitted >= 30 && emitted <= 32, "\(emitted)")  // one in three per CPU
+            #expect(emitted + skipped == 120, "emitted \(emitted), skipped \(skipped): \(summary)")
+            #expect(emitted >= 40 && emitted <= 42, "\(emitted)")  // one in three per CPU
         }
     }
 
@@ -232,9 +235,9 @@ import Testing
             let lost = Int(summary.split(separator: " ").dropLast().last ?? "") ?? 0
             #expect(lost > 0, "\(summary)")
             // What was not lost was delivered: events + lost covers every frame the ports saw
-            // (200 frames x 3 ports + 2 pings x 4).
+            // (200 broadcast frames x 4 ports, the host's too, + 2 pings x 4).
             let delivered = try tracer.jsonLines().count
-            #expect(delivered + lost == 600 + 8, "delivered \(delivered), lost \(lost)")
+            #expect(delivered + lost == 800 + 8, "delivered \(delivered), lost \(lost)")
         }
     }
 

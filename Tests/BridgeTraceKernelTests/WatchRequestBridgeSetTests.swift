@@ -3,8 +3,9 @@ import Testing
 
 @testable import BridgeTraceKernel
 
-/// The exporter's selection: ports of every (or of the named) bridges that exist now; a
-/// named bridge that does not exist is skipped, not an error.
+/// The exporter's selection: ports of every (or of the named) bridges that exist now, each
+/// bridge's own interface among them (the host's port); a named bridge that does not exist
+/// is skipped, not an error.
 struct WatchRequestBridgeSetTests {
     static let links = [
         NetLink(ifindex: 1, name: "br0", kind: "bridge", mtu: 1500, isUp: true, operState: .up),
@@ -16,12 +17,12 @@ struct WatchRequestBridgeSetTests {
 
     @Test func everyBridgeOrTheNamedOnesThatExist() throws {
         let every = WatchRequest(bridge: nil, optionalBridges: .every)
-        #expect(try every.resolve(in: Self.links).map(\.name).sorted() == ["tap0", "vm1"])
+        #expect(try every.resolve(in: Self.links).map(\.name).sorted() == ["br0", "br1", "tap0", "vm1"])
         let named = WatchRequest(bridge: nil, optionalBridges: .named(["br1", "virbr0"]))
-        #expect(try named.resolve(in: Self.links).map(\.name) == ["tap0"])
+        #expect(try named.resolve(in: Self.links).map(\.name) == ["tap0", "br1"])
         #expect(try WatchRequest(bridge: nil, optionalBridges: .named(["gone"])).resolve(in: Self.links).isEmpty)
         // With a required bridge too, its ports are not hooked twice.
         let both = WatchRequest(bridge: "br0", optionalBridges: .every)
-        #expect(try both.resolve(in: Self.links).map(\.name).sorted() == ["tap0", "vm1"])
+        #expect(try both.resolve(in: Self.links).map(\.name).sorted() == ["br0", "br1", "tap0", "vm1"])
     }
 }

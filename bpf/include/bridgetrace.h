@@ -342,6 +342,8 @@ struct bt_sw_info {
 	__u32 fast_path; /* 0: every frame goes to AF_XDP */
 	__u32 pid;       /* the switch process, so readers can tell a stale pin */
 	__u64 netns_inum;
+	__u32 meta_inband; /* 1: struct bt_sw_meta travels in-band (no bpf_xdp_adjust_meta here) */
+	__u32 pad0;
 };
 
 /* Drop reasons of the switch; names in Swift (SwitchDropReason). Keys of bt_sw_drops
@@ -377,8 +379,9 @@ struct bt_sw_stats {
 	__u64 c[BT_SW_STAT_MAX];
 };
 
-/* Prepended (XDP metadata) to every frame handed to AF_XDP: the kernel's decision, so
- * userspace neither re-parses the tag nor looks the FDB up again. */
+/* Prepended to every frame handed to AF_XDP: the kernel's decision, so userspace neither
+ * re-parses the tag nor looks the FDB up again. XDP metadata where the kernel offers
+ * bpf_xdp_adjust_meta to XDP, else in-band: the frame's first 8 bytes (adjust_head). */
 struct bt_sw_meta {
 	__u32 egress;  /* ifindex of a known unicast destination; 0 = flood */
 	__u16 vlan;    /* the frame's VLAN inside the switch */
@@ -407,9 +410,9 @@ struct bt_sw_trace {
 	__u32 user_lost;      /* events of the switch's userspace it could not hand over */
 };
 
-/* XDP metadata in front of a frame the switch's userspace hands to bt_sw_trace_user
- * (BPF_PROG_TEST_RUN, ingress_ifindex = the port): a frame it sent with AF_XDP TX
- * (reason 0, dir tx) or one it dropped (reason, dir as seen from the switch). */
+/* In front of a frame the switch's userspace hands to bt_sw_trace_user (BPF_PROG_TEST_RUN,
+ * ingress_ifindex = the port; in-band, the program strips it): a frame it sent with
+ * AF_XDP TX (reason 0, dir tx) or one it dropped (reason, dir as seen from the switch). */
 struct bt_sw_trace_meta {
 	__u32 reason; /* enum bt_sw_drop; 0 = the frame was sent */
 	__u32 dir;    /* enum bt_dir */

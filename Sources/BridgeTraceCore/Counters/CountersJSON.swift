@@ -8,6 +8,7 @@ public enum CountersJSON {
             ("netns", snapshot.netns.map(JSONValue.string) ?? .null),
             ("ports", .array(snapshot.ports.map(value(of:)))),
             ("lost_events", .uint(snapshot.lostEvents)),
+            ("degraded", .array(snapshot.degraded.map(JSONValue.string))),
         ])
     }
 

@@ -119,12 +119,16 @@ public struct CountersSnapshot: Equatable, Sendable {
     public var netns: String?
     public var ports: [PortCounters]
     public var lostEvents: UInt64
+    /// What runs another way than designed on this kernel (fallbacks), one line each.
+    public var degraded: [String]
 
-    public init(time: Double, bridge: String, netns: String?, ports: [PortCounters], lostEvents: UInt64 = 0) {
+    public init(time: Double, bridge: String, netns: String?, ports: [PortCounters], lostEvents: UInt64 = 0,
+                degraded: [String] = []) {
         self.time = time
         self.bridge = bridge
         self.netns = netns
         self.ports = ports
         self.lostEvents = lostEvents
+        self.degraded = degraded
     }
 }

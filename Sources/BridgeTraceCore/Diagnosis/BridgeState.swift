@@ -13,9 +13,12 @@ public struct BridgeState: Sendable, Equatable {
         public var vlanFiltering: Bool
         /// Seconds (IFLA_BR_AGEING_TIME is in centiseconds).
         public var ageingTime: Double
+        /// The bridge's own IPv4 addresses, "198.18.0.2/24": the host's side of the segment.
+        public var addresses: [String]
 
         public init(name: String, ifindex: Int32, isUp: Bool = true, mtu: UInt32 = 1500, mac: String = "",
-                    stpEnabled: Bool = false, vlanFiltering: Bool = false, ageingTime: Double = 300) {
+                    stpEnabled: Bool = false, vlanFiltering: Bool = false, ageingTime: Double = 300,
+                    addresses: [String] = []) {
             self.name = name
             self.ifindex = ifindex
             self.isUp = isUp
@@ -24,6 +27,17 @@ public struct BridgeState: Sendable, Equatable {
             self.stpEnabled = stpEnabled
             self.vlanFiltering = vlanFiltering
             self.ageingTime = ageingTime
+            self.addresses = addresses
+        }
+
+        /// The addresses parsed: (address, prefix length).
+        public var subnets: [(address: IPv4Address, prefix: Int)] {
+            addresses.compactMap { text in
+                let parts = text.split(separator: "/")
+                guard parts.count == 2, let address = IPv4Address(String(parts[0])), let prefix = Int(parts[1]),
+                      (0...32).contains(prefix) else { return nil }
+                return (address, prefix)
+            }
         }
     }
 
@@ -126,12 +140,16 @@ public struct BridgeState: Sendable, Equatable {
     public var fdb: [FDBEntry]
     /// By port name.
     public var deviceCounters: [String: DeviceCounters]
+    /// Netfilter in the bridge's namespace; nil when it could not be read.
+    public var netfilter: NetfilterState?
 
-    public init(bridge: Bridge, ports: [Port], fdb: [FDBEntry] = [], deviceCounters: [String: DeviceCounters] = [:]) {
+    public init(bridge: Bridge, ports: [Port], fdb: [FDBEntry] = [], deviceCounters: [String: DeviceCounters] = [:],
+                netfilter: NetfilterState? = nil) {
         self.bridge = bridge
         self.ports = ports
         self.fdb = fdb
         self.deviceCounters = deviceCounters
+        self.netfilter = netfilter
     }
 
     public func port(named name: String) -> Port? { ports.first { $0.name == name } }

@@ -9,6 +9,10 @@ struct DiagnosisClaims {
     var misbound: Set<MACAddress> = []
     /// (source MAC, target IP) pairs reported as upstream_mac_filter.
     var filtered: Set<DiagnosisMACFilterRule.Key> = []
+    /// MACs whose unicast never reaches their port (port_flood_off).
+    var floodOff: Set<MACAddress> = []
+    /// Hosts reported as subnet_mismatch (their sender IPs).
+    var misaddressed: Set<IPv4Address> = []
 
     func isFiltered(_ mac: MACAddress?, _ target: IPv4Address) -> Bool {
         guard let mac else { return false }

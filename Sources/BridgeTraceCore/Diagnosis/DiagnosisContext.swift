@@ -98,6 +98,25 @@ struct DiagnosisContext {
 
     func isIsolated(_ port: String) -> Bool { snapshots(port).contains(where: \.isolated) }
 
+    /// Whether the watch went on for `quietARPSilenceSeconds` after the last of these
+    /// requests (a quiet sender's single request, unanswered for that long, is evidence).
+    func quietlyUnanswered(_ journeys: [Journey]) -> Bool {
+        guard let end = input.watchEndNs, let last = journeys.last else { return false }
+        return Self.seconds(last.startNs, end) >= thresholds.quietARPSilenceSeconds
+    }
+
+    /// Seconds from the last of these journeys to the end of the watch ("in the 6.2 s that followed").
+    func silence(after journeys: [Journey]) -> String? {
+        guard let end = input.watchEndNs, let last = journeys.last, end > last.startNs else { return nil }
+        let tenths = Int((Self.seconds(last.startNs, end) * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) s"
+    }
+
+    /// The bridge's own IPv4 addresses (the host's).
+    var bridgeAddresses: Set<IPv4Address> {
+        Set((input.stateAfter.bridge.subnets + input.stateBefore.bridge.subnets).map(\.address))
+    }
+
     /// Seconds between two monotonic times.
     static func seconds(_ from: UInt64, _ to: UInt64) -> Double {
         to >= from ? Double(to - from) / 1e9 : 0

@@ -54,11 +54,18 @@ enum DiagnosisDropRules {
     }
 
     static func apply(_ ctx: DiagnosisContext, _ findings: inout DiagnosisFindingSet) {
-        for group in groups(ctx) where !benignReasons.contains(group.reason) && !isCongestionOfBulk(group) {
+        for group in groups(ctx) where !benignReasons.contains(group.reason) && !isCongestionOfBulk(group)
+            && !isHostNoise(ctx, group) {
             if let reason = DiagnosisSwitchDropRule.reason(of: group) {
                 DiagnosisSwitchDropRule.apply(ctx, group, reason, &findings)
             } else if isNetfilter(group) {
-                netfilter(ctx, group, &findings)
+                if group.port == ctx.bridge {
+                    DiagnosisNetfilterRules.hostFirewall(ctx, group, &findings)
+                } else if let evidence = DiagnosisNetfilterRules.brNetfilterEvidence(ctx, group) {
+                    DiagnosisNetfilterRules.brNetfilter(ctx, group, evidence: evidence, &findings)
+                } else {
+                    netfilter(ctx, group, &findings)
+                }
             } else if group.reason == "BRIDGE_INGRESS_STP_STATE" {
                 stpIngress(ctx, group, &findings)
             } else if group.reason == "DEV_READY" || group.location == "tun_net_xmit" {
@@ -76,9 +83,21 @@ enum DiagnosisDropRules {
         }
     }
 
+    /// The host's stack freeing what it does not want, at its own port: broadcasts and
+    /// multicast handed up that no socket listens for (a DHCP discover reaches the host
+    /// too), frames for another host, datagrams to a port nobody listens on. Netfilter
+    /// drops there are host_firewall_drop, never noise.
+    static let hostNoiseReasons: Set<String> = ["NO_SOCKET", "OTHERHOST", "UNHANDLED_PROTO", "SOCKET_FILTER"]
+
+    static func isHostNoise(_ ctx: DiagnosisContext, _ group: Group) -> Bool {
+        guard group.port == ctx.bridge, !isNetfilter(group) else { return false }
+        if hostNoiseReasons.contains(group.reason) { return true }
+        return !group.journeys.isEmpty && group.journeys.allSatisfy { $0.decoded.dstMAC?.isMulticast ?? false }
+    }
+
     static func isNetfilter(_ group: Group) -> Bool {
         group.reason.hasPrefix("NETFILTER") || group.location.hasPrefix("nft_") || group.location.hasPrefix("ebt_")
-            || group.location == "nf_hook_slow"
+            || group.location == "nf_hook_slow" || DiagnosisNetfilterRules.legacyTableLocations[group.location] != nil
     }
 
     static func countLine(_ group: Group) -> String {

@@ -9,7 +9,11 @@
 /// 6. journeys that vanished: port_isolated, mtu_mismatch, not_forwarded;
 /// 7. broadcasts from an isolated port that reached no isolated port: port_isolated;
 /// 8. dhcp_multiple_servers; 9. upstream_mac_filter (some MACs answered, others not);
-/// 10. unanswered requests: arp_unanswered, icmp_unanswered, dhcp_unanswered.
+/// 10. port_flood_off (unknown unicast that never reaches a port with flooding off);
+/// 11. subnet_mismatch (a host alone in another subnet, asking unanswered);
+/// 12. unanswered requests: arp_unanswered, icmp_unanswered, dhcp_unanswered.
+/// Drops (2) include host_firewall_drop (at the bridge's own interface) and
+/// br_netfilter_drop (iptables reached through br_netfilter).
 ///
 /// Pure and cheap enough to call again and again over a sliding window (the exporter does).
 public enum DiagnosisEngine {
@@ -26,6 +30,8 @@ public enum DiagnosisEngine {
         DiagnosisIsolationRule.apply(ctx, &findings)
         DiagnosisDHCPServersRule.apply(ctx, &findings)
         claims.filtered = DiagnosisMACFilterRule.apply(ctx, &findings, claims: claims)
+        claims.floodOff = DiagnosisFloodRule.apply(ctx, &findings)
+        claims.misaddressed = DiagnosisSubnetRule.apply(ctx, &findings)
         DiagnosisUnansweredRules.apply(ctx, &findings, claims: claims)
         return findings.sorted
     }

@@ -25,6 +25,9 @@ public struct DiagnosisInput: Sendable {
     /// buffer): they add to the counts of the kept drops with the same key.
     public var countedDrops: [DropCount]
     public var thresholds: DiagnosisThresholds
+    /// CLOCK_MONOTONIC ns when the watch ended (events carry the same clock): how long a
+    /// request went unanswered when nothing came after it. nil in older recordings.
+    public var watchEndNs: UInt64?
 
     /// Every drop seen: the kept ones and the counted ones.
     public var dropTotal: Int { drops.count + countedDrops.reduce(0) { $0 + Int($1.count) } }
@@ -32,7 +35,7 @@ public struct DiagnosisInput: Sendable {
     public init(bridge: String, durationSeconds: Double, events: [TraceEvent], drops: [DropRecord],
                 stateBefore: BridgeState, stateAfter: BridgeState, probeTarget: String? = nil,
                 lostEvents: UInt64 = 0, collectorOverflow: UInt64 = 0, countedDrops: [DropCount] = [],
-                thresholds: DiagnosisThresholds = DiagnosisThresholds()) {
+                thresholds: DiagnosisThresholds = DiagnosisThresholds(), watchEndNs: UInt64? = nil) {
         self.bridge = bridge
         self.durationSeconds = durationSeconds
         self.events = events
@@ -44,6 +47,7 @@ public struct DiagnosisInput: Sendable {
         self.collectorOverflow = collectorOverflow
         self.countedDrops = countedDrops
         self.thresholds = thresholds
+        self.watchEndNs = watchEndNs
     }
 }
 
@@ -57,6 +61,9 @@ public struct DiagnosisThresholds: Sendable, Equatable {
     /// seconds sees 2 or 3; two that are a retransmission apart are already unambiguous.
     public var unansweredARPRequests = 2
     public var unansweredARPMinSpanSeconds = 0.9
+    /// A quiet sender (a failed neighbour asks again only every several seconds): one
+    /// request is enough when the watch went on this long after it with no reply.
+    public var quietARPSilenceSeconds = 1.0
     /// Echo requests for one (source, destination), and the seconds they must span.
     public var unansweredEchoRequests = 3
     public var unansweredMinSpanSeconds = 2.0
@@ -79,6 +86,9 @@ public struct DiagnosisThresholds: Sendable, Equatable {
     public var macPortChanges = 2
     /// Unsolicited ARP replies claiming an IP before arp_spoofing.
     public var unsolicitedReplies = 3
+    /// Unknown unicast frames to one MAC, flooded past the only port with flooding off,
+    /// before port_flood_off when the MAC was never seen behind that port.
+    public var floodedFrames = 2
     /// tx_dropped growth on a tap before no_carrier.
     public var tapTxDropped: UInt64 = 3
 

@@ -31,8 +31,13 @@ enum DiagnosisIsolationRule {
                     unanswered.append(journey)
                 }
             }
+            // A quiet sender's one request is enough when the FDB shows hosts behind the
+            // isolated peers: the only places the answer could come from that it never reached.
+            let peersHaveHosts = (ctx.input.stateBefore.fdb + ctx.input.stateAfter.fdb)
+                .contains { !$0.isLocal && peers.contains($0.port) }
             guard !unanswered.isEmpty,
-                  !behindPeer.isEmpty || unanswered.count >= ctx.thresholds.isolatedUnanswered else { continue }
+                  !behindPeer.isEmpty || unanswered.count >= ctx.thresholds.isolatedUnanswered
+                    || (peersHaveHosts && ctx.quietlyUnanswered(unanswered)) else { continue }
             let outPorts = DiagnosisUnansweredRules.counted(unanswered.flatMap { $0.egress.map(\.port) })
             let traffic = DiagnosisTraffic.phrase(of: unanswered.map(\.decoded))
             var evidence = [

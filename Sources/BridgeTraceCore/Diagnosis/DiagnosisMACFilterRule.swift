@@ -33,12 +33,13 @@ enum DiagnosisMACFilterRule {
                   answers[key.target]?[key.mac] == nil, !claims.misbound.contains(home.mac),
                   !claims.flapping.contains(key.mac), !claims.flapping.contains(home.mac) else { continue }
             let journeys = asked[key]!
-            guard journeys.count >= ctx.thresholds.filteredRequests,
-                  DiagnosisContext.seconds(journeys.first!.startNs, journeys.last!.startNs)
-                    >= ctx.thresholds.unansweredARPMinSpanSeconds else { continue }
-            // They must have reached the target's port.
+            // They must have reached the target's port: two a retransmission apart, or a
+            // quiet sender's one, unanswered for the rest of the watch (the target answering
+            // others in the same watch makes one unambiguous).
             let reached = journeys.filter { $0.egress.contains { $0.port == home.port } }
-            guard reached.count >= ctx.thresholds.filteredRequests else { continue }
+            let repeated = reached.count >= ctx.thresholds.filteredRequests
+                && DiagnosisContext.seconds(reached.first!.startNs, reached.last!.startNs) >= ctx.thresholds.unansweredARPMinSpanSeconds
+            guard repeated || (!reached.isEmpty && ctx.quietlyUnanswered(reached)) else { continue }
             if let asker = reached.first?.ingress, let vid = asker.vlans.first,
                claims.vlans.contains(DiagnosisVLANRule.Key(port: asker.port, vid: vid)) { continue }
             if findings.isBlocking(home.port) { continue }

@@ -3,7 +3,7 @@
 ///
 ///     {"bridgetrace_recording": 1, "bridge": "br0", "duration_s": 8.0, "probe_target": null,
 ///      "lost_events": 0, "collector_overflow": 0, "counted_drops": [...],
-///      "state_before": {...}, "state_after": {...}}
+///      "state_before": {...}, "state_after": {...}, "watch_end_ns": 123}
 ///     {"f": [monotonic_ns, ifindex, "vm1", "rx", length, "ffffffffffff5254...", dhcp_type|null]}
 ///     {"d": [monotonic_ns, ifindex, "uplink", "NETFILTER_DROP", "nft_do_chain", length, "5254..."]}
 ///
@@ -27,6 +27,7 @@ public enum DiagnosisRecording {
             })),
             ("state_before", state(input.stateBefore)),
             ("state_after", state(input.stateAfter)),
+            ("watch_end_ns", input.watchEndNs.map { .uint($0) } ?? .null),
         ]).rendered()
     }
 
@@ -58,6 +59,7 @@ public enum DiagnosisRecording {
                 ("up", .bool(state.bridge.isUp)), ("mtu", .uint(UInt64(state.bridge.mtu))),
                 ("mac", .string(state.bridge.mac)), ("stp", .bool(state.bridge.stpEnabled)),
                 ("vlan_filtering", .bool(state.bridge.vlanFiltering)), ("ageing_s", .double(state.bridge.ageingTime)),
+                ("addresses", .array(state.bridge.addresses.map(JSONValue.string))),
             ])),
             ("ports", .array(state.ports.map { port in
                 .object([
@@ -83,6 +85,22 @@ public enum DiagnosisRecording {
                     ("rx_dropped", .uint(c.rxDropped)), ("tx_dropped", .uint(c.txDropped)),
                     ("rx_missed_errors", .uint(c.rxMissedErrors)), ("tx_errors", .uint(c.txErrors)),
                 ]))
+            })),
+            ("netfilter", state.netfilter.map(netfilter) ?? .null),
+        ])
+    }
+
+    static func netfilter(_ state: NetfilterState) -> JSONValue {
+        func flag(_ value: Bool?) -> JSONValue { value.map(JSONValue.bool) ?? .null }
+        return .object([
+            ("bridge_nf_call_iptables", flag(state.callIPTables)), ("bridge_nf_call_ip6tables", flag(state.callIP6Tables)),
+            ("bridge_nf_call_arptables", flag(state.callARPTables)), ("ruleset_read", .bool(state.rulesetRead)),
+            ("chains", .array(state.chains.map { chain in
+                .object([
+                    ("family", .string(chain.family)), ("table", .string(chain.table)), ("name", .string(chain.name)),
+                    ("hook", .string(chain.hook)), ("policy_drop", .bool(chain.policyDrop)),
+                    ("drop_rules", .int(Int64(chain.dropRules))),
+                ])
             })),
         ])
     }

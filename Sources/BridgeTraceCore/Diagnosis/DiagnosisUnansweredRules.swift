@@ -15,6 +15,12 @@ enum DiagnosisUnansweredRules {
             && DiagnosisContext.seconds(journeys.first!.startNs, journeys.last!.startNs) >= span
     }
 
+    /// Dropped where it left the bridge (the host's input path behind its own port): the
+    /// drop rules explain the silence.
+    static func droppedAfterLeaving(_ journey: Journey) -> Bool {
+        journey.drops.contains { drop in journey.egress.contains { $0.port == drop.port } }
+    }
+
     static func counted(_ values: [String]) -> [String] {
         var counts: [String: Int] = [:]
         for value in values { counts[value, default: 0] += 1 }
@@ -40,36 +46,57 @@ enum DiagnosisUnansweredRules {
             if let arp = event.decoded.arp, arp.op == .reply, let sender = arp.senderIP { answered.insert(sender) }
         }
         var requests: [IPv4Address: [Journey]] = [:]
-        for journey in ctx.journeys where !journey.egress.isEmpty {
+        for journey in ctx.journeys where !journey.egress.isEmpty && !droppedAfterLeaving(journey) {
             guard let arp = journey.decoded.arp, arp.isEthernetIPv4, arp.op == .request, let target = arp.targetIP,
                   let sender = arp.senderIP, sender != .any, sender != target, !answered.contains(target),
-                  !claims.isFiltered(journey.decoded.srcMAC, target) else { continue }
+                  !claims.isFiltered(journey.decoded.srcMAC, target), !claims.misaddressed.contains(sender),
+                  !(journey.decoded.dstMAC.map(claims.floodOff.contains) ?? false) else { continue }
             requests[target, default: []].append(journey)
         }
         for target in requests.keys.sorted() {
             let journeys = requests[target]!
-            guard enough(ctx, journeys, target: target, count: ctx.thresholds.unansweredARPRequests,
-                         span: ctx.thresholds.unansweredARPMinSpanSeconds) else { continue }
+            let quiet = !enough(ctx, journeys, target: target, count: ctx.thresholds.unansweredARPRequests,
+                                span: ctx.thresholds.unansweredARPMinSpanSeconds)
+            // A quiet sender: a failed neighbour is asked again only every several seconds.
+            guard !quiet || ctx.quietlyUnanswered(journeys) else { continue }
             let asker = counted(journeys.map { $0.ingress?.port ?? ctx.bridge })[0]
             // Asked from a LAN segment: the answer may stay on the LAN.
             if ctx.isSegment(asker), target != ctx.probeTarget { continue }
             let askers = Set(journeys.compactMap { $0.decoded.arp?.senderIP }).sorted().map(\.description)
             let outPorts = counted(journeys.flatMap { $0.egress.map(\.port) })
             let fromWhere = asker == ctx.bridge ? "sent by the bridge host" : "entering at \(asker)"
-            let evidence = [
+            var evidence = [
                 "\(DiagnosisTraffic.count(journeys.count, "ARP request")) for \(target) from \(askers.joinedAsList) "
                     + "\(fromWhere) \(DiagnosisTraffic.span(journeys.first!.startNs, journeys.last!.startNs)), "
                     + "sent out of \(outPorts.joined(separator: ", "))",
-                "no ARP reply from \(target) was seen",
+                "no ARP reply from \(target) was seen" + (ctx.silence(after: journeys).map { " in the \($0) that followed" } ?? ""),
                 ctx.whereIs(target),
             ]
+            let own = ctx.bridgeAddresses
+            if quiet, let probeFrom = own.sorted().first, !own.contains(target) {
+                evidence.append("only \(DiagnosisTraffic.count(journeys.count, "request")) seen (a host that failed to "
+                    + "resolve asks again only every few seconds); to ask \(target) from the bridge (\(probeFrom)): "
+                    + "bridgetrace diagnose \(ctx.bridge) --host \(target) --probe")
+            }
             let verdict = claims.judge(ctx, findings, asker: asker, target: target,
                                        vlan: journeys.first!.ingress?.vlans.first, outPorts: [])
             report(verdict, ctx, &findings, evidence: evidence) {
-                Finding(
+                if own.contains(target) {
+                    // The host's own address: it got the requests (tx at its port) and said nothing.
+                    return Finding(
+                        cause: .arpUnanswered, port: ctx.bridge, severity: .error,
+                        summary: "ARP requests for \(target), the host's own address on \(ctx.bridge), from "
+                            + "\(askers.joinedAsList) (\(fromWhere)) get no reply: the host does not answer them",
+                        evidence: evidence,
+                        fix: "on the host: ip addr show \(ctx.bridge) (it should have \(target)); "
+                            + "sysctl net.ipv4.conf.all.arp_ignore net.ipv4.conf.\(ctx.bridge).arp_ignore (0 answers); "
+                            + "sysctl net.ipv4.conf.\(ctx.bridge).arp_filter; nft list ruleset arp")
+                }
+                return Finding(
                     cause: .arpUnanswered, port: asker, severity: target == ctx.probeTarget ? .error : .warning,
                     summary: "ARP requests for \(target) from \(askers.joinedAsList) (\(fromWhere)) get no reply: "
-                        + "no host on the bridge answers for \(target)",
+                        + "no host on the bridge answers for \(target)"
+                        + (quiet ? " (\(DiagnosisTraffic.count(journeys.count, "request")) seen)" : ""),
                     evidence: evidence,
                     fix: "check that the host meant to have \(target) is up and has that address (ip addr in it), "
                         + "and that it answers ARP (sysctl net.ipv4.conf.all.arp_ignore=0 there)")
@@ -98,10 +125,10 @@ enum DiagnosisUnansweredRules {
             }
         }
         var requests: [Flow: [Journey]] = [:]
-        for journey in ctx.journeys where !journey.egress.isEmpty {
+        for journey in ctx.journeys where !journey.egress.isEmpty && !droppedAfterLeaving(journey) {
             guard let icmp = journey.decoded.icmp, ICMPEcho(type: icmp.type, v6: journey.decoded.kind == .icmp6) == .request,
                   let src = journey.decoded.sourceIP, let dst = journey.decoded.destinationIP,
-                  let dstMAC = journey.decoded.dstMAC, !dstMAC.isMulticast else { continue }
+                  let dstMAC = journey.decoded.dstMAC, !dstMAC.isMulticast, !claims.floodOff.contains(dstMAC) else { continue }
             let flow = Flow(source: src, destination: dst)
             if case .v4(let target) = dst, claims.isFiltered(journey.decoded.srcMAC, target) { continue }
             if !replied.contains(flow) { requests[flow, default: []].append(journey) }
@@ -154,6 +181,17 @@ enum DiagnosisUnansweredRules {
                         fix: "find the host's port: bridge fdb show br \(ctx.bridge) | grep -i \(dstMAC) (empty: it has sent "
                             + "nothing the bridge could learn from; check learning on its port with bridge -d link show); "
                             + "then, in that host, check its firewall (nft list ruleset) and that it has \(flow.destination)")
+                }
+                if port == ctx.bridge {
+                    // Handed up to the host itself, with no drop seen: it chose not to answer.
+                    return Finding(
+                        cause: .icmpUnanswered, port: ctx.bridge, severity: .error,
+                        summary: "Echo requests from \(flow.source) to \(flow.destination) reach the host (\(ctx.bridge)) "
+                            + "and get no reply, with no drop on the way: the host does not answer them",
+                        evidence: evidence,
+                        fix: "on the host: sysctl net.ipv4.icmp_echo_ignore_all (0 answers), "
+                            + "sysctl net.ipv4.conf.all.rp_filter net.ipv4.conf.\(ctx.bridge).rp_filter (a reverse-path "
+                            + "check drops silently), nft list ruleset (a reject or a rule in another hook)")
                 }
                 return Finding(
                     cause: .icmpUnanswered, port: port!, severity: target4 != nil && target4 == ctx.probeTarget ? .error : .warning,

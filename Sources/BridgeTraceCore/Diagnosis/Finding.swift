@@ -16,6 +16,10 @@ public enum CauseCode: String, Sendable, CaseIterable, Equatable {
     case dhcpUnanswered = "dhcp_unanswered"
     case upstreamMACFilter = "upstream_mac_filter"
     case dhcpMultipleServers = "dhcp_multiple_servers"
+    case hostFirewallDrop = "host_firewall_drop"
+    case brNetfilterDrop = "br_netfilter_drop"
+    case portFloodOff = "port_flood_off"
+    case subnetMismatch = "subnet_mismatch"
     case notForwarded = "not_forwarded"
     case unknownDrop = "unknown_drop"
 }

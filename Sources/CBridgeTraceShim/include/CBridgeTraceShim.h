@@ -10,3 +10,4 @@
 #include "bt_netlink_bridge.h"
 #include "bt_bench.h"
 #include "bt_xsk.h"
+#include "bt_probe.h"

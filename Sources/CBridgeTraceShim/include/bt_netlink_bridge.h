@@ -69,3 +69,18 @@ struct bt_nl_fdb {
 typedef void (*bt_nl_fdb_fn)(const struct bt_nl_fdb *entry, void *ctx);
 
 int bt_nl_dump_fdb(bt_nl_fdb_fn cb, void *ctx);
+
+/* One IPv4 or IPv6 address of an interface (RTM_GETADDR): the bridge's own addresses, the
+ * host's side of the segment. */
+struct bt_nl_addr {
+	int32_t ifindex;
+	uint8_t family;    /* AF_INET or AF_INET6 */
+	uint8_t prefixlen;
+	uint8_t pad[2];
+	uint8_t addr[16];  /* 4 bytes used for AF_INET */
+};
+
+typedef void (*bt_nl_addr_fn)(const struct bt_nl_addr *addr, void *ctx);
+
+/* Every address of every interface of the namespace. 0, or -errno. */
+int bt_nl_dump_addrs(bt_nl_addr_fn cb, void *ctx);

@@ -13,7 +13,7 @@ struct bt_xsk_frame {
 	const uint8_t *data;
 	uint32_t len;
 	uint32_t pad;
-	uint64_t meta; /* the 8 bytes of XDP metadata in front of the frame (struct bt_sw_meta) */
+	uint64_t meta; /* struct bt_sw_meta: XDP metadata, or the 8 in-band bytes stripped off the frame */
 };
 
 /* Socket statistics (getsockopt XDP_STATISTICS), cumulative. */
@@ -25,8 +25,10 @@ struct bt_xsk_stats {
 };
 
 /* Opens a socket on ifname/queue, bound in copy mode with need_wakeup, with `frames`
- * UMEM frames (half for rx, half for tx). Loads no program. NULL and *err = -errno. */
-struct bt_xsk *bt_xsk_open(const char *ifname, uint32_t queue, uint32_t frames, int *err);
+ * UMEM frames (half for rx, half for tx). Loads no program. meta_inband: the program puts
+ * struct bt_sw_meta in the first 8 bytes of the frame rather than in XDP metadata (a kernel
+ * without bpf_xdp_adjust_meta); peeks strip them. NULL and *err = -errno. */
+struct bt_xsk *bt_xsk_open(const char *ifname, uint32_t queue, uint32_t frames, int meta_inband, int *err);
 int bt_xsk_fd(const struct bt_xsk *xsk);
 void bt_xsk_close(struct bt_xsk *xsk);
 

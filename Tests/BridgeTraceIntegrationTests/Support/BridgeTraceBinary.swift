@@ -32,6 +32,12 @@ enum BridgeTraceBinary {
         try CommandRunner().result([try path()] + arguments)
     }
 
+    /// `run` with variables added to the environment (through env(1)).
+    static func runWithEnvironment(_ environment: [String: String], _ arguments: [String]) throws -> CommandResult {
+        try CommandRunner().result(["env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            + [try path()] + arguments)
+    }
+
     /// Tests/BridgeTraceIntegrationTests/Support/<this file> -> the package root.
     static let packageRoot: String = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()

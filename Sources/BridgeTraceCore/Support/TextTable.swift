@@ -1,6 +1,6 @@
-/// Left-aligned columns separated by two spaces, for the lab's plain-text output.
-enum TextTable {
-    static func render(_ rows: [[String]], indent: String = "") -> [String] {
+/// Left-aligned columns separated by two spaces, for plain-text tables (lab, doctor).
+public enum TextTable {
+    public static func render(_ rows: [[String]], indent: String = "") -> [String] {
         var widths: [Int] = []
         for row in rows {
             for (column, cell) in row.enumerated() {
