@@ -87,6 +87,7 @@ import Testing
     @Test func foreignXDPProgramKeepsCountingWhileAndAfterBridgetraceIsAttached() throws {
         try requireRoot()
         let object = try ForeignXDP.compile()
+        defer { try? FileManager.default.removeItem(atPath: object) }
         try TestLab.with(vms: 2) { lab in
             try run(["ip", "-n", lab.bridgeNamespace, "link", "set", "dev", "vm1", "xdpdrv", "obj", object, "sec", "xdp"])
             let foreign = try ForeignXDP.counterMapID(netns: lab.bridgeNamespace, device: "vm1")

@@ -183,6 +183,7 @@ import Testing
             #expect(try lab.attachedXDP().count == 2)
 
             let object = try ForeignXDP.compile()
+            defer { try? FileManager.default.removeItem(atPath: object) }
             try run(["ip", "-n", lab.switchNamespace, "link", "set", "dev", "p3", "xdp", "obj", object, "sec", "xdp"])
             let third = try BridgeTraceBinary.run(["switch", "--name", lab.switchName + "c", "--netns", lab.switchNamespace,
                                                    "--port", "p3"])

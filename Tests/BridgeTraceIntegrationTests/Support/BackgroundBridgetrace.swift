@@ -6,6 +6,9 @@ import Foundation
 /// stderr go to files, so a chatty run can never block on a full pipe.
 final class BackgroundBridgetrace {
     private var process: ChildProcess!
+    /// The ready file, stdout and stderr: removed with this object, so that runs of the
+    /// suites leave no /tmp/bt-* behind.
+    private let directory: String
     let readyFile: String
     private let stdoutPath: String
     private let stderrPath: String
@@ -15,7 +18,7 @@ final class BackgroundBridgetrace {
     /// - Parameter prefix: a command that runs bridgetrace (nsenter, setpriv...), looked up
     ///   in PATH; the output directory is then writable by any user, for a dropped uid.
     init(_ arguments: [String], environment: [String: String] = [:], prefix: [String] = []) throws {
-        let directory = FileManager.default.temporaryDirectory
+        directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bt-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         readyFile = directory + "/ready"
@@ -28,6 +31,11 @@ final class BackgroundBridgetrace {
         }
         process = try ChildProcess(prefix + [try BridgeTraceBinary.path()] + arguments + ["--ready-file", readyFile],
                                    environment: environment, stdout: .file(stdoutPath), stderr: .file(stderrPath))
+    }
+
+    deinit {
+        process = nil  // ChildProcess stops a child that is still running
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     var pid: pid_t { process.pid }

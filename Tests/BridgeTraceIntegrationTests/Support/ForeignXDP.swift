@@ -6,6 +6,7 @@ enum ForeignXDP {
     static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fixtures/foreign_counter.bpf.c").path
 
+    /// The object's path; the caller removes it (`defer`) once it is attached.
     static func compile() throws -> String {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("bt-foreign-\(getpid()).o").path
         let clang = FileManager.default.isExecutableFile(atPath: "/opt/swift/usr/bin/clang") ? "/opt/swift/usr/bin/clang" : "clang"
