@@ -119,7 +119,7 @@ struct BridgeStateTests {
     {
         try NamespaceThread.run(in: lab.bridgeNamespace) {
             // Carrier follows asynchronously (linkwatch).
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(TestTime.scaled(5))
             var state = try BridgeStateReader.read(bridgeName: lab.bridgeName)
             while !ready(state), Date() < deadline {
                 Thread.sleep(forTimeInterval: 0.05)

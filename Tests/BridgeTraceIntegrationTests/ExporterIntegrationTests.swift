@@ -26,8 +26,10 @@ import Testing
         try TestLab.with(vms: 2) { lab in
             try lab.pinVMNeighbours()
             let ns = lab.bridgeNamespace
+            // The finding must hold long enough for a scrape to see it: under TCG the first
+            // drop's symbol lookup alone takes seconds, so the window grows with TestTime.
             let exporter = try BackgroundBridgetrace(["exporter", lab.bridgeName, "--netns", ns, "--listen", "127.0.0.1:0",
-                                                      "--window", "4"])
+                                                      "--window", "\(TestTime.scaled(4))"])
             try exporter.waitUntilReady()
             let url = try metricsURL(exporter)
             let target = String(url.dropFirst("http://".count).prefix { $0 != "/" })
@@ -88,7 +90,7 @@ import Testing
             #expect(lint.status == 0, "\(lint.stdout) \(lint.stderr)")
 
             // A fault becomes a finding series, and goes away once it is cleared and its
-            // evidence has left the 4 s window.
+            // evidence has left the window (4 s on the host).
             #expect(try prometheus.query(#"bridgetrace_finding{cause="netfilter_drop"}"#).isEmpty)
             let fault = try BridgeTraceBinary.run(["lab", "fault", "netfilter_drop", "--name", lab.name])
             #expect(fault.status == 0, "\(fault.stderr)")
@@ -163,7 +165,7 @@ import Testing
             let url = try metricsURL(exporter)
             try exec(inNetns: lab.vmNamespace(1), ["ping", "-c", "3", "-i", "0.2", "-W", "2", lab.vmIP(2)])
             var text = ""
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = Date().addingTimeInterval(TestTime.scaled(10))
             let series = #"bridgetrace_frames_total{netns="",bridge="br0",port="vm1",vm="",direction="rx",kind="icmp_echo_request"} "#
             repeat {
                 usleep(300_000)

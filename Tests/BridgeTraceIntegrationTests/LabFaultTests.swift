@@ -114,7 +114,7 @@ struct LabFaultTests {
             let pid = try #require(LabFaults.backgroundPid(of: .arpSpoofing, lab: lab.name))
             #expect(spoof.text.contains("pid \(pid)"))
             var entry = ""
-            let deadline = Date().addingTimeInterval(4)
+            let deadline = Date().addingTimeInterval(TestTime.scaled(4))
             repeat {
                 Thread.sleep(forTimeInterval: 0.2)
                 entry = try run(["ip", "-n", lab.vmNamespace(1), "neigh", "show", lab.gatewayIP])

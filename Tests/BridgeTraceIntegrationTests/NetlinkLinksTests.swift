@@ -38,7 +38,7 @@ struct NetlinkLinksTests {
         let (inode, links) = try onDedicatedThread {
             try NetworkNamespace.enter(named: ns)
             // Carrier and operstate follow asynchronously (linkwatch); wait for p1's.
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(TestTime.scaled(5))
             var links = try NetlinkLinks.dump()
             while links.first(where: { $0.name == "p1" })?.operState != .up, Date() < deadline {
                 Thread.sleep(forTimeInterval: 0.05)

@@ -66,16 +66,31 @@ import Testing
 
     @Test func fdbEntriesAgeOut() throws {
         try requireRoot()
+        // 2 s on the host. Under TCG one look at the FDB (`switch show`, a process) takes
+        // about that long, so the aging grows with TestTime and the bounds with it.
+        let aging = Int(TestTime.scaled(2).rounded())
         try SwitchLab.with(hosts: 2) { lab in
-            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--aging", "2"])
-            let learnt = Date()
+            let sw = try start(lab, ["--port", "p1", "--port", "p2", "--aging", String(aging)])
+            let before = Date()
             try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
+            let after = Date()  // learnt somewhere in [before, after]
             #expect(try lab.fdb().count == 2)
-            // Aging 2 s: an entry lives while now - last_seen <= 2; the sweep runs each second.
+            // An entry lives while now - last_seen <= aging; the sweep runs each second.
             // A test about time: the entries must outlive the aging and go soon after it.
-            try waitFor("the FDB to age out", timeout: 10, interval: 0.1) { try lab.fdb().isEmpty }
-            let lived = Date().timeIntervalSince(learnt)
-            #expect(lived >= 2 && lived < 5, "the entries lived \(lived) s with --aging 2")
+            // Each look takes a while, so the bounds use when a look began, not when the
+            // wait noticed: an entry was alive some time after `lastAlive`, gone by `goneBy`.
+            var lastAlive = after
+            try waitFor("the FDB to age out", timeout: 10, interval: 0.1) {
+                let start = Date()
+                if try lab.fdb().isEmpty { return true }
+                lastAlive = start
+                return false
+            }
+            let goneBy = Date()
+            #expect(goneBy.timeIntervalSince(before) >= Double(aging),
+                    "the entries were gone \(goneBy.timeIntervalSince(before)) s after learning, with --aging \(aging)")
+            #expect(lastAlive.timeIntervalSince(after) < Double(aging + 2),
+                    "an entry was still there \(lastAlive.timeIntervalSince(after)) s after learning, with --aging \(aging)")
             // And it learns again.
             try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "1", "-W", "2", lab.hostIP(2)])
             #expect(try lab.fdb().count == 2)
@@ -168,6 +183,7 @@ import Testing
             #expect(try lab.attachedXDP().count == 2)
 
             let object = try ForeignXDP.compile()
+            defer { try? FileManager.default.removeItem(atPath: object) }
             try run(["ip", "-n", lab.switchNamespace, "link", "set", "dev", "p3", "xdp", "obj", object, "sec", "xdp"])
             let third = try BridgeTraceBinary.run(["switch", "--name", lab.switchName + "c", "--netns", lab.switchNamespace,
                                                    "--port", "p3"])

@@ -99,7 +99,8 @@ import Testing
             #expect(summary(try tracer.jsonLines()) == ["p4 rx arp request vlan 30": 2, "p4 rx drop VLAN_NOT_ALLOWED@bt_sw_xdp vlan 30": 2],
                     "\(tracer.stderr)")
 
-            let diagnose = try BackgroundBridgetrace(["diagnose", lab.switchName, "--duration", "3", "--json"])
+            // The window must hold the injection: starting scapy takes seconds under TCG.
+            let diagnose = try BackgroundBridgetrace(["diagnose", lab.switchName, "--duration", "\(TestTime.scaled(3))", "--json"])
             try diagnose.waitUntilReady()
             _ = try Injector.send(in: lab.hostNamespace(4), arpTarget: lab.hostIP(3), vlanARP: [(vid: 30, count: 3)])
             #expect(try diagnose.stop(signal: 0) == 1, "\(diagnose.stderr)")
@@ -121,7 +122,7 @@ import Testing
             let sw = try start(lab, ["--port", "p1", "--port", "p2", "--port", "p3"])
             try exec(inNetns: lab.hostNamespace(3), ["ip", "link", "set", "eth0", "down"])
             // The switch follows carrier once a second.
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(TestTime.scaled(5))
             func p3Up() throws -> Bool? {
                 (try lab.show()["ports"] as? [[String: Any]])?.first { $0["port"] as? String == "p3" }?["up"] as? Bool
             }
@@ -143,7 +144,8 @@ import Testing
         try requireRoot()
         try SwitchLab.with(hosts: 2) { lab in
             let sw = try start(lab, ["--port", "p1", "--port", "p2"])
-            let diagnose = try BackgroundBridgetrace(["diagnose", lab.switchName, "--duration", "3", "--json"])
+            // The window must hold the pings, which start slowly under TCG.
+            let diagnose = try BackgroundBridgetrace(["diagnose", lab.switchName, "--duration", "\(TestTime.scaled(3))", "--json"])
             try diagnose.waitUntilReady()
             let output = try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "4", "-i", "0.3", "-W", "2", lab.hostIP(2)])
             #expect(output.contains("4 received"))
@@ -192,7 +194,7 @@ import Testing
                 let status = try tracer.stop(signal: signal)
                 if signal == SIGINT { #expect(status == 0) }
                 // The switch checks its tracer once a second.
-                let deadline = Date().addingTimeInterval(5)
+                let deadline = Date().addingTimeInterval(TestTime.scaled(5))
                 while SwitchTraceSource.isTraced(lab.switchName) && Date() < deadline { usleep(50_000) }
                 #expect(!SwitchTraceSource.isTraced(lab.switchName), "signal \(signal)")
                 let output = try exec(inNetns: lab.hostNamespace(1), ["ping", "-c", "2", "-i", "0.2", "-W", "2", lab.hostIP(2)])

@@ -162,7 +162,7 @@ import Testing
             let five = try BackgroundBridgetrace(traceArguments(lab, ["-w", limited, "-c", "5"]))
             try five.waitUntilReady()
             try sendTraffic(lab)
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = Date().addingTimeInterval(TestTime.scaled(10))
             while !five.hasExited && Date() < deadline { usleep(50_000) }
             #expect(five.hasExited, "-c 5 did not stop the trace")
             #expect(try five.stop() == 0)

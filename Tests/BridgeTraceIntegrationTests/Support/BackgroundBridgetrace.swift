@@ -6,6 +6,9 @@ import Foundation
 /// stderr go to files, so a chatty run can never block on a full pipe.
 final class BackgroundBridgetrace {
     private var process: ChildProcess!
+    /// The ready file, stdout and stderr: removed with this object, so that runs of the
+    /// suites leave no /tmp/bt-* behind.
+    private let directory: String
     let readyFile: String
     private let stdoutPath: String
     private let stderrPath: String
@@ -15,7 +18,7 @@ final class BackgroundBridgetrace {
     /// - Parameter prefix: a command that runs bridgetrace (nsenter, setpriv...), looked up
     ///   in PATH; the output directory is then writable by any user, for a dropped uid.
     init(_ arguments: [String], environment: [String: String] = [:], prefix: [String] = []) throws {
-        let directory = FileManager.default.temporaryDirectory
+        directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bt-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         readyFile = directory + "/ready"
@@ -30,11 +33,17 @@ final class BackgroundBridgetrace {
                                    environment: environment, stdout: .file(stdoutPath), stderr: .file(stderrPath))
     }
 
+    deinit {
+        process = nil  // ChildProcess stops a child that is still running
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     var pid: pid_t { process.pid }
     var hasExited: Bool { process.hasExited }
 
     /// Waits for the ready file; throws with stderr if the process dies or time runs out.
     func waitUntilReady(timeout: Double = 20) throws {
+        let timeout = TestTime.scaled(timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: readyFile) { return }
@@ -52,7 +61,7 @@ final class BackgroundBridgetrace {
     /// the caller's exact assertions then report what was read.
     @discardableResult
     func waitForOutput(timeout: Double = 10, _ condition: ([[String: Any]]) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(TestTime.scaled(timeout))
         while Date() < deadline {
             // The last line may be half written: only complete lines count.
             let text = stdout
@@ -73,7 +82,7 @@ final class BackgroundBridgetrace {
         do {
             try waitFor(what, timeout: timeout, { stdout }, until: { condition($0) || hasExited })
         } catch is WaitTimeout {
-            throw BackgroundFailure("waited \(timeout) s for \(what); stdout: \(stdout.suffix(2000)); stderr: \(stderr.suffix(1000))")
+            throw BackgroundFailure("waited \(TestTime.scaled(timeout)) s for \(what); stdout: \(stdout.suffix(2000)); stderr: \(stderr.suffix(1000))")
         }
         if !condition(stdout) { throw BackgroundFailure("bridgetrace exited before \(what): \(stderr)") }
     }
@@ -83,6 +92,7 @@ final class BackgroundBridgetrace {
     @discardableResult
     func stop(signal: Int32 = SIGINT, timeout: Double = 20) throws -> Int32 {
         if !process.hasExited { kill(process.pid, signal) }
+        let timeout = TestTime.scaled(timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while !process.hasExited && Date() < deadline { usleep(20_000) }
         if !process.hasExited {

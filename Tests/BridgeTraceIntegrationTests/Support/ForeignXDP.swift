@@ -6,6 +6,7 @@ enum ForeignXDP {
     static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fixtures/foreign_counter.bpf.c").path
 
+    /// The object's path; the caller removes it (`defer`) once it is attached.
     static func compile() throws -> String {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("bt-foreign-\(getpid()).o").path
         let clang = FileManager.default.isExecutableFile(atPath: "/opt/swift/usr/bin/clang") ? "/opt/swift/usr/bin/clang" : "clang"
@@ -80,7 +81,7 @@ enum BridgetracePrograms {
 
     /// True once none of `ids` is loaded any more (polls for up to 5 s).
     static func waitUntilUnloaded(_ ids: Set<Int>) -> Bool {
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(TestTime.scaled(5))
         repeat {
             let output = (try? run(["bpftool", "-j", "prog", "show"])) ?? "[]"
             let programs = (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []

@@ -31,7 +31,7 @@ final class PrometheusServer {
              "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"],
             stdout: .file(directory + "/log"), stderr: .file(directory + "/log"))
         self.process = process
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(TestTime.scaled(30))
         while (try? run(["curl", "-sf", "http://127.0.0.1:\(port)/-/ready"])) == nil {
             if process.hasExited || Date() > deadline {
                 let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
@@ -65,7 +65,7 @@ final class PrometheusServer {
     /// Queries until `done` holds (scrapes are 1 s apart); returns the last answer either way.
     @discardableResult
     func wait(for expression: String, timeout: Double = 20, until done: ([Sample]) -> Bool) throws -> [Sample] {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(TestTime.scaled(timeout))
         var samples = try query(expression)
         while !done(samples) && Date() < deadline {
             usleep(250_000)

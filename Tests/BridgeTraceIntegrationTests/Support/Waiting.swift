@@ -15,6 +15,7 @@ func waitFor<T>(
     _ what: String, timeout: Double = 10, interval: Double = 0.05,
     _ probe: () throws -> T, until done: (T) throws -> Bool
 ) throws -> T {
+    let timeout = TestTime.scaled(timeout)
     let deadline = Date().addingTimeInterval(timeout)
     var value = try probe()
     while try !done(value) {
@@ -46,4 +47,18 @@ func waitForPortTx(_ lab: LabTopology, _ frames: [String: Int], since before: [S
             (port, try LinkCounters.read(port, inNetns: lab.bridgeNamespace).txPackets - (before[port]?.txPackets ?? 0))
         })
     }, until: { sent in frames.allSatisfy { sent[$0.key, default: 0] >= $0.value } })
+}
+
+/// How much longer than on the host a wait may take. The kernel matrix runs these suites in
+/// QEMU guests under TCG (scripts/kernel-matrix sets BRIDGETRACE_TEST_TIME_SCALE), where a
+/// process start, a symbol-table load or a netlink round trip is several times slower.
+/// It scales only how long a test waits for something to happen, never what it expects.
+enum TestTime {
+    static let scale: Double = {
+        let text = ProcessInfo.processInfo.environment["BRIDGETRACE_TEST_TIME_SCALE"] ?? ""
+        return Double(text).map { max(1, $0) } ?? 1
+    }()
+
+    /// `seconds` of waiting on the host, as long as this machine needs.
+    static func scaled(_ seconds: Double) -> Double { seconds * scale }
 }
