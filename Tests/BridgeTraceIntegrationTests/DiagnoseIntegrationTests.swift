@@ -52,7 +52,7 @@ import Testing
     ]
 
     /// BRIDGETRACE_TEST_FAULTS=healthy,netfilter_drop,... runs only those scenarios: the
-    /// kernel matrix runs a few under TCG, where all 16 would take most of its budget (the
+    /// kernel matrix runs a few under TCG, where all 20 would take most of its budget (the
     /// host runs them all). A name that is no scenario fails the test instead of running none.
     static let selectedScenarios: [Scenario] = {
         guard let list = ProcessInfo.processInfo.environment["BRIDGETRACE_TEST_FAULTS"], !list.isEmpty else {
