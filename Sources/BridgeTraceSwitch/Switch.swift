@@ -12,6 +12,10 @@ public struct SwitchPortStatus: Sendable, Equatable {
     public var path: SwitchEgressPath
     public var pathNote: String?
     public var up: Bool
+    /// Rx queues with an AF_XDP socket.
+    public var queues: Int = 1
+    /// Its sockets take frames longer than a UMEM frame (multi-buffer AF_XDP).
+    public var multiBuffer: Bool = false
 }
 
 /// `bridgetrace switch`: a learning switch whose data plane is an XDP program on every
@@ -36,7 +40,14 @@ public final class Switch {
     /// The kernel does not offer bpf_xdp_adjust_meta to XDP: the program's decision travels
     /// in the frame's first 8 bytes (probed at start).
     public private(set) var metaInBand = false
-    private var freeSlots: [UInt32] = (0..<UInt32(BT_SW_PORTS_MAX)).reversed().map { $0 }
+    /// XSKMAP slots in use (one per port and rx queue): a port takes a run of them.
+    private var usedSlots = [Bool](repeating: false, count: Int(BT_SW_XSK_SLOTS))
+    /// bt_sw_tc, on every port: the skb path of GSO frames.
+    private var tcProgram: BPFProgram?
+    /// The raw tracepoint links that count REDIRECT_FAILED.
+    private var redirectLinks: [BPFLink] = []
+    /// The forwarding program takes multi-buffer frames (xdp.frags).
+    public private(set) var frags = false
     private let policy: FDBPolicy
     /// Descriptors of one rx batch, reused.
     private let batch = UnsafeMutableBufferPointer<bt_xsk_frame>.allocate(capacity: 32)
@@ -104,18 +115,14 @@ public final class Switch {
         do {
             metaInBand = !KernelProbe.offers(.xdpAdjustMeta)
             if metaInBand { log(Switch.metaInBandNote) }
-            let spec = try BPFObjectSpec(embedded: .switch)
-            try spec.setReadOnly("bt_sw_fast_path", to: UInt32(config.fastPath ? 1 : 0))
-            try spec.setReadOnly("bt_sw_meta_inband", to: UInt32(metaInBand ? 1 : 0))
-            spec.noteChoice(metaInBand ? "no bpf_xdp_adjust_meta in XDP (probed): the in-band variant"
-                                       : "bpf_xdp_adjust_meta offered (probed): the XDP-metadata variant")
-            try spec.setMaxEntries(map: "bt_sw_fdb", config.fdbMax)
-            let object = try spec.load()
+            let object = try loadObject()
             self.object = object
             let maps = try SwitchMaps(object: object)
             self.maps = maps
-            let program = try object.program("bt_sw_xdp")
+            let program = try object.program(frags ? "bt_sw_xdp_frags" : "bt_sw_xdp")
             self.program = program
+            tcProgram = try object.program("bt_sw_tc")
+            attachRedirectCounters(object)
             try writeInfo()
             try SwitchPins.makeDirectory(config.name)
             pinned = true
@@ -127,7 +134,7 @@ public final class Switch {
             // Every port in the maps first, then the programs: no frame is flooded to a
             // port set that is still being built.
             for (spec, link) in initial { try add(spec, link, attach: false) }
-            for (port, (_, link)) in zip(ports, initial) { try port.attach(program: program, link: link) }
+            for (port, (_, link)) in zip(ports, initial) { try port.attach(program: program, tc: tcProgram, link: link) }
             for link in links where globSpec(for: link) != nil && byIfindex[link.ifindex] == nil {
                 addQuietly(globSpec(for: link)!, link)
             }
@@ -136,6 +143,64 @@ public final class Switch {
             close()
             throw error
         }
+    }
+
+    /// The object, with the frags build of the forwarding program where the kernel loads
+    /// it (5.18: multi-buffer frames, a jumbo MTU on a veth) and the single-buffer build
+    /// where it does not (or BRIDGETRACE_WITHOUT=xdp_frags).
+    private func loadObject() throws -> BPFObject {
+        func spec(frags: Bool) throws -> BPFObjectSpec {
+            let spec = try BPFObjectSpec(embedded: .switch)
+            try spec.setReadOnly("bt_sw_fast_path", to: UInt32(config.fastPath ? 1 : 0))
+            try spec.setReadOnly("bt_sw_meta_inband", to: UInt32(metaInBand ? 1 : 0))
+            try spec.setReadOnly("bt_sw_skb_path", to: UInt32(1))
+            spec.noteChoice(metaInBand ? "no bpf_xdp_adjust_meta in XDP (probed): the in-band variant"
+                                       : "bpf_xdp_adjust_meta offered (probed): the XDP-metadata variant")
+            try spec.setMaxEntries(map: "bt_sw_fdb", config.fdbMax)
+            try spec.setAutoload(program: frags ? "bt_sw_xdp" : "bt_sw_xdp_frags", false)
+            return spec
+        }
+        if !KernelProbe.turnedOff.contains("xdp_frags") {
+            do {
+                let object = try spec(frags: true).load()
+                frags = true
+                return object
+            } catch {
+                log("this kernel refused the multi-buffer (xdp.frags) program (\(error)); frames must fit one buffer")
+            }
+        }
+        frags = false
+        return try spec(frags: false).load()
+    }
+
+    /// REDIRECT_FAILED: the kernel reports devmap transmits that fail after the program
+    /// returned on the xdp tracepoints. Without them the count is missing, not wrong.
+    private func attachRedirectCounters(_ object: BPFObject) {
+        for (name, tracepoint) in [("bt_sw_devmap_xmit", "xdp_devmap_xmit"), ("bt_sw_redirect_err", "xdp_redirect_err")] {
+            do {
+                redirectLinks.append(try object.program(name).attachRawTracepoint(tracepoint))
+            } catch {
+                log("cannot attach to the \(tracepoint) tracepoint (\(error)): failed redirects are not counted as REDIRECT_FAILED")
+            }
+        }
+    }
+
+    /// The first of `count` consecutive free XSKMAP slots, now taken.
+    private func allocateSlots(_ count: Int) -> UInt32? {
+        var start = 0
+        while start + count <= usedSlots.count {
+            if let busy = (start..<start + count).last(where: { usedSlots[$0] }) {
+                start = busy + 1
+                continue
+            }
+            for index in start..<start + count { usedSlots[index] = true }
+            return UInt32(start)
+        }
+        return nil
+    }
+
+    private func freeSlots(of port: SwitchPort) {
+        for index in Int(port.slot)..<Int(port.slot) + port.sockets.count { usedSlots[index] = false }
     }
 
     private func writeInfo() throws {
@@ -159,15 +224,18 @@ public final class Switch {
     }
 
     private func add(_ spec: SwitchPortSpec, _ link: NetLink, attach: Bool = true) throws {
-        guard let maps, let program, let slot = freeSlots.popLast() else {
+        guard let maps, let program, ports.count < Int(BT_SW_PORTS_MAX) else {
             throw UserError("\(link.name): the switch has \(BT_SW_PORTS_MAX) ports already")
         }
+        var opened: SwitchPort?
         do {
             // ifindexes are reused: a port counts from when it joined.
             if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
-            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps, metaInBand: metaInBand)
+            let port = try SwitchPort(spec: spec, link: link, maps: maps, metaInBand: metaInBand,
+                                      allocateSlots: allocateSlots)
+            opened = port
             if attach {
-                do { try port.attach(program: program, link: link) } catch { port.close(); throw error }
+                do { try port.attach(program: program, tc: tcProgram, link: link) } catch { port.close(); throw error }
             }
             ports.append(port)
             for entry in config.staticEntries where entry.port == spec.name {
@@ -182,7 +250,7 @@ public final class Switch {
             rebuildIndexes()
             if let note = port.pathNote { log("\(port.name): \(note)") }
         } catch {
-            freeSlots.append(slot)
+            if let opened { freeSlots(of: opened) }
             throw error
         }
     }
@@ -201,7 +269,7 @@ public final class Switch {
     private func remove(at index: Int, reason: String) {
         let port = ports.remove(at: index)
         port.close()
-        freeSlots.append(port.slot)
+        freeSlots(of: port)
         forgetFDB(ifindex: port.ifindex)
         rebuildIndexes()
         log("\(port.name): \(reason)")
@@ -217,7 +285,8 @@ public final class Switch {
 
     public var portStatus: [SwitchPortStatus] {
         ports.map { SwitchPortStatus(name: $0.name, ifindex: $0.ifindex, spec: $0.spec, path: $0.path,
-                                     pathNote: $0.pathNote, up: $0.up) }
+                                     pathNote: $0.pathNote, up: $0.up, queues: $0.sockets.count,
+                                     multiBuffer: $0.multiBuffer) }
     }
 
     // MARK: - Running
@@ -226,18 +295,17 @@ public final class Switch {
     public func run(until shouldStop: () -> Bool) {
         var fds = [pollfd]()
         while !shouldStop() {
-            if fds.count != ports.count {
-                fds = ports.map { pollfd(fd: bt_xsk_fd($0.xsk), events: Int16(POLLIN), revents: 0) }
+            // Every socket of every port (ports come and go: rebuilt each pass, cheaply).
+            fds.removeAll(keepingCapacity: true)
+            for port in ports {
+                for socket in port.sockets { fds.append(pollfd(fd: bt_xsk_fd(socket), events: Int16(POLLIN), revents: 0)) }
             }
-            // Frames still waiting in a tx ring (the kernel took a batch and stalled): come
-            // back at once instead of sleeping on rx.
-            let pending = ports.contains { bt_xsk_tx_outstanding($0.xsk) > 0 }
+            // Frames the kernel has not taken from a tx ring yet: come back at once instead
+            // of sleeping on rx.
+            let pending = ports.contains { bt_xsk_tx_unsent($0.xsk) > 0 }
             let ready = fds.isEmpty ? (usleep(100_000), Int32(0)).1 : poll(&fds, nfds_t(fds.count), pending ? 1 : 100)
             if ready > 0 || pending { serveOnce() }
             housekeeping()
-            if fds.count == ports.count {
-                for index in fds.indices { fds[index].fd = bt_xsk_fd(ports[index].xsk) }
-            }
         }
     }
 
@@ -247,11 +315,12 @@ public final class Switch {
         tracing = traceConfig.map { $0.pointee.config.events != 0 } ?? false
         var total = 0
         for index in ports.indices {
-            let port = ports[index]
-            let count = Int(bt_xsk_rx_peek(port.xsk, batch.baseAddress, UInt32(batch.count)))
-            for slot in 0..<count { forward(batch[slot], from: index) }
-            bt_xsk_rx_release(port.xsk)
-            total += count
+            for socket in ports[index].sockets {
+                let count = Int(bt_xsk_rx_peek(socket, batch.baseAddress, UInt32(batch.count)))
+                for slot in 0..<count { forward(batch[slot], from: index) }
+                bt_xsk_rx_release(socket)
+                total += count
+            }
         }
         for port in ports where bt_xsk_tx_outstanding(port.xsk) > 0 { bt_xsk_tx_flush(port.xsk) }
         return total
@@ -288,7 +357,7 @@ public final class Switch {
         let l3 = Int(frame.len) - 14 - (tagged ? 4 : 0)
         if port.mtu > 0 && l3 > Int(port.mtu) { return countDrop(port.ifindex, .mtuExceeded) }
         let rc = bt_xsk_tx_copy(port.xsk, frame.data, frame.len, op.rawValue, vid)
-        if rc != 0 { return countDrop(port.ifindex, rc == -ENOBUFS ? .xskTxRingFull : .mtuExceeded) }
+        if rc != 0 { return countDrop(port.ifindex, rc == -ENOBUFS ? .xskTxRingFull : .frameTooBig) }
         if tracing { traceSent(on: port) }
         let length = UInt64(Int(frame.len) + (op == .push ? 4 : op == .pop ? -4 : 0))
         port.countTx(bytes: length, counter: counter, vid: port.spec.sendsTagged(vid) ? vid : nil)
@@ -442,6 +511,9 @@ public final class Switch {
     public func close() {
         for port in ports { port.close() }
         ports.removeAll()
+        for link in redirectLinks { link.detach() }
+        redirectLinks.removeAll()
+        usedSlots = usedSlots.map { _ in false }
         rebuildIndexes()
         if pinned {
             SwitchPins.remove(config.name)
