@@ -2,6 +2,7 @@ import ArgumentParser
 import BridgeTraceBench
 import BridgeTraceCore
 import BridgeTraceKernel
+import BridgeTraceSwitch
 import Foundation
 
 struct CleanupCommand: ParsableCommand {
@@ -38,7 +39,7 @@ struct CleanupCommand: ParsableCommand {
                 let lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
                 defer { withExtendedLifetime(lock) {} }
                 let links = try NetlinkLinks.dump()
-                return StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) })
+                return StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) }) + SwitchHostPort.removeStale()
             } }
             let place = namespace.map { "netns \($0)" } ?? "current netns"
             switch result {

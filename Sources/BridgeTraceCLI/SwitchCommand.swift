@@ -68,6 +68,10 @@ struct SwitchRunCommand: ParsableCommand {
     @Option(name: .customLong("fdb-max"), help: "Most FDB entries; beyond it sources are not learned (counted as FDB_FULL).")
     var fdbMax: UInt32 = SwitchConfig.defaultFDBMax
 
+    @Option(name: .long, help: ArgumentHelp("NAME: an interface for this host's own address on the switch (br0's role).",
+                                            discussion: "A veth pair the switch makes in its namespace: NAME for the host's address, NAME-sw its port (VLAN 1). Removed when the switch stops; after SIGKILL, by the next start or `bridgetrace cleanup`."))
+    var hostPort: String?
+
     @Option(name: .long, help: "Run the switch's AF_XDP loop on this CPU.")
     var cpu: Int?
 
@@ -80,6 +84,7 @@ struct SwitchRunCommand: ParsableCommand {
         var config = SwitchConfig(name: name, netns: netns, ports: specs, portGlobs: portGlobs, fastPath: fastPath,
                                   agingSeconds: aging, fdbMax: fdbMax)
         config.staticEntries = try staticEntries.map(StaticFDBEntry.parse)
+        config.hostPort = hostPort
         try config.validate()
         return config
     }

@@ -46,6 +46,8 @@ public final class Switch {
     private var tcProgram: BPFProgram?
     /// The raw tracepoint links that count REDIRECT_FAILED.
     private var redirectLinks: [BPFLink] = []
+    /// This run made the host port's veth pair (removed at close).
+    private var madeHostPort = false
     /// The forwarding program takes multi-buffer frames (xdp.frags).
     public private(set) var frags = false
     private let policy: FDBPolicy
@@ -100,16 +102,23 @@ public final class Switch {
             SwitchPins.remove(config.name)
             log("removed the stale state of a switch \(config.name) that was killed")
         }
-        let links = try NetlinkLinks.dump()
+        if let hostPort = config.hostPort {
+            try SwitchHostPort.create(hostPort, switch: config.name, log: log)
+            madeHostPort = true
+        }
+        let links: [NetLink]
+        do { links = try NetlinkLinks.dump() } catch { close(); throw error }
         var initial: [(SwitchPortSpec, NetLink)] = []
-        for spec in config.ports {
+        for spec in config.allPorts {
             guard let link = links.first(where: { $0.name == spec.name }) else {
+                close()
                 throw UserError("\(spec.name): no such interface\(config.netns.map { " in netns \($0)" } ?? ""); see `ip link`")
             }
             if link.name == "lo" || link.isBridge {
+                close()
                 throw UserError("\(link.name) cannot be a switch port (\(link.isBridge ? "it is a bridge" : "loopback"))")
             }
-            try SwitchPort.refuseHeldPort(link)
+            do { try SwitchPort.refuseHeldPort(link) } catch { close(); throw error }
             initial.append((spec, link))
         }
         do {
@@ -445,7 +454,7 @@ public final class Switch {
             if let line = port.update(from: link) { log(line) }
         }
         for link in links where byIfindex[link.ifindex] == nil {
-            if let spec = config.ports.first(where: { $0.name == link.name }) ?? globSpec(for: link) {
+            if let spec = config.allPorts.first(where: { $0.name == link.name }) ?? globSpec(for: link) {
                 addQuietly(spec, link)
             }
         }
@@ -518,6 +527,10 @@ public final class Switch {
         if pinned {
             SwitchPins.remove(config.name)
             pinned = false
+        }
+        if madeHostPort, let hostPort = config.hostPort {
+            SwitchHostPort.remove(hostPort)
+            madeHostPort = false
         }
         maps = nil
         if let traceConfig { traceMap?.unmapValue(traceConfig) }

@@ -59,6 +59,14 @@ public struct SwitchConfig: Sendable, Equatable {
     public var fdbMax: UInt32
     /// FDB entries that never age and never move (`--static IF=MAC[@VID]`).
     public var staticEntries: [StaticFDBEntry] = []
+    /// `--host-port NAME`: the host's own interface on the switch (SwitchHostPort), a
+    /// port in VLAN 1 whose switch end is NAME-sw.
+    public var hostPort: String?
+
+    /// The ports, the host port's switch end included.
+    public var allPorts: [SwitchPortSpec] {
+        ports + (hostPort.map { [SwitchPortSpec(name: SwitchHostPort.switchEnd($0), path: .redirect)] } ?? [])
+    }
 
     public static let defaultAging: UInt32 = 300
     public static let defaultFDBMax: UInt32 = 8192
@@ -78,7 +86,13 @@ public struct SwitchConfig: Sendable, Equatable {
     /// Checks what the kernel side cannot: names, limits, a port named twice.
     public func validate() throws {
         try SwitchConfig.validateName(name)
-        if ports.isEmpty && portGlobs.isEmpty {
+        if let hostPort {
+            try SwitchHostPort.validate(hostPort)
+            if ports.contains(where: { $0.name == hostPort || $0.name == SwitchHostPort.switchEnd(hostPort) }) {
+                throw UserError("--host-port \(hostPort): the switch makes that interface itself; do not give it as a port too")
+            }
+        }
+        if ports.isEmpty && portGlobs.isEmpty && hostPort == nil {
             throw UserError("a switch needs ports: give --port IF (or --access/--trunk, or --port-glob)")
         }
         if ports.count > Int(BT_SW_PORTS_MAX) {
