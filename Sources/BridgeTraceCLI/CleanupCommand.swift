@@ -34,6 +34,12 @@ struct CleanupCommand: ParsableCommand {
                 removedCount += 1
             }
         }
+        // A killed switch leaves its pins (its programs and maps stay loaded through them).
+        for name in SwitchPins.names() where SwitchPins.livePID(name) == nil && SwitchPins.exists(name) {
+            SwitchPins.remove(name)
+            print("removed the pinned state of switch \(name), which is not running")
+            removedCount += 1
+        }
         for namespace in namespaces where namespace.map({ BenchNetwork.ownerPID(of: $0) == nil }) ?? true {
             let result = Result { try NamespaceThread.run(in: namespace) { () throws -> [String] in
                 let lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())

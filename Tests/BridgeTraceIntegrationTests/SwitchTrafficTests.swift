@@ -251,6 +251,8 @@ import Testing
             _ = try again.stop(signal: SIGKILL)
             let cleanup = try BridgeTraceBinary.run(["cleanup", "--netns", lab.switchNamespace])
             #expect(cleanup.stdout.contains("removed hp0: host port of switch \(lab.switchName)"), "\(cleanup.stdout)")
+            #expect(cleanup.stdout.contains("removed the pinned state of switch \(lab.switchName)"), "\(cleanup.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: SwitchPinsPath.directory(lab.switchName)))
             #expect(try runResult(["ip", "-n", lab.switchNamespace, "link", "show", "hp0"]).status != 0)
         }
     }
@@ -305,6 +307,10 @@ extension SwitchTrafficTests {
         """
         try exec(inNetns: lab.hostNamespace(host), [Injector.python, "-c", script])
     }
+}
+
+enum SwitchPinsPath {
+    static func directory(_ name: String) -> String { "/sys/fs/bpf/bridgetrace/switch/\(name)" }
 }
 
 /// Fails the test where CI runs it and `tool` is missing; elsewhere skips it.
