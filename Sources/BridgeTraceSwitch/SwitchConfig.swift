@@ -62,6 +62,8 @@ public struct SwitchConfig: Sendable, Equatable {
     /// `--host-port NAME`: the host's own interface on the switch (SwitchHostPort), a
     /// port in VLAN 1 whose switch end is NAME-sw.
     public var hostPort: String?
+    /// `--cpus LIST`: a forwarding thread per CPU, pinned there; empty: one thread, not pinned.
+    public var cpus: [Int] = []
 
     /// The ports, the host port's switch end included.
     public var allPorts: [SwitchPortSpec] {
@@ -112,6 +114,7 @@ public struct SwitchConfig: Sendable, Equatable {
             }
         }
         if agingSeconds < 1 { throw UserError("--aging must be at least 1 second") }
+        if Set(cpus).count != cpus.count { throw UserError("--cpus names a CPU twice; give each once") }
     }
 
     public static func validateName(_ name: String) throws {
@@ -157,6 +160,20 @@ public struct SwitchConfig: Sendable, Equatable {
             }
         }
         return specs
+    }
+
+    /// `--cpus 0,2-3` -> [0, 2, 3].
+    public static func cpuList(_ text: String) throws -> [Int] {
+        var cpus: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
+                  low >= 0, low <= high else {
+                throw UserError("--cpus \(text): expected CPUs like 0,2-3")
+            }
+            cpus += Array(low...high)
+        }
+        return cpus
     }
 
     static func splitAssignment(_ word: String, option: String) throws -> (String, [UInt16]) {

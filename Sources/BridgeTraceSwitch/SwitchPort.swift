@@ -186,30 +186,6 @@ final class SwitchPort {
         return line
     }
 
-    /// What this process sent out of the port (bt_counters slots, and frames per VID), in
-    /// the kernel's layout, published to bt_sw_utx / bt_sw_uvlan for readers.
-    private var txSlots = [UInt64](repeating: 0, count: Int(BT_CTR_MAX.rawValue))
-    private var txVLAN: [UInt16: UInt64] = [:]
-
-    func countTx(bytes: UInt64, counter: Int, vid: UInt16?) {
-        txSlots[Int(BT_CTR_FRAMES.rawValue)] &+= 1
-        txSlots[Int(BT_CTR_BYTES.rawValue)] &+= bytes
-        if counter < txSlots.count { txSlots[counter] &+= 1 }
-        if let vid {
-            txSlots[Int(BT_CTR_VLAN_TAGGED.rawValue)] &+= 1
-            txVLAN[vid, default: 0] &+= 1
-        }
-    }
-
-    func publishTx(_ maps: SwitchMaps) {
-        guard txSlots[Int(BT_CTR_FRAMES.rawValue)] > 0 else { return }
-        let key = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
-        try? maps.userTx.update(key, bytes: txSlots.withUnsafeBytes { Array($0) })
-        for (vid, frames) in txVLAN {
-            try? maps.userVLAN.update(bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid), frames)
-        }
-    }
-
     /// Socket statistics, summed over its queues.
     func stats() -> bt_xsk_stats {
         var total = bt_xsk_stats()
@@ -240,10 +216,6 @@ final class SwitchPort {
         for queue in sockets.indices { maps.xsks.map.delete(slot + UInt32(queue)) }
         maps.tx.map.delete(UInt32(ifindex))
         maps.ports.map.delete(UInt32(ifindex))
-        maps.userTx.delete(bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue))
-        for vid in txVLAN.keys {
-            maps.userVLAN.map.delete(bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid))
-        }
         for socket in sockets { bt_xsk_close(socket) }
     }
 }

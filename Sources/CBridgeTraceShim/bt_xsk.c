@@ -1,6 +1,7 @@
 #include "bt_xsk.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <linux/if_xdp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,9 @@ struct bt_xsk {
 	uint8_t *assembly;
 	int fd;
 	int meta_inband;
+	/* Several forwarding threads send on this socket: tx operations take the lock. */
+	int shared_tx;
+	pthread_spinlock_t tx_lock;
 };
 
 static void bt_xsk_free(struct bt_xsk *x)
@@ -97,6 +101,7 @@ struct bt_xsk *bt_xsk_open_sg(const char *ifname, uint32_t queue, uint32_t frame
 	}
 	x->frames = frames;
 	x->meta_inband = meta_inband;
+	pthread_spin_init(&x->tx_lock, PTHREAD_PROCESS_PRIVATE);
 	x->area_size = (uint64_t)frames * BT_XSK_FRAME_SIZE;
 	x->area = mmap(NULL, x->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	x->tx_free = calloc(frames - rx_frames, sizeof(uint64_t));
@@ -245,6 +250,8 @@ void bt_xsk_rx_release(struct bt_xsk *x)
 	x->rx_count = 0;
 }
 
+static void bt_xsk_tx_flush_locked(struct bt_xsk *x);
+
 static uint32_t bt_xsk_reap(struct bt_xsk *x)
 {
 	uint32_t idx, i, n = xsk_ring_cons__peek(&x->comp, x->frames, &idx);
@@ -300,7 +307,33 @@ static uint32_t bt_xsk_tx_write(struct bt_xsk *x, uint32_t idx, uint32_t pieces,
 	return total;
 }
 
+void bt_xsk_set_shared_tx(struct bt_xsk *x, int shared) { x->shared_tx = shared; }
+
+static void bt_xsk_tx_lock(struct bt_xsk *x)
+{
+	if (x->shared_tx)
+		pthread_spin_lock(&x->tx_lock);
+}
+
+static void bt_xsk_tx_unlock(struct bt_xsk *x)
+{
+	if (x->shared_tx)
+		pthread_spin_unlock(&x->tx_lock);
+}
+
+static int bt_xsk_tx_copy_locked(struct bt_xsk *x, const uint8_t *frame, uint32_t len, int op, uint16_t vid);
+
 int bt_xsk_tx_copy(struct bt_xsk *x, const uint8_t *frame, uint32_t len, int op, uint16_t vid)
+{
+	int rc;
+
+	bt_xsk_tx_lock(x);
+	rc = bt_xsk_tx_copy_locked(x, frame, len, op, vid);
+	bt_xsk_tx_unlock(x);
+	return rc;
+}
+
+static int bt_xsk_tx_copy_locked(struct bt_xsk *x, const uint8_t *frame, uint32_t len, int op, uint16_t vid)
 {
 	uint32_t idx, out_len, pieces;
 
@@ -322,6 +355,13 @@ int bt_xsk_tx_copy(struct bt_xsk *x, const uint8_t *frame, uint32_t len, int op,
 }
 
 void bt_xsk_tx_flush(struct bt_xsk *x)
+{
+	bt_xsk_tx_lock(x);
+	bt_xsk_tx_flush_locked(x);
+	bt_xsk_tx_unlock(x);
+}
+
+static void bt_xsk_tx_flush_locked(struct bt_xsk *x)
 {
 	if (x->tx_queued) {
 		xsk_ring_prod__submit(&x->tx, x->tx_queued);

@@ -56,6 +56,9 @@ void bt_xsk_rx_release(struct bt_xsk *xsk);
  * 0, or -ENOBUFS when no UMEM frame or tx slot is free (XSK_TX_RING_FULL), -EMSGSIZE for a
  * frame the socket cannot send (FRAME_TOO_BIG), -EINVAL for one shorter than a header. */
 int bt_xsk_tx_copy(struct bt_xsk *xsk, const uint8_t *frame, uint32_t len, int op, uint16_t vid);
+/* Several threads send on this socket (the switch's --cpus): tx calls take a spinlock.
+ * bt_xsk_tx_last and bt_xsk_tx_outstanding are then only hints. */
+void bt_xsk_set_shared_tx(struct bt_xsk *xsk, int shared);
 /* Publishes the queued frames and kicks the kernel until it has taken them all (or a
  * bounded number of tries); reaps completions. */
 void bt_xsk_tx_flush(struct bt_xsk *xsk);
