@@ -79,6 +79,38 @@ import Testing
         }
     }
 
+    /// What a virtio-net guest with TSO and checksum offload hands its tap, written by a
+    /// process that holds the tap with IFF_VNET_HDR as QEMU does: TCP super-frames of
+    /// 20000 bytes (GSO TCPV4, gso_size 1448, NEEDS_CSUM) and 1000-byte segments whose
+    /// checksum holds only the pseudo-header sum (NEEDS_CSUM). The tap runs generic XDP on
+    /// the GSO skbs: the switch passes them to its skb path, which forwards them with their
+    /// offload state; the others it completes. h1's TCP sees no checksum error, and its
+    /// veth received every byte.
+    @Test(arguments: [Path.xsk, Path.userspace])
+    func aGuestsOffloadedTCPFramesArriveWhole(path: Path) throws {
+        try requireRoot()
+        try SwitchLab.with(hosts: 1) { lab in
+            try run(["ip", "-n", lab.switchNamespace, "tuntap", "add", "dev", "vt0", "mode", "tap", "vnet_hdr"])
+            let guest = try VirtioTap(namespace: lab.switchNamespace, name: "vt0")
+            defer { guest.stop() }
+            try run(["ip", "-n", lab.switchNamespace, "link", "set", "vt0", "up"])
+            let sw = try start(lab, ["--port", "p1", "--port", "vt0", "--static", "p1=\(lab.hostMAC(1))"] + path.arguments(ports: []))
+            _ = try Nstat.absolute(in: lab.hostNamespace(1), ["TcpInSegs"])
+            let before = try lab.hostCounters(1)
+            try guest.send(to: lab.hostMAC(1), ip: lab.hostIP(1), superFrames: 5, partialSegments: 5)
+            let got = try waitFor("h1 to receive 10 frames", { try lab.hostCounters(1).since(before) }, until: { $0.rxPackets >= 10 })
+            // 14 + 20 + 20 bytes of headers on each.
+            #expect(got.rxBytes == 5 * (54 + 20000) + 5 * (54 + 1000))
+            #expect(try Nstat.absolute(in: lab.hostNamespace(1), ["TcpInCsumErrors"]) == ["TcpInCsumErrors": 0])
+            #expect(try Nstat.absolute(in: lab.hostNamespace(1), ["TcpInSegs"])["TcpInSegs"] ?? 0 >= 10)
+            let stats = try lab.stats()
+            #expect(stats["skb_path"] == 5, "\(stats)")
+            #expect(stats["csum_completed"] == 5, "\(stats)")
+            #expect(try lab.drops()["p1"] == [:])
+            #expect(try sw.stop() == 0)
+        }
+    }
+
     // MARK: - 2. Jumbo frames
 
     /// MTU 9000 on every veth: 8000-byte IP packets cross each path (ping, don't fragment),
@@ -379,6 +411,65 @@ enum Nstat {
             if fields.count >= 2, names.contains(String(fields[0])), let value = Int(fields[1]) { values[String(fields[0])] = value }
         }
         return values
+    }
+}
+
+/// A process holding a tap with IFF_VNET_HDR, as QEMU holds a virtio-net's, that writes
+/// TCP frames with a virtio_net_hdr the way a guest with TSO and checksum offload does.
+final class VirtioTap {
+    private let process: ChildProcess
+    private let control: String
+
+    init(namespace: String, name: String) throws {
+        control = FileManager.default.temporaryDirectory.appendingPathComponent("bt-vt-\(UUID().uuidString.prefix(8))").path
+        let script = """
+        import fcntl, os, socket, struct, time
+        TUNSETIFF = 0x400454ca
+        IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
+        fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+        fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", b"\(name)", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
+        def fold(b):
+            if len(b) % 2: b += b"\\0"
+            s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+            while s >> 16: s = (s & 0xffff) + (s >> 16)
+            return s
+        def frame(dst, dip, n, payload):
+            sip = socket.inet_aton("198.18.0.50")
+            tcp_len = 20 + payload
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + tcp_len, n, 0x4000, 64, 6, 0, sip, dip)
+            ip = ip[:10] + struct.pack("!H", 0xffff - fold(ip)) + ip[12:]
+            pseudo = fold(sip + dip + struct.pack("!BBH", 0, 6, tcp_len))  # the partial checksum
+            tcp = struct.pack("!HHIIBBHHH", 40000, 5201, 1000 + n * 20000, 0, 5 << 4, 0x18, 65535, pseudo, 0)
+            return dst + bytes.fromhex("020000000050") + b"\\x08\\x00" + ip + tcp + bytes([65 + n % 26]) * payload
+        open("\(control).ready", "w").close()
+        while True:
+            if os.path.exists("\(control).go"):
+                dst, dip, big, small = open("\(control).go").read().split()
+                os.unlink("\(control).go")
+                dst, dip = bytes.fromhex(dst.replace(":", "")), socket.inet_aton(dip)
+                for n in range(int(big)):  # virtio_net_hdr: NEEDS_CSUM, GSO TCPV4, hdr_len, gso_size, csum_start/offset
+                    os.write(fd, struct.pack("<BBHHHH", 1, 1, 54, 1448, 34, 16) + frame(dst, dip, n, 20000))
+                for n in range(int(small)):
+                    os.write(fd, struct.pack("<BBHHHH", 1, 0, 0, 0, 34, 16) + frame(dst, dip, 100 + n, 1000))
+                open("\(control).done", "w").close()
+            try:
+                while os.read(fd, 70000): pass
+            except BlockingIOError:
+                pass
+            time.sleep(0.01)
+        """
+        process = try ChildProcess(["ip", "netns", "exec", namespace, Injector.python, "-c", script], stdout: .discard, stderr: .discard)
+        try waitFor("the tap to be held") { FileManager.default.fileExists(atPath: control + ".ready") }
+    }
+
+    func send(to mac: String, ip: String, superFrames: Int, partialSegments: Int) throws {
+        try "\(mac) \(ip) \(superFrames) \(partialSegments)".write(toFile: control + ".go", atomically: true, encoding: .utf8)
+        try waitFor("the frames to be written") { FileManager.default.fileExists(atPath: control + ".done") }
+    }
+
+    func stop() {
+        _ = process.stop(signal: SIGTERM, grace: 2)
+        for suffix in [".ready", ".go", ".done"] { unlink(control + suffix) }
     }
 }
 
