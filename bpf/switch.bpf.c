@@ -309,9 +309,10 @@ static __always_inline __u32 bt_sw_fold(__u64 sum)
  * pseudo-header sum is taken as partial and completed here (a complete checksum equal to
  * it is a 1 in 65536 chance, and completing it again gives the same value). Sums are of
  * 16-bit words as they lie in memory, which one's complement addition allows.
- * Returns 1 when it completed a checksum. A global function: verified once, on its own.
+ * Returns 1 when the checksum is partial (and, with `complete`, now completed). A global
+ * function: verified once, on its own.
  */
-__noinline int bt_sw_complete_csum(struct xdp_md *ctx)
+__noinline int bt_sw_complete_csum(struct xdp_md *ctx, int complete)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -379,6 +380,8 @@ __noinline int bt_sw_complete_csum(struct xdp_md *ctx)
 		return 0;
 	if (*field != (__u16)bt_sw_fold(pseudo) || (proto == IPPROTO_UDP && *field == 0))
 		return 0;
+	if (!complete)
+		return 1; /* partial: the caller only asked */
 
 	/* The device's part: sum the L4 bytes as they are (the field holds the pseudo sum). */
 	scratch = bpf_map_lookup_elem(&bt_sw_csum_scratch, &zero);
@@ -501,6 +504,8 @@ static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_
 
 	if (queue >= in->xsk_queues)
 		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	/* AF_XDP carries bytes only: a partial checksum is completed before they go. */
+	bt_sw_complete_csum(ctx, 1);
 	/* A frame the port's sockets cannot take would be lost in the socket and counted
 	 * there as a full ring: say what it is instead. */
 	if (in->xsk_frame_max && len + (bt_sw_meta_inband ? sizeof(*meta) : 0) > in->xsk_frame_max)
@@ -589,13 +594,6 @@ static __always_inline int bt_sw_forward(struct xdp_md *ctx, const int frags)
 		bt_sw_stat(BT_SW_STAT_SKB_PATH);
 		return XDP_PASS;
 	}
-	if (bt_sw_complete_csum(ctx)) {
-		data = (void *)(long)ctx->data;
-		data_end = (void *)(long)ctx->data_end;
-		eth = data;
-		if ((void *)(eth + 1) > data_end)
-			return bt_sw_drop(ifindex, BT_SW_DROP_NO_PORT);
-	}
 
 	if (eth->h_dest[0] & 1)
 		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged, len);
@@ -628,6 +626,12 @@ static __always_inline int bt_sw_forward(struct xdp_md *ctx, const int frags)
 	if (!out->redirect || !bt_sw_fast_path)
 		return bt_sw_to_user(ctx, in, out->ifindex, vid, &cls, tagged, len);
 
+	/* A partial checksum on the way to a port the kernel sends to: the skb path keeps the
+	 * skb's offload state, so nobody sums the payload unless the egress device must. */
+	if (bt_sw_skb_path && bt_sw_complete_csum(ctx, 0)) {
+		bt_sw_stat(BT_SW_STAT_SKB_PATH);
+		return XDP_PASS;
+	}
 	out_tagged = !(out->mode == BT_SW_MODE_ACCESS || vid == out->pvid);
 	if (tagged && !out_tagged) {
 		/* Pop: the inner EtherType already sits where the new header's ends. */
