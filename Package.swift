@@ -114,7 +114,7 @@ let package = Package(
         // `bridgetrace switch`: the AF_XDP learning switch with its XDP fast path.
         .target(
             name: "BridgeTraceSwitch",
-            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "CBridgeTraceShim", "CBridgeTraceABI"]
+            dependencies: ["BridgeTraceCore", "BridgeTraceKernel", "BridgeTraceProcess", "CBridgeTraceShim", "CBridgeTraceABI"]
         ),
         .target(
             name: "BridgeTraceCLI",

@@ -7,11 +7,32 @@
  * -> port in the FDB, and then either redirects known unicast in the kernel (fast path,
  * with VLAN push/pop) or hands the frame to the port's AF_XDP socket with the decision
  * in XDP metadata, for userspace to flood or forward. Unlike the tracer's programs this
- * one forwards: it never returns XDP_PASS for a frame of a switch port.
+ * one forwards: it returns XDP_PASS for a frame of a switch port only to hand a GSO skb to
+ * bt_sw_tc (below), the path that keeps its offload state.
  */
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "classify.bpf.h"
+
+/* The kernel fields the redirect-failure tracepoints read (CO-RE, as in drops.bpf.c). */
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct net_device {
+	int ifindex;
+	possible_net_t nd_net;
+} __attribute__((preserve_access_index));
 
 /* Set before load: 0 sends every frame through AF_XDP (--no-fast-path). */
 const volatile __u32 bt_sw_fast_path = 1;
@@ -20,6 +41,8 @@ const volatile __u32 bt_sw_fast_path = 1;
  * front of the frame (adjust_head), and userspace strips it. The verifier prunes the
  * branch not taken, helper call included, so either variant loads where it is allowed. */
 const volatile __u32 bt_sw_meta_inband = 0;
+/* Set before load: 1 when bt_sw_tc is on the ports, so that GSO skbs may be passed to it. */
+const volatile __u32 bt_sw_skb_path = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -125,6 +148,23 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } bt_sw_fdb_gen SEC(".maps");
+
+/* Room for one piece of a payload being checksummed: bpf_csum_diff sums memory the
+ * verifier can bound, and bpf_xdp_load_bytes also reads the frags of a multi-buffer frame.
+ * 8 spare bytes: the rounded-up length the verifier sees may pass the piece by 3. */
+#define BT_SW_CSUM_PIECE 512
+#define BT_SW_CSUM_PIECES 18 /* 9216 bytes: any payload an MTU 9000 port carries */
+
+struct bt_sw_csum_scratch {
+	__u8 buf[BT_SW_CSUM_PIECE + 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_sw_csum_scratch);
+} bt_sw_csum_scratch SEC(".maps");
 
 static __always_inline void bt_sw_stat(__u32 which)
 {
@@ -252,6 +292,136 @@ int bt_sw_trace_user(struct xdp_md *ctx)
 
 /* ---- end of trace events ---- */
 
+static __always_inline __u32 bt_sw_fold(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u32)((sum & 0xffff) + (sum >> 16));
+}
+
+/*
+ * A TCP or UDP frame sent with checksum offload (CHECKSUM_PARTIAL: a veth's local sender,
+ * a virtio guest) carries in its checksum field only the sum of the pseudo-header; the
+ * device was to finish it. XDP gets the bytes without that flag, and whatever the switch
+ * passes them to (a devmap redirect, AF_XDP TX) builds an skb that says the checksum is
+ * complete: the receiver counts a checksum error. So a field equal to the folded
+ * pseudo-header sum is taken as partial and completed here (a complete checksum equal to
+ * it is a 1 in 65536 chance, and completing it again gives the same value). Sums are of
+ * 16-bit words as they lie in memory, which one's complement addition allows.
+ * Returns 1 when the checksum is partial (and, with `complete`, now completed). A global
+ * function: verified once, on its own.
+ */
+__noinline int bt_sw_complete_csum(struct xdp_md *ctx, int complete)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct bt_sw_csum_scratch *scratch;
+	__u32 off = sizeof(*eth), l4off, l4len, csum_off, proto, i, zero = 0;
+	__u64 pseudo = 0, sum = 0;
+	__u16 *field, h_proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return 0;
+	h_proto = eth->h_proto;
+	if (h_proto == bpf_htons(ETH_P_8021Q) || h_proto == bpf_htons(ETH_P_8021AD)) {
+		struct bt_vlan_hdr *vh = (void *)(eth + 1);
+
+		if ((void *)(vh + 1) > data_end)
+			return 0;
+		h_proto = vh->proto;
+		off += sizeof(*vh);
+	}
+	if (h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data + off;
+		__u16 *w;
+
+		if ((void *)(ip + 1) > data_end || ip->ihl < 5)
+			return 0;
+		if (ip->frag_off & bpf_htons(0x3fff)) /* a fragment: no L4 header to finish */
+			return 0;
+		proto = ip->protocol;
+		l4off = off + ip->ihl * 4;
+		l4len = bpf_ntohs(ip->tot_len);
+		if (l4len < ip->ihl * 4)
+			return 0;
+		l4len -= ip->ihl * 4;
+		w = (__u16 *)&ip->saddr;
+		pseudo = (__u64)w[0] + w[1] + w[2] + w[3];
+	} else if (h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + off;
+		__u16 *w;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return 0;
+		proto = ip6->nexthdr; /* extension headers: left as they are */
+		l4off = off + sizeof(*ip6);
+		l4len = bpf_ntohs(ip6->payload_len);
+		w = (__u16 *)&ip6->saddr;
+		for (i = 0; i < 16; i++)
+			pseudo += w[i];
+	} else {
+		return 0;
+	}
+	if (proto == IPPROTO_TCP)
+		csum_off = l4off + 16;
+	else if (proto == IPPROTO_UDP)
+		csum_off = l4off + 6;
+	else
+		return 0;
+	if (l4len < (proto == IPPROTO_TCP ? 20 : 8) || l4len > BT_SW_CSUM_PIECE * BT_SW_CSUM_PIECES)
+		return 0;
+	pseudo += bpf_htons((__u16)proto) + bpf_htons((__u16)l4len);
+	if (csum_off > 512) /* the header must lie in the first buffer; bounds for the verifier */
+		return 0;
+	field = data + csum_off;
+	if ((void *)(field + 1) > data_end)
+		return 0;
+	if (*field != (__u16)bt_sw_fold(pseudo) || (proto == IPPROTO_UDP && *field == 0))
+		return 0;
+	if (!complete)
+		return 1; /* partial: the caller only asked */
+
+	/* The device's part: sum the L4 bytes as they are (the field holds the pseudo sum). */
+	scratch = bpf_map_lookup_elem(&bt_sw_csum_scratch, &zero);
+	if (!scratch)
+		return 0;
+	for (i = 0; i < BT_SW_CSUM_PIECES; i++) {
+		__u32 done = i * BT_SW_CSUM_PIECE, piece;
+		__u64 copy, words;
+		__s64 part;
+
+		if (done >= l4len)
+			break;
+		piece = l4len - done;
+		if (piece > BT_SW_CSUM_PIECE)
+			piece = BT_SW_CSUM_PIECE;
+		copy = bt_copy_len_room(piece, BT_SW_CSUM_PIECE);
+		if (!copy)
+			return 0;
+		/* Zero the last word first: a tail of 1-3 bytes sums as if padded with zeros. */
+		*(__u32 *)&scratch->buf[(copy - 1) & 0x1fc] = 0;
+		if (bt_xdp_load_bytes(ctx, l4off + done, scratch->buf, copy))
+			return 0;
+		words = (copy + 3) & 0x3fc;
+		part = bpf_csum_diff(0, 0, (void *)scratch->buf, words, 0);
+		if (part < 0)
+			return 0;
+		sum += (__u32)part;
+	}
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	field = data + csum_off;
+	if ((void *)(field + 1) > data_end)
+		return 0;
+	*field = (__u16)~bt_sw_fold(sum);
+	if (proto == IPPROTO_UDP && *field == 0)
+		*field = 0xffff; /* UDP says "no checksum" with 0 */
+	bt_sw_stat(BT_SW_STAT_CSUM_COMPLETED);
+	return 1;
+}
+
 static __always_inline int bt_sw_carries(const struct bt_sw_port *port, __u32 vid)
 {
 	__u32 word = (vid >> 6) & (BT_SW_VLAN_WORDS - 1);
@@ -326,7 +496,7 @@ static __always_inline void bt_sw_learn(struct ethhdr *eth, __u32 vid, __u32 ifi
 }
 
 static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_port *in, __u32 egress,
-					 __u32 vid, const struct bt_class *cls, __u32 tagged)
+					 __u32 vid, const struct bt_class *cls, __u32 tagged, __u32 len)
 {
 	struct bt_sw_meta *meta;
 	void *data;
@@ -334,6 +504,12 @@ static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_
 
 	if (queue >= in->xsk_queues)
 		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
+	/* AF_XDP carries bytes only: a partial checksum is completed before they go. */
+	bt_sw_complete_csum(ctx, 1);
+	/* A frame the port's sockets cannot take would be lost in the socket and counted
+	 * there as a full ring: say what it is instead. */
+	if (in->xsk_frame_max && len + (bt_sw_meta_inband ? sizeof(*meta) : 0) > in->xsk_frame_max)
+		return bt_sw_drop(in->ifindex, BT_SW_DROP_FRAME_TOO_BIG);
 	if (bt_sw_meta_inband) {
 		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*meta)))
 			return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
@@ -364,12 +540,14 @@ static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_
 	return XDP_REDIRECT;
 }
 
-SEC("xdp")
-int bt_sw_xdp(struct xdp_md *ctx)
+/* The forwarding program, in two builds: frags (xdp.frags: multi-buffer frames, a jumbo
+ * MTU on veth) where the kernel takes it, else the single-buffer one. The switch loads
+ * one of them (autoload), frags first. */
+static __always_inline int bt_sw_forward(struct xdp_md *ctx, const int frags)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 len = (__u32)(data_end - data);
+	__u32 len = frags ? (__u32)bpf_xdp_get_buff_len(ctx) : (__u32)(data_end - data);
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct bt_sw_fdb_entry *dst;
 	struct bt_sw_fdb_key key = {};
@@ -409,16 +587,24 @@ int bt_sw_xdp(struct xdp_md *ctx)
 
 	bt_sw_learn(eth, vid, ifindex, info->now_s);
 
+	/* Longer than the port's MTU can carry: an skb the kernel had not segmented (GSO from
+	 * a tap runs generic XDP). It goes on as an skb, to bt_sw_tc on this port, which
+	 * forwards it with its offload state (segments and checksum still to be done). */
+	if (len > in->mtu + sizeof(*eth) + (tagged ? sizeof(*vh) : 0) && bt_sw_skb_path) {
+		bt_sw_stat(BT_SW_STAT_SKB_PATH);
+		return XDP_PASS;
+	}
+
 	if (eth->h_dest[0] & 1)
-		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged);
+		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged, len);
 	__builtin_memcpy(key.mac, eth->h_dest, 6);
 	key.vlan = (__u16)vid;
 	dst = bpf_map_lookup_elem(&bt_sw_fdb, &key);
 	if (!dst)
-		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged);
+		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged, len);
 	if (!(dst->flags & BT_SW_FDB_STATIC) && info->now_s - dst->last_seen > info->aging_s) {
 		bt_sw_stat(BT_SW_STAT_EXPIRED);
-		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged);
+		return bt_sw_to_user(ctx, in, 0, vid, &cls, tagged, len);
 	}
 	if (dst->ifindex == ifindex)
 		return bt_sw_drop(ifindex, BT_SW_DROP_HAIRPIN);
@@ -438,8 +624,14 @@ int bt_sw_xdp(struct xdp_md *ctx)
 		return bt_sw_drop(out->ifindex, BT_SW_DROP_MTU_EXCEEDED);
 	/* Without the fast path userspace still gets the kernel's FDB decision. */
 	if (!out->redirect || !bt_sw_fast_path)
-		return bt_sw_to_user(ctx, in, out->ifindex, vid, &cls, tagged);
+		return bt_sw_to_user(ctx, in, out->ifindex, vid, &cls, tagged, len);
 
+	/* A partial checksum on the way to a port the kernel sends to: the skb path keeps the
+	 * skb's offload state, so nobody sums the payload unless the egress device must. */
+	if (bt_sw_skb_path && bt_sw_complete_csum(ctx, 0)) {
+		bt_sw_stat(BT_SW_STAT_SKB_PATH);
+		return XDP_PASS;
+	}
 	out_tagged = !(out->mode == BT_SW_MODE_ACCESS || vid == out->pvid);
 	if (tagged && !out_tagged) {
 		/* Pop: the inner EtherType already sits where the new header's ends. */
@@ -472,6 +664,175 @@ int bt_sw_xdp(struct xdp_md *ctx)
 	bt_sw_count_tx(out->ifindex, (__u32)((long)ctx->data_end - (long)ctx->data), &cls, out_tagged, vid);
 	bt_sw_stat(BT_SW_STAT_FAST_PATH);
 	return XDP_REDIRECT;
+}
+
+SEC("xdp.frags")
+int bt_sw_xdp_frags(struct xdp_md *ctx)
+{
+	return bt_sw_forward(ctx, 1);
+}
+
+SEC("xdp")
+int bt_sw_xdp(struct xdp_md *ctx)
+{
+	return bt_sw_forward(ctx, 0);
+}
+
+/* ---- The skb path: GSO frames XDP passed on (see bt_sw_forward) ---- */
+
+/*
+ * tc ingress on every port. Only frames the XDP program passed reach it: skbs longer than
+ * the port's MTU, which still carry their GSO and checksum offload state. Known unicast is
+ * redirected to the egress port as an skb, whose transmit path segments it and finishes
+ * its checksums as that port needs; the tag is pushed or popped as on the fast path. The
+ * rx count, learning and the VLAN checks were done in XDP. Anything else is dropped here
+ * with a reason: flooding a super-frame to every port is not done.
+ */
+SEC("tc")
+int bt_sw_tc(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u32 ifindex = skb->ingress_ifindex, vid, tagged = 0, out_tagged, egress;
+	struct bt_sw_fdb_key key = {};
+	struct bt_sw_fdb_entry *dst;
+	struct bt_sw_port *in, *out;
+	struct ethhdr *eth = data;
+	struct bt_class cls;
+
+	in = bpf_map_lookup_elem(&bt_sw_ports, &ifindex);
+	if (!in)
+		return TC_ACT_OK; /* not (yet) a port of this switch */
+	if ((void *)(eth + 1) > data_end)
+		return TC_ACT_SHOT;
+	vid = in->pvid;
+	if (skb->vlan_present && (skb->vlan_tci & BT_VLAN_VID_MASK)) {
+		vid = skb->vlan_tci & BT_VLAN_VID_MASK; /* the stack took the tag off already */
+		tagged = 1;
+	} else if (eth->h_proto == bpf_htons(ETH_P_8021Q)) {
+		struct bt_vlan_hdr *vh = (void *)(eth + 1);
+
+		if ((void *)(vh + 1) > data_end)
+			return TC_ACT_SHOT;
+		if (bpf_ntohs(vh->tci) & BT_VLAN_VID_MASK) {
+			vid = bpf_ntohs(vh->tci) & BT_VLAN_VID_MASK;
+			tagged = 1;
+		}
+	}
+	__builtin_memcpy(key.mac, eth->h_dest, 6);
+	key.vlan = (__u16)vid;
+	dst = bpf_map_lookup_elem(&bt_sw_fdb, &key);
+	if (!dst || (eth->h_dest[0] & 1)) {
+		bt_sw_count_drop(ifindex, BT_SW_DROP_NO_PORT);
+		return TC_ACT_SHOT;
+	}
+	egress = dst->ifindex;
+	if (egress == ifindex) {
+		bt_sw_count_drop(ifindex, BT_SW_DROP_HAIRPIN);
+		return TC_ACT_SHOT;
+	}
+	out = bpf_map_lookup_elem(&bt_sw_ports, &egress);
+	if (!out) {
+		bt_sw_count_drop(ifindex, BT_SW_DROP_NO_PORT);
+		return TC_ACT_SHOT;
+	}
+	if (!out->up) {
+		bt_sw_count_drop(egress, BT_SW_DROP_PORT_DOWN);
+		return TC_ACT_SHOT;
+	}
+	if (!bt_sw_carries(out, vid)) {
+		bt_sw_count_drop(egress, BT_SW_DROP_VLAN_NOT_ALLOWED);
+		return TC_ACT_SHOT;
+	}
+	out_tagged = !(out->mode == BT_SW_MODE_ACCESS || vid == out->pvid);
+	if (tagged && !out_tagged) {
+		if (bpf_skb_vlan_pop(skb))
+			return TC_ACT_SHOT;
+	} else if (!tagged && out_tagged) {
+		if (bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), (__u16)vid))
+			return TC_ACT_SHOT;
+	}
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	bt_classify(data, data_end, 0, 0, 0, &cls);
+	bt_sw_count_tx(egress, skb->len, &cls, out_tagged, vid);
+	bt_sw_stat(BT_SW_STAT_FAST_PATH);
+	return bpf_redirect(egress, 0);
+}
+
+/* ---- Redirect failures: the kernel's word after the program returned ---- */
+
+/* A devmap transmit that failed after the program returned XDP_REDIRECT (the frame was
+ * counted as tx): the driver refused it (a veth whose peer has no NAPI, a full ring).
+ * Counted per egress port as REDIRECT_FAILED, for this switch's namespace only: other
+ * namespaces reuse the same ifindex numbers. */
+static __always_inline void bt_sw_redirect_failed(struct net_device *to, __u32 frames)
+{
+	struct bt_sw_drop_key key = { .reason = BT_SW_DROP_REDIRECT_FAILED };
+	struct bt_sw_info *info;
+	__u32 zero = 0, ifindex;
+	__u64 *n;
+
+	info = bpf_map_lookup_elem(&bt_sw_info, &zero);
+	if (!info || !to || BPF_CORE_READ(to, nd_net.net, ns.inum) != info->netns_inum)
+		return;
+	ifindex = (__u32)BPF_CORE_READ(to, ifindex);
+	if (!bpf_map_lookup_elem(&bt_sw_ports, &ifindex))
+		return;
+	key.ifindex = ifindex;
+	n = bpf_map_lookup_elem(&bt_sw_drops, &key);
+	if (n) {
+		*n += frames;
+	} else {
+		__u64 first = frames;
+
+		bpf_map_update_elem(&bt_sw_drops, &key, &first, BPF_NOEXIST);
+	}
+}
+
+/* TP_PROTO(const struct net_device *from_dev, const struct net_device *to_dev, int sent,
+ * int drops, int err): fires at every bulk flush; the common case (no drops) leaves at once. */
+SEC("raw_tp/xdp_devmap_xmit")
+int bt_sw_devmap_xmit(__u64 *ctx)
+{
+	int drops = (int)ctx[3];
+
+	if (drops > 0)
+		bt_sw_redirect_failed((struct net_device *)ctx[1], (__u32)drops);
+	return 0;
+}
+
+/* TP_PROTO(const struct net_device *dev, const struct bpf_prog *xdp, const void *tgt,
+ * int err, enum bpf_map_type map_type, u32 map_id, u32 index): a redirect the kernel could
+ * not even queue (a device without ndo_xdp_xmit, a frame over its MTU). For this switch's
+ * devmap the index is the key, the egress ifindex. Failures into an XSKMAP are the
+ * sockets' (XDP_STATISTICS, XSK_RX_RING_FULL). */
+SEC("raw_tp/xdp_redirect_err")
+int bt_sw_redirect_err(__u64 *ctx)
+{
+	struct net_device *dev = (struct net_device *)ctx[0];
+	struct bt_sw_info *info;
+	__u32 zero = 0, ifindex = (__u32)ctx[6];
+
+	if ((__u32)ctx[4] != BPF_MAP_TYPE_DEVMAP_HASH)
+		return 0;
+	info = bpf_map_lookup_elem(&bt_sw_info, &zero);
+	/* The ingress port in this switch's namespace: the failed target is then its port. */
+	if (!info || !dev || BPF_CORE_READ(dev, nd_net.net, ns.inum) != info->netns_inum)
+		return 0;
+	{
+		struct bt_sw_drop_key key = { .ifindex = ifindex, .reason = BT_SW_DROP_REDIRECT_FAILED };
+		__u64 *n, one = 1;
+
+		if (!bpf_map_lookup_elem(&bt_sw_ports, &ifindex))
+			return 0;
+		n = bpf_map_lookup_elem(&bt_sw_drops, &key);
+		if (n)
+			*n += 1;
+		else
+			bpf_map_update_elem(&bt_sw_drops, &key, &one, BPF_NOEXIST);
+	}
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -2,6 +2,7 @@ import ArgumentParser
 import BridgeTraceBench
 import BridgeTraceCore
 import BridgeTraceKernel
+import BridgeTraceSwitch
 import Foundation
 
 struct CleanupCommand: ParsableCommand {
@@ -33,12 +34,18 @@ struct CleanupCommand: ParsableCommand {
                 removedCount += 1
             }
         }
+        // A killed switch leaves its pins (its programs and maps stay loaded through them).
+        for name in SwitchPins.names() where SwitchPins.livePID(name) == nil && SwitchPins.exists(name) {
+            SwitchPins.remove(name)
+            print("removed the pinned state of switch \(name), which is not running")
+            removedCount += 1
+        }
         for namespace in namespaces where namespace.map({ BenchNetwork.ownerPID(of: $0) == nil }) ?? true {
             let result = Result { try NamespaceThread.run(in: namespace) { () throws -> [String] in
                 let lock = try InstanceLock(netnsInode: NetworkNamespace.currentInode())
                 defer { withExtendedLifetime(lock) {} }
                 let links = try NetlinkLinks.dump()
-                return StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) })
+                return StaleProgramCleanup.run(links: links.map { ($0.name, $0.ifindex) }) + SwitchHostPort.removeStale()
             } }
             let place = namespace.map { "netns \($0)" } ?? "current netns"
             switch result {

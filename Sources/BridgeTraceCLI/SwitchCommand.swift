@@ -68,7 +68,15 @@ struct SwitchRunCommand: ParsableCommand {
     @Option(name: .customLong("fdb-max"), help: "Most FDB entries; beyond it sources are not learned (counted as FDB_FULL).")
     var fdbMax: UInt32 = SwitchConfig.defaultFDBMax
 
-    @Option(name: .long, help: "Run the switch's AF_XDP loop on this CPU.")
+    @Option(name: .long, help: ArgumentHelp("NAME: an interface for this host's own address on the switch (br0's role).",
+                                            discussion: "A veth pair the switch makes in its namespace: NAME for the host's address, NAME-sw its port (VLAN 1). Removed when the switch stops; after SIGKILL, by the next start or `bridgetrace cleanup`."))
+    var hostPort: String?
+
+    @Option(name: .long, help: ArgumentHelp("LIST: a forwarding thread on each of these CPUs (0,2-3), pinned there; one unpinned thread by default.",
+                                            discussion: "Each thread serves the AF_XDP sockets of the rx queues q with q % threads == its place in LIST: give a multi-queue port as many queues as threads."))
+    var cpus: String?
+
+    @Option(name: .long, help: ArgumentHelp("The same as --cpus N.", visibility: .hidden))
     var cpu: Int?
 
     @Option(name: .long, help: "Write this file once every port is attached (for scripts and tests).")
@@ -80,6 +88,8 @@ struct SwitchRunCommand: ParsableCommand {
         var config = SwitchConfig(name: name, netns: netns, ports: specs, portGlobs: portGlobs, fastPath: fastPath,
                                   agingSeconds: aging, fdbMax: fdbMax)
         config.staticEntries = try staticEntries.map(StaticFDBEntry.parse)
+        config.hostPort = hostPort
+        config.cpus = try cpus.map(SwitchConfig.cpuList) ?? cpu.map { [$0] } ?? []
         try config.validate()
         return config
     }
@@ -90,9 +100,11 @@ struct SwitchRunCommand: ParsableCommand {
         if let netns { try NetworkNamespace.enter(named: netns) }
         try Preflight.requireBPFFS()
         StopSignals.install()
-        if let cpu, !Switch.pinCurrentThread(to: cpu) {
-            throw UserError("--cpu \(cpu): no such CPU (this machine has \(ProcessInfo.processInfo.activeProcessorCount))")
+        // The main thread is forwarder 0: on the first CPU of the list.
+        for cpu in config.cpus where !Switch.canPin(to: cpu) {
+            throw UserError("--cpus: no CPU \(cpu) (this machine has \(ProcessInfo.processInfo.activeProcessorCount))")
         }
+        if let first = config.cpus.first { Switch.pinCurrentThread(to: first) }
         let sw = try Switch(config: config)
         sw.log = { writeStandardError("bridgetrace: switch \(config.name): \($0)") }
         try sw.start()

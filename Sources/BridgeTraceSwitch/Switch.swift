@@ -12,6 +12,10 @@ public struct SwitchPortStatus: Sendable, Equatable {
     public var path: SwitchEgressPath
     public var pathNote: String?
     public var up: Bool
+    /// Rx queues with an AF_XDP socket.
+    public var queues: Int = 1
+    /// Its sockets take frames longer than a UMEM frame (multi-buffer AF_XDP).
+    public var multiBuffer: Bool = false
 }
 
 /// `bridgetrace switch`: a learning switch whose data plane is an XDP program on every
@@ -30,20 +34,30 @@ public final class Switch {
     private var program: BPFProgram?
     private var ports: [SwitchPort] = []
     private var byIfindex: [Int32: Int] = [:]
-    /// Port indexes per VID, rebuilt when ports change: the flood sets.
-    private var members: [UInt16: [Int]] = [:]
+    /// What the forwarders read: replaced whole under `viewLock` (written) when ports
+    /// change. The thread that runs `run` is the only writer.
+    private var view = SwitchPortView(ports: [])
+    private let viewLock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    /// One per --cpus entry (one by default): forwarder 0 runs on the thread of `run`.
+    private let forwarders: [SwitchForwarder]
+    /// Each forwarder's counts as last merged, and the sockets' own (XSK_RX_RING_FULL).
+    private var merged: [(drops: [UInt64: UInt64], tx: [Int32: SwitchTxCounts])]
+    private var socketDrops: [UInt64: UInt64] = [:]
     private var pinned = false
     /// The kernel does not offer bpf_xdp_adjust_meta to XDP: the program's decision travels
     /// in the frame's first 8 bytes (probed at start).
     public private(set) var metaInBand = false
-    private var freeSlots: [UInt32] = (0..<UInt32(BT_SW_PORTS_MAX)).reversed().map { $0 }
+    /// XSKMAP slots in use (one per port and rx queue): a port takes a run of them.
+    private var usedSlots = [Bool](repeating: false, count: Int(BT_SW_XSK_SLOTS))
+    /// bt_sw_tc, on every port: the skb path of GSO frames.
+    private var tcProgram: BPFProgram?
+    /// The raw tracepoint links that count REDIRECT_FAILED.
+    private var redirectLinks: [BPFLink] = []
+    /// This run made the host port's veth pair (removed at close).
+    private var madeHostPort = false
+    /// The forwarding program takes multi-buffer frames (xdp.frags).
+    public private(set) var frags = false
     private let policy: FDBPolicy
-    /// Descriptors of one rx batch, reused.
-    private let batch = UnsafeMutableBufferPointer<bt_xsk_frame>.allocate(capacity: 32)
-
-    // Userspace's own counts, mirrored into the pinned bt_sw_utx/uvlan/udrops maps.
-    private var userDrops: [UInt64: UInt64] = [:]  // (ifindex << 32 | reason) -> count
-    private var countsDirty = false
     private var lastSync = 0.0
     private var lastTick: UInt64 = 0
     private var lastRefresh = 0.0
@@ -52,6 +66,10 @@ public final class Switch {
         try config.validate()
         self.config = config
         policy = FDBPolicy(agingSeconds: config.agingSeconds)
+        let threads = max(1, config.cpus.count)
+        forwarders = (0..<threads).map { SwitchForwarder(index: $0, count: threads) }
+        merged = Array(repeating: ([:], [:]), count: threads)
+        pthread_rwlock_init(viewLock, nil)
     }
 
     /// The one line the switch (and `switch show`) says when it runs without adjust_meta.
@@ -62,6 +80,11 @@ public final class Switch {
     @discardableResult
     public static func pinCurrentThread(to cpu: Int) -> Bool {
         cpu >= 0 && bt_bench_pin(0, Int32(cpu)) == 0
+    }
+
+    /// Whether `cpu` is one this process may run on.
+    public static func canPin(to cpu: Int) -> Bool {
+        cpu >= 0 && cpu < sysconf(Int32(_SC_NPROCESSORS_ONLN))
     }
 
     /// The switch's clock: CLOCK_MONOTONIC seconds, which the kernel side sees through
@@ -89,33 +112,36 @@ public final class Switch {
             SwitchPins.remove(config.name)
             log("removed the stale state of a switch \(config.name) that was killed")
         }
-        let links = try NetlinkLinks.dump()
+        if let hostPort = config.hostPort {
+            try SwitchHostPort.create(hostPort, switch: config.name, log: log)
+            madeHostPort = true
+        }
+        let links: [NetLink]
+        do { links = try NetlinkLinks.dump() } catch { close(); throw error }
         var initial: [(SwitchPortSpec, NetLink)] = []
-        for spec in config.ports {
+        for spec in config.allPorts {
             guard let link = links.first(where: { $0.name == spec.name }) else {
+                close()
                 throw UserError("\(spec.name): no such interface\(config.netns.map { " in netns \($0)" } ?? ""); see `ip link`")
             }
             if link.name == "lo" || link.isBridge {
+                close()
                 throw UserError("\(link.name) cannot be a switch port (\(link.isBridge ? "it is a bridge" : "loopback"))")
             }
-            try SwitchPort.refuseHeldPort(link)
+            do { try SwitchPort.refuseHeldPort(link) } catch { close(); throw error }
             initial.append((spec, link))
         }
         do {
             metaInBand = !KernelProbe.offers(.xdpAdjustMeta)
             if metaInBand { log(Switch.metaInBandNote) }
-            let spec = try BPFObjectSpec(embedded: .switch)
-            try spec.setReadOnly("bt_sw_fast_path", to: UInt32(config.fastPath ? 1 : 0))
-            try spec.setReadOnly("bt_sw_meta_inband", to: UInt32(metaInBand ? 1 : 0))
-            spec.noteChoice(metaInBand ? "no bpf_xdp_adjust_meta in XDP (probed): the in-band variant"
-                                       : "bpf_xdp_adjust_meta offered (probed): the XDP-metadata variant")
-            try spec.setMaxEntries(map: "bt_sw_fdb", config.fdbMax)
-            let object = try spec.load()
+            let object = try loadObject()
             self.object = object
             let maps = try SwitchMaps(object: object)
             self.maps = maps
-            let program = try object.program("bt_sw_xdp")
+            let program = try object.program(frags ? "bt_sw_xdp_frags" : "bt_sw_xdp")
             self.program = program
+            tcProgram = try object.program("bt_sw_tc")
+            attachRedirectCounters(object)
             try writeInfo()
             try SwitchPins.makeDirectory(config.name)
             pinned = true
@@ -127,7 +153,7 @@ public final class Switch {
             // Every port in the maps first, then the programs: no frame is flooded to a
             // port set that is still being built.
             for (spec, link) in initial { try add(spec, link, attach: false) }
-            for (port, (_, link)) in zip(ports, initial) { try port.attach(program: program, link: link) }
+            for (port, (_, link)) in zip(ports, initial) { try port.attach(program: program, tc: tcProgram, link: link) }
             for link in links where globSpec(for: link) != nil && byIfindex[link.ifindex] == nil {
                 addQuietly(globSpec(for: link)!, link)
             }
@@ -136,6 +162,64 @@ public final class Switch {
             close()
             throw error
         }
+    }
+
+    /// The object, with the frags build of the forwarding program where the kernel loads
+    /// it (5.18: multi-buffer frames, a jumbo MTU on a veth) and the single-buffer build
+    /// where it does not (or BRIDGETRACE_WITHOUT=xdp_frags).
+    private func loadObject() throws -> BPFObject {
+        func spec(frags: Bool) throws -> BPFObjectSpec {
+            let spec = try BPFObjectSpec(embedded: .switch)
+            try spec.setReadOnly("bt_sw_fast_path", to: UInt32(config.fastPath ? 1 : 0))
+            try spec.setReadOnly("bt_sw_meta_inband", to: UInt32(metaInBand ? 1 : 0))
+            try spec.setReadOnly("bt_sw_skb_path", to: UInt32(1))
+            spec.noteChoice(metaInBand ? "no bpf_xdp_adjust_meta in XDP (probed): the in-band variant"
+                                       : "bpf_xdp_adjust_meta offered (probed): the XDP-metadata variant")
+            try spec.setMaxEntries(map: "bt_sw_fdb", config.fdbMax)
+            try spec.setAutoload(program: frags ? "bt_sw_xdp" : "bt_sw_xdp_frags", false)
+            return spec
+        }
+        if !KernelProbe.turnedOff.contains("xdp_frags") {
+            do {
+                let object = try spec(frags: true).load()
+                frags = true
+                return object
+            } catch {
+                log("this kernel refused the multi-buffer (xdp.frags) program (\(error)); frames must fit one buffer")
+            }
+        }
+        frags = false
+        return try spec(frags: false).load()
+    }
+
+    /// REDIRECT_FAILED: the kernel reports devmap transmits that fail after the program
+    /// returned on the xdp tracepoints. Without them the count is missing, not wrong.
+    private func attachRedirectCounters(_ object: BPFObject) {
+        for (name, tracepoint) in [("bt_sw_devmap_xmit", "xdp_devmap_xmit"), ("bt_sw_redirect_err", "xdp_redirect_err")] {
+            do {
+                redirectLinks.append(try object.program(name).attachRawTracepoint(tracepoint))
+            } catch {
+                log("cannot attach to the \(tracepoint) tracepoint (\(error)): failed redirects are not counted as REDIRECT_FAILED")
+            }
+        }
+    }
+
+    /// The first of `count` consecutive free XSKMAP slots, now taken.
+    private func allocateSlots(_ count: Int) -> UInt32? {
+        var start = 0
+        while start + count <= usedSlots.count {
+            if let busy = (start..<start + count).last(where: { usedSlots[$0] }) {
+                start = busy + 1
+                continue
+            }
+            for index in start..<start + count { usedSlots[index] = true }
+            return UInt32(start)
+        }
+        return nil
+    }
+
+    private func freeSlots(of port: SwitchPort) {
+        for index in Int(port.slot)..<Int(port.slot) + port.sockets.count { usedSlots[index] = false }
     }
 
     private func writeInfo() throws {
@@ -159,17 +243,23 @@ public final class Switch {
     }
 
     private func add(_ spec: SwitchPortSpec, _ link: NetLink, attach: Bool = true) throws {
-        guard let maps, let program, let slot = freeSlots.popLast() else {
+        guard let maps, let program, ports.count < Int(BT_SW_PORTS_MAX) else {
             throw UserError("\(link.name): the switch has \(BT_SW_PORTS_MAX) ports already")
         }
+        var opened: SwitchPort?
         do {
             // ifindexes are reused: a port counts from when it joined.
             if let object { try CounterMaps(object: object).reset(ifindex: link.ifindex) }
-            let port = try SwitchPort(spec: spec, link: link, slot: slot, maps: maps, metaInBand: metaInBand)
+            let port = try SwitchPort(spec: spec, link: link, maps: maps, metaInBand: metaInBand,
+                                      allocateSlots: allocateSlots)
+            opened = port
             if attach {
-                do { try port.attach(program: program, link: link) } catch { port.close(); throw error }
+                do { try port.attach(program: program, tc: tcProgram, link: link) } catch { port.close(); throw error }
             }
-            ports.append(port)
+            writingView {
+                ports.append(port)
+                rebuildIndexes()
+            }
             for entry in config.staticEntries where entry.port == spec.name {
                 let key = SwitchFDB.key(FDBEntry(mac: entry.mac, vlan: entry.vlan ?? spec.pvid ?? 0, ifindex: 0, lastSeen: 0))
                 let value = bt_sw_fdb_entry(ifindex: UInt32(link.ifindex), flags: UInt32(BT_SW_FDB_STATIC), last_seen: 0, moves: 0)
@@ -179,10 +269,9 @@ public final class Switch {
                     log("\(link.name): cannot add the static entry \(entry.macText): \(SystemError.describe(error.errno))")
                 }
             }
-            rebuildIndexes()
             if let note = port.pathNote { log("\(port.name): \(note)") }
         } catch {
-            freeSlots.append(slot)
+            if let opened { freeSlots(of: opened) }
             throw error
         }
     }
@@ -200,105 +289,151 @@ public final class Switch {
 
     private func remove(at index: Int, reason: String) {
         let port = ports.remove(at: index)
-        port.close()
-        freeSlots.append(port.slot)
+        writingView {
+            port.close()
+            rebuildIndexes()
+        }
+        freeSlots(of: port)
         forgetFDB(ifindex: port.ifindex)
-        rebuildIndexes()
+        forgetCounts(ifindex: port.ifindex)
         log("\(port.name): \(reason)")
     }
 
+    /// Runs `body` while no forwarder reads the ports (they wait for the lock).
+    private func writingView<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_wrlock(viewLock)
+        defer { pthread_rwlock_unlock(viewLock) }
+        return try body()
+    }
+
+    /// Call with the view written (writingView), or before any forwarder runs.
     private func rebuildIndexes() {
         byIfindex = [:]
-        members = [:]
-        let specs = ports.map(\.spec)
         for (index, port) in ports.enumerated() { byIfindex[port.ifindex] = index }
-        for vid in Set(specs.flatMap(\.vlans)) { members[vid] = VLANRules.floodSet(specs, vid: vid, ingress: -1) }
+        view = SwitchPortView(ports: ports)
+    }
+
+    /// A port's userspace counts go with it: a new port with its ifindex counts from zero.
+    private func forgetCounts(ifindex: Int32) {
+        for forwarder in forwarders { forwarder.forget(ifindex: ifindex) }
+        for index in merged.indices {
+            merged[index].tx[ifindex] = nil
+            merged[index].drops = merged[index].drops.filter { Int32(bitPattern: UInt32($0.key >> 32)) != ifindex }
+        }
+        socketDrops = socketDrops.filter { Int32(bitPattern: UInt32($0.key >> 32)) != ifindex }
+        guard let maps else { return }
+        maps.userTx.delete(bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue))
+        for key in maps.userVLAN.map.keys(as: bt_vlan_key.self) where key.ifindex == UInt32(ifindex) {
+            maps.userVLAN.map.delete(key)
+        }
+        for key in maps.userDrops.map.keys(as: bt_sw_drop_key.self) where key.ifindex == UInt32(ifindex) {
+            maps.userDrops.map.delete(key)
+        }
     }
 
     public var portStatus: [SwitchPortStatus] {
         ports.map { SwitchPortStatus(name: $0.name, ifindex: $0.ifindex, spec: $0.spec, path: $0.path,
-                                     pathNote: $0.pathNote, up: $0.up) }
+                                     pathNote: $0.pathNote, up: $0.up, queues: $0.sockets.count,
+                                     multiBuffer: $0.multiBuffer) }
     }
 
     // MARK: - Running
 
-    /// Serves frames until `shouldStop` returns true (checked at least every 100 ms).
+    /// Serves frames until `shouldStop` returns true (checked at least every 100 ms):
+    /// forwarder 0 on the calling thread, which also keeps house, and one more thread per
+    /// further --cpus entry, pinned there.
     public func run(until shouldStop: () -> Bool) {
+        let workers = startWorkers()
+        defer { stopWorkers(workers) }
+        let me = forwarders[0]
         var fds = [pollfd]()
         while !shouldStop() {
-            if fds.count != ports.count {
-                fds = ports.map { pollfd(fd: bt_xsk_fd($0.xsk), events: Int16(POLLIN), revents: 0) }
-            }
-            // Frames still waiting in a tx ring (the kernel took a batch and stalled): come
-            // back at once instead of sleeping on rx.
-            let pending = ports.contains { bt_xsk_tx_outstanding($0.xsk) > 0 }
-            let ready = fds.isEmpty ? (usleep(100_000), Int32(0)).1 : poll(&fds, nfds_t(fds.count), pending ? 1 : 100)
-            if ready > 0 || pending { serveOnce() }
+            let view = self.view  // this thread writes it: read without the lock
+            Switch.pollFDs(&fds, me.rxSockets(view))
+            // Frames the kernel has not taken from a tx ring yet: come back at once instead
+            // of sleeping on rx.
+            let pending = me.txPending(view)
+            let ready = fds.isEmpty ? (usleep(pending ? 1000 : 100_000), Int32(0)).1
+                                    : poll(&fds, nfds_t(fds.count), pending ? 1 : 100)
+            if ready > 0 || pending { me.serveOnce(view) }
             housekeeping()
-            if fds.count == ports.count {
-                for index in fds.indices { fds[index].fd = bt_xsk_fd(ports[index].xsk) }
-            }
         }
     }
 
-    /// One pass over every port: up to a batch of frames each, forwarded, then sent.
+    /// One pass of forwarder 0 over its sockets (for callers with their own loop).
     @discardableResult
     public func serveOnce() -> Int {
-        tracing = traceConfig.map { $0.pointee.config.events != 0 } ?? false
-        var total = 0
-        for index in ports.indices {
-            let port = ports[index]
-            let count = Int(bt_xsk_rx_peek(port.xsk, batch.baseAddress, UInt32(batch.count)))
-            for slot in 0..<count { forward(batch[slot], from: index) }
-            bt_xsk_rx_release(port.xsk)
-            total += count
-        }
-        for port in ports where bt_xsk_tx_outstanding(port.xsk) > 0 { bt_xsk_tx_flush(port.xsk) }
-        return total
+        forwarders[0].serveOnce(view)
     }
 
-    private func forward(_ frame: bt_xsk_frame, from ingress: Int) {
-        if tracing { traced = (frame, ports[ingress].ifindex) }
-        let meta = frame.meta
-        let egress = Int32(bitPattern: UInt32(truncatingIfNeeded: meta))
-        let vid = UInt16(truncatingIfNeeded: meta >> 32)
-        let counter = Int(UInt8(truncatingIfNeeded: meta >> 48))
-        let tagged = (meta >> 56) != 0
-        if egress != 0 {
-            guard let out = byIfindex[egress] else { return countDrop(ports[ingress].ifindex, .noPort) }
-            guard ports[out].up else { return countDrop(ports[out].ifindex, .portDown) }
-            send(frame, to: out, vid: vid, tagged: tagged, counter: counter)
-            return
+    private static func pollFDs(_ fds: inout [pollfd], _ sockets: [(port: Int, socket: OpaquePointer)]) {
+        fds.removeAll(keepingCapacity: true)
+        for (_, socket) in sockets { fds.append(pollfd(fd: bt_xsk_fd(socket), events: Int16(POLLIN), revents: 0)) }
+    }
+
+    private struct UncheckedSwitch: @unchecked Sendable {
+        let sw: Switch
+    }
+
+    private final class Worker: @unchecked Sendable {
+        let lock = NSLock()
+        var stopping = false
+        var done = false
+
+        var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+        var isDone: Bool { lock.lock(); defer { lock.unlock() }; return done }
+    }
+
+    /// Forwarders 1... on threads of their own. Ports then share tx sockets between
+    /// threads where they have fewer queues than there are forwarders: bt_xsk locks them.
+    private func startWorkers() -> [Worker] {
+        guard forwarders.count > 1 else { return [] }
+        writingView {
+            for port in ports { for socket in port.sockets { bt_xsk_set_shared_tx(socket, 1) } }
         }
-        for out in members[vid] ?? [] where out != ingress {
-            // A port that is down misses the flood: counted, as the fast path counts it.
-            guard ports[out].up else {
-                countDrop(ports[out].ifindex, .portDown)
-                continue
+        return forwarders.dropFirst().map { forwarder in
+            let worker = Worker()
+            let cpu = config.cpus[forwarder.index]
+            let this = UncheckedSwitch(sw: self)  // it outlives the thread: stopWorkers waits for it
+            let thread = Thread {
+                Switch.pinCurrentThread(to: cpu)
+                this.sw.work(forwarder, worker)
             }
-            send(frame, to: out, vid: vid, tagged: tagged, counter: counter)
+            thread.name = "bt-switch-\(forwarder.index)"
+            thread.start()
+            return worker
         }
     }
 
-    private func send(_ frame: bt_xsk_frame, to out: Int, vid: UInt16, tagged: Bool, counter: Int) {
-        let port = ports[out]
-        guard let op = VLANRules.egress(on: port.spec, vid: vid, frameTagged: tagged) else {
-            return countDrop(port.ifindex, .vlanNotAllowed)
+    private func stopWorkers(_ workers: [Worker]) {
+        for worker in workers {
+            worker.lock.lock()
+            worker.stopping = true
+            worker.lock.unlock()
         }
-        let l3 = Int(frame.len) - 14 - (tagged ? 4 : 0)
-        if port.mtu > 0 && l3 > Int(port.mtu) { return countDrop(port.ifindex, .mtuExceeded) }
-        let rc = bt_xsk_tx_copy(port.xsk, frame.data, frame.len, op.rawValue, vid)
-        if rc != 0 { return countDrop(port.ifindex, rc == -ENOBUFS ? .xskTxRingFull : .mtuExceeded) }
-        if tracing { traceSent(on: port) }
-        let length = UInt64(Int(frame.len) + (op == .push ? 4 : op == .pop ? -4 : 0))
-        port.countTx(bytes: length, counter: counter, vid: port.spec.sendsTagged(vid) ? vid : nil)
-        countsDirty = true
+        for worker in workers { while !worker.isDone { usleep(1000) } }
     }
 
-    private func countDrop(_ ifindex: Int32, _ reason: SwitchDropReason) {
-        if tracing { traceDrop(ifindex, reason) }
-        userDrops[UInt64(UInt32(bitPattern: ifindex)) << 32 | UInt64(reason.rawValue), default: 0] &+= 1
-        countsDirty = true
+    /// A forwarding thread: polls its sockets outside the lock, serves them inside it.
+    private func work(_ forwarder: SwitchForwarder, _ worker: Worker) {
+        var fds = [pollfd]()
+        while !worker.isStopping {
+            pthread_rwlock_rdlock(viewLock)
+            let view = self.view
+            Switch.pollFDs(&fds, forwarder.rxSockets(view))
+            let pending = forwarder.txPending(view)
+            pthread_rwlock_unlock(viewLock)
+            // A socket closed meanwhile polls as POLLNVAL; the pass below reads the new view.
+            let ready = fds.isEmpty ? (usleep(pending ? 1000 : 100_000), Int32(0)).1
+                                    : poll(&fds, nfds_t(fds.count), pending ? 1 : 100)
+            guard ready > 0 || pending else { continue }
+            pthread_rwlock_rdlock(viewLock)
+            forwarder.serveOnce(self.view)
+            pthread_rwlock_unlock(viewLock)
+        }
+        worker.lock.lock()
+        worker.done = true
+        worker.lock.unlock()
     }
 
     /// The clock tick, the FDB sweep, the userspace counters into their maps, and ports
@@ -325,22 +460,41 @@ public final class Switch {
         }
     }
 
+    /// Every forwarder's counts, and the sockets' statistics, summed into the pinned maps.
     private func syncCounts() {
         guard let maps else { return }
+        var changed = false
+        for (index, forwarder) in forwarders.enumerated() {
+            if let counts = forwarder.counts() {
+                merged[index] = counts
+                changed = true
+            }
+        }
         // Socket statistics: frames the kernel could not queue to us (rx ring or fill ring).
         for port in ports {
             let stats = port.stats()
             let key = UInt64(UInt32(bitPattern: port.ifindex)) << 32 | UInt64(SwitchDropReason.xskRxRingFull.rawValue)
             let lost = stats.rx_dropped &+ stats.rx_ring_full
-            if lost != 0 && userDrops[key] != lost {
-                userDrops[key] = lost
-                countsDirty = true
+            if lost != 0 && socketDrops[key] != lost {
+                socketDrops[key] = lost
+                changed = true
             }
         }
-        guard countsDirty else { return }
-        countsDirty = false
-        for port in ports { port.publishTx(maps) }
-        for (packed, count) in userDrops {
+        guard changed else { return }
+        var tx: [Int32: SwitchTxCounts] = [:]
+        var drops = socketDrops
+        for counts in merged {
+            for (ifindex, sent) in counts.tx { tx[ifindex, default: SwitchTxCounts()].add(sent) }
+            for (key, count) in counts.drops { drops[key, default: 0] &+= count }
+        }
+        for (ifindex, sent) in tx where byIfindex[ifindex] != nil && sent.slots[Int(BT_CTR_FRAMES.rawValue)] > 0 {
+            let key = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
+            try? maps.userTx.update(key, bytes: sent.slots.withUnsafeBytes { Array($0) })
+            for (vid, frames) in sent.vlan {
+                try? maps.userVLAN.update(bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid), frames)
+            }
+        }
+        for (packed, count) in drops where byIfindex[Int32(bitPattern: UInt32(packed >> 32))] != nil {
             let key = bt_sw_drop_key(ifindex: UInt32(packed >> 32), reason: UInt32(truncatingIfNeeded: packed))
             try? maps.userDrops.update(key, count)
         }
@@ -373,10 +527,10 @@ public final class Switch {
                 remove(at: index, reason: "vanished; no longer a port")
                 continue
             }
-            if let line = port.update(from: link) { log(line) }
+            if let line = writingView({ port.update(from: link) }) { log(line) }
         }
         for link in links where byIfindex[link.ifindex] == nil {
-            if let spec = config.ports.first(where: { $0.name == link.name }) ?? globSpec(for: link) {
+            if let spec = config.allPorts.first(where: { $0.name == link.name }) ?? globSpec(for: link) {
                 addQuietly(spec, link)
             }
         }
@@ -388,42 +542,15 @@ public final class Switch {
     /// anyone traces. nil before start.
     private var traceConfig: UnsafeMutablePointer<bt_sw_trace>?
     private var traceMap: BPFMap?
-    /// bt_sw_trace_user: emits a frame given to it by test run into the ring buffer.
-    private var traceProgram: BPFProgram?
-    private var tracing = false
-    /// The frame being forwarded and its ingress port, while tracing (for drop events).
-    private var traced: (frame: bt_xsk_frame, ingress: Int32)?
 
     private func startTracing(_ object: BPFObject) throws {
         try object.map(SwitchPins.traceMap).pin(at: "\(SwitchPins.directory(config.name))/\(SwitchPins.tracePin)")
-        traceProgram = try object.program("bt_sw_trace_user")
+        let program = try object.program("bt_sw_trace_user")
         traceMap = try object.map(SwitchPins.traceMap)
-        traceConfig = try traceMap?.mapValue().bindMemory(to: bt_sw_trace.self, capacity: 1)
-    }
-
-    /// A frame sent with AF_XDP TX, as it went on the wire: a tx event at its port.
-    private func traceSent(on port: SwitchPort) {
-        var length: UInt32 = 0
-        guard let data = bt_xsk_tx_last(port.xsk, &length) else { return }
-        runTrace(data, length, ifindex: port.ifindex, dir: BT_DIR_TX.rawValue, reason: 0)
-    }
-
-    /// A frame this process dropped: a drop event, rx at the port it came in on, tx at
-    /// the port it could not go out of.
-    private func traceDrop(_ ifindex: Int32, _ reason: SwitchDropReason) {
-        guard let (frame, ingress) = traced else { return }
-        let dir = ifindex == ingress ? BT_DIR_RX.rawValue : BT_DIR_TX.rawValue
-        runTrace(frame.data, frame.len, ifindex: ifindex, dir: dir, reason: reason.rawValue)
-    }
-
-    private func runTrace(_ data: UnsafePointer<UInt8>, _ length: UInt32, ifindex: Int32, dir: UInt32, reason: UInt32) {
-        var meta = bt_sw_trace_meta(reason: reason, dir: dir)
-        let rc = withUnsafeBytes(of: &meta) { meta in
-            traceProgram?.testRunXDP(frame: UnsafeRawBufferPointer(start: data, count: Int(length)), header: meta,
-                                     ingressIfindex: UInt32(bitPattern: ifindex)) ?? -EINVAL
-        }
-        if rc != 0 {
-            traceConfig?.pointee.user_lost &+= 1  // never silent: the tracer adds it to bt_lost
+        let mapped = try traceMap?.mapValue().bindMemory(to: bt_sw_trace.self, capacity: 1)
+        traceConfig = mapped
+        if let mapped {
+            for forwarder in forwarders { forwarder.tracer = SwitchTracer(config: mapped, program: program) }
         }
     }
 
@@ -440,23 +567,33 @@ public final class Switch {
 
     /// Detaches every port, closes the sockets and removes the pins. Idempotent.
     public func close() {
-        for port in ports { port.close() }
-        ports.removeAll()
-        rebuildIndexes()
+        writingView {
+            for port in ports { port.close() }
+            ports.removeAll()
+            rebuildIndexes()
+        }
+        for link in redirectLinks { link.detach() }
+        redirectLinks.removeAll()
+        usedSlots = usedSlots.map { _ in false }
         if pinned {
             SwitchPins.remove(config.name)
             pinned = false
         }
+        if madeHostPort, let hostPort = config.hostPort {
+            SwitchHostPort.remove(hostPort)
+            madeHostPort = false
+        }
         maps = nil
+        for forwarder in forwarders { forwarder.tracer = nil }
         if let traceConfig { traceMap?.unmapValue(traceConfig) }
         traceConfig = nil
-        tracing = false
         object = nil
     }
 
     deinit {
         close()
-        batch.deallocate()
+        pthread_rwlock_destroy(viewLock)
+        viewLock.deallocate()
     }
 }
 

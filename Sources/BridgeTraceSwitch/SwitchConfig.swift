@@ -59,6 +59,16 @@ public struct SwitchConfig: Sendable, Equatable {
     public var fdbMax: UInt32
     /// FDB entries that never age and never move (`--static IF=MAC[@VID]`).
     public var staticEntries: [StaticFDBEntry] = []
+    /// `--host-port NAME`: the host's own interface on the switch (SwitchHostPort), a
+    /// port in VLAN 1 whose switch end is NAME-sw.
+    public var hostPort: String?
+    /// `--cpus LIST`: a forwarding thread per CPU, pinned there; empty: one thread, not pinned.
+    public var cpus: [Int] = []
+
+    /// The ports, the host port's switch end included.
+    public var allPorts: [SwitchPortSpec] {
+        ports + (hostPort.map { [SwitchPortSpec(name: SwitchHostPort.switchEnd($0), path: .redirect)] } ?? [])
+    }
 
     public static let defaultAging: UInt32 = 300
     public static let defaultFDBMax: UInt32 = 8192
@@ -78,7 +88,13 @@ public struct SwitchConfig: Sendable, Equatable {
     /// Checks what the kernel side cannot: names, limits, a port named twice.
     public func validate() throws {
         try SwitchConfig.validateName(name)
-        if ports.isEmpty && portGlobs.isEmpty {
+        if let hostPort {
+            try SwitchHostPort.validate(hostPort)
+            if ports.contains(where: { $0.name == hostPort || $0.name == SwitchHostPort.switchEnd(hostPort) }) {
+                throw UserError("--host-port \(hostPort): the switch makes that interface itself; do not give it as a port too")
+            }
+        }
+        if ports.isEmpty && portGlobs.isEmpty && hostPort == nil {
             throw UserError("a switch needs ports: give --port IF (or --access/--trunk, or --port-glob)")
         }
         if ports.count > Int(BT_SW_PORTS_MAX) {
@@ -98,6 +114,7 @@ public struct SwitchConfig: Sendable, Equatable {
             }
         }
         if agingSeconds < 1 { throw UserError("--aging must be at least 1 second") }
+        if Set(cpus).count != cpus.count { throw UserError("--cpus names a CPU twice; give each once") }
     }
 
     public static func validateName(_ name: String) throws {
@@ -143,6 +160,20 @@ public struct SwitchConfig: Sendable, Equatable {
             }
         }
         return specs
+    }
+
+    /// `--cpus 0,2-3` -> [0, 2, 3].
+    public static func cpuList(_ text: String) throws -> [Int] {
+        var cpus: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
+                  low >= 0, low <= high else {
+                throw UserError("--cpus \(text): expected CPUs like 0,2-3")
+            }
+            cpus += Array(low...high)
+        }
+        return cpus
     }
 
     static func splitAssignment(_ word: String, option: String) throws -> (String, [UInt16]) {

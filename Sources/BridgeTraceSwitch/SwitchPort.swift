@@ -4,9 +4,10 @@ import CBridgeTraceABI
 import CBridgeTraceShim
 import Foundation
 
-/// One attached port: its entry in bt_sw_ports, its AF_XDP socket (queue 0), its devmap
-/// entry when the fast path redirects into it, and the bpf_link that holds its XDP hook.
-/// Dropping the link (or the process dying) detaches the program: nothing is left.
+/// One attached port: its entry in bt_sw_ports, an AF_XDP socket per rx queue (XSKMAP
+/// slots `slot ..< slot + queues`), its devmap entry when the fast path redirects into it,
+/// and the links that hold its XDP hook and its tc ingress program (the skb path).
+/// Dropping the links (or the process dying) detaches the programs: nothing is left.
 final class SwitchPort {
     let spec: SwitchPortSpec
     let name: String
@@ -15,22 +16,33 @@ final class SwitchPort {
     let path: SwitchEgressPath
     /// Why the fast path cannot redirect into the port, when it cannot.
     let pathNote: String?
-    let slot: UInt32
+    /// The first of its XSKMAP slots (rx queue 0), allocated once its queues are known.
+    private(set) var slot: UInt32 = 0
     private(set) var up: Bool
     private(set) var mtu: UInt32
-    let xsk: OpaquePointer
+    /// One AF_XDP socket per rx queue, index = queue. Queue 0's also sends (AF_XDP TX).
+    let sockets: [OpaquePointer]
+    var xsk: OpaquePointer { sockets[0] }
+    /// Bound for multi-buffer frames (XDP_USE_SG): frames longer than a UMEM frame pass.
+    var multiBuffer: Bool { bt_xsk_sg(sockets[0]) != 0 }
     private var xdpLink: BPFLink?
+    private var tcLink: BPFLink?
+    private var tcClsact: (attached: Bool, createdHook: Bool) = (false, false)
     private let maps: SwitchMaps
 
-    /// UMEM frames per socket: half wait in the fill ring, half carry AF_XDP TX.
+    /// UMEM frames per socket: half wait in the fill ring, half carry AF_XDP TX. Queues
+    /// other than 0 only receive, so they get half as many.
     static let umemFrames: UInt32 = 4096
+    /// Rx queues served per port at most: a socket (and its UMEM) each.
+    static let queuesMax = 16
 
-    init(spec: SwitchPortSpec, link: NetLink, slot: UInt32, maps: SwitchMaps, metaInBand: Bool) throws {
+    /// `allocateSlots(n)` returns the first of n consecutive free XSKMAP slots.
+    init(spec: SwitchPortSpec, link: NetLink, maps: SwitchMaps, metaInBand: Bool,
+         allocateSlots: (Int) -> UInt32?) throws {
         self.spec = spec
         name = link.name
         ifindex = link.ifindex
         kind = link.kind
-        self.slot = slot
         self.maps = maps
         up = SwitchPort.isUp(link)
         mtu = link.mtu
@@ -47,12 +59,12 @@ final class SwitchPort {
             pathNote = nil
         }
         try SwitchPort.refuseHeldPort(link)
-        var err: Int32 = 0
-        guard let socket = bt_xsk_open(link.name, 0, SwitchPort.umemFrames, metaInBand ? 1 : 0, &err) else {
-            throw SystemError("cannot open an AF_XDP socket on", subject: link.name, code: err,
-                              hint: -err == EBUSY ? "another AF_XDP socket is bound to its queue 0" : nil)
+        sockets = try SwitchPort.openSockets(link.name, metaInBand: metaInBand)
+        guard let first = allocateSlots(sockets.count) else {
+            for socket in sockets { bt_xsk_close(socket) }
+            throw UserError("\(link.name): no room for its \(sockets.count) AF_XDP sockets (the switch has \(BT_SW_XSK_SLOTS) in all, one per port and rx queue); give the switch fewer ports or queues")
         }
-        xsk = socket
+        slot = first
         do {
             try writePortEntry()
             if path == .redirect {
@@ -60,8 +72,10 @@ final class SwitchPort {
                     try maps.tx.update(UInt32(ifindex), UInt32(ifindex))
                 }
             }
-            try reworded("cannot add the AF_XDP socket of \(name) to the XSKMAP", maps.xsks.map.name) {
-                try maps.xsks.update(slot, bt_xsk_fd(xsk))
+            for (queue, socket) in sockets.enumerated() {
+                try reworded("cannot add the AF_XDP socket of \(name) queue \(queue) to the XSKMAP", maps.xsks.map.name) {
+                    try maps.xsks.update(slot + UInt32(queue), bt_xsk_fd(socket))
+                }
             }
         } catch {
             close()
@@ -69,10 +83,36 @@ final class SwitchPort {
         }
     }
 
-    /// Puts the switch's program on the port, through a bpf_link. Separate from init so
-    /// that at start every port is in the maps before any of them forwards.
-    /// Any XDP mode: a port without native XDP runs it generic.
-    func attach(program: BPFProgram, link: NetLink) throws {
+    /// A socket on every rx queue the device has (a bind past the last one fails with
+    /// EINVAL), multi-buffer where the kernel binds it (6.6), at most `queuesMax`.
+    static func openSockets(_ name: String, metaInBand: Bool) throws -> [OpaquePointer] {
+        var sockets: [OpaquePointer] = []
+        var sg: Int32 = KernelProbe.turnedOff.contains("af_xdp_sg") ? 0 : 1
+        for queue in 0..<UInt32(queuesMax) {
+            var err: Int32 = 0
+            let frames = queue == 0 ? umemFrames : umemFrames / 2
+            var socket = bt_xsk_open_sg(name, queue, frames, metaInBand ? 1 : 0, sg, &err)
+            if socket == nil, queue == 0, sg == 1, err == -EINVAL || err == -EOPNOTSUPP {
+                sg = 0  // no multi-buffer AF_XDP here: frames must fit one UMEM frame
+                socket = bt_xsk_open_sg(name, queue, frames, metaInBand ? 1 : 0, sg, &err)
+            }
+            guard let socket else {
+                if queue > 0 && err == -EINVAL { break }  // no such queue: that was the last
+                for opened in sockets { bt_xsk_close(opened) }
+                throw SystemError("cannot open an AF_XDP socket on", subject: "\(name) queue \(queue)", code: err,
+                                  hint: -err == EBUSY ? "another AF_XDP socket is bound to that queue" : nil)
+            }
+            sockets.append(socket)
+        }
+        return sockets
+    }
+
+    /// Puts the switch's programs on the port, through links: XDP, and tc ingress for the
+    /// skb path when given. Separate from init so that at start every port is in the
+    /// maps before any of them forwards. Any XDP mode: a port without native XDP runs it
+    /// generic.
+    func attach(program: BPFProgram, tc: BPFProgram?, link: NetLink) throws {
+        if let tc { try attachTC(tc) }
         do {
             xdpLink = try program.attachXDP(ifindex: ifindex, interface: name, driverOnly: false)
         } catch var error as SystemError {
@@ -80,6 +120,21 @@ final class SwitchPort {
             error.hint = error.errno == .outOfRange || error.errno == .invalidArgument
                 ? "MTU \(link.mtu) too large for XDP on this device?" : nil
             throw error
+        }
+    }
+
+    /// tc ingress: a tcx link where the kernel has them (gone with the process), else a
+    /// clsact filter (removed at close; after SIGKILL, by `bridgetrace cleanup`).
+    private func attachTC(_ program: BPFProgram) throws {
+        if AttachMethod.tcxAvailable {
+            tcLink = try program.attachTCX(ifindex: ifindex, interface: name, egress: false)
+            return
+        }
+        var created = false
+        let rc = bt_tc_attach(ifindex, false, program.fd, &created)
+        tcClsact = (rc == 0, created)
+        if rc != 0 {
+            throw SystemError("cannot attach the switch's tc ingress program to", subject: name, code: rc)
         }
     }
 
@@ -109,7 +164,8 @@ final class SwitchPort {
         entry.pvid = spec.pvid ?? 0
         entry.mtu = mtu
         entry.xsk_slot = slot
-        entry.xsk_queues = 1
+        entry.xsk_queues = UInt32(sockets.count)
+        entry.xsk_frame_max = bt_xsk_frame_max(sockets[0])
         withUnsafeMutableBytes(of: &entry.vlans) { words in
             let bits = words.bindMemory(to: UInt64.self)
             for vid in spec.vlans { bits[Int(vid) >> 6] |= 1 << UInt64(vid & 63) }
@@ -130,34 +186,18 @@ final class SwitchPort {
         return line
     }
 
-    /// What this process sent out of the port (bt_counters slots, and frames per VID), in
-    /// the kernel's layout, published to bt_sw_utx / bt_sw_uvlan for readers.
-    private var txSlots = [UInt64](repeating: 0, count: Int(BT_CTR_MAX.rawValue))
-    private var txVLAN: [UInt16: UInt64] = [:]
-
-    func countTx(bytes: UInt64, counter: Int, vid: UInt16?) {
-        txSlots[Int(BT_CTR_FRAMES.rawValue)] &+= 1
-        txSlots[Int(BT_CTR_BYTES.rawValue)] &+= bytes
-        if counter < txSlots.count { txSlots[counter] &+= 1 }
-        if let vid {
-            txSlots[Int(BT_CTR_VLAN_TAGGED.rawValue)] &+= 1
-            txVLAN[vid, default: 0] &+= 1
-        }
-    }
-
-    func publishTx(_ maps: SwitchMaps) {
-        guard txSlots[Int(BT_CTR_FRAMES.rawValue)] > 0 else { return }
-        let key = bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue)
-        try? maps.userTx.update(key, bytes: txSlots.withUnsafeBytes { Array($0) })
-        for (vid, frames) in txVLAN {
-            try? maps.userVLAN.update(bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid), frames)
-        }
-    }
-
+    /// Socket statistics, summed over its queues.
     func stats() -> bt_xsk_stats {
-        var stats = bt_xsk_stats()
-        _ = bt_xsk_stats(xsk, &stats)
-        return stats
+        var total = bt_xsk_stats()
+        for socket in sockets {
+            var stats = bt_xsk_stats()
+            _ = bt_xsk_stats(socket, &stats)
+            total.rx_dropped &+= stats.rx_dropped
+            total.rx_ring_full &+= stats.rx_ring_full
+            total.rx_fill_ring_empty &+= stats.rx_fill_ring_empty
+            total.tx_invalid &+= stats.tx_invalid
+        }
+        return total
     }
 
     private var closed = false
@@ -168,14 +208,15 @@ final class SwitchPort {
         closed = true
         xdpLink?.detach()
         xdpLink = nil
-        maps.xsks.map.delete(slot)
+        tcLink?.detach()
+        tcLink = nil
+        if tcClsact.attached { _ = bt_tc_detach(ifindex, false) }
+        if tcClsact.createdHook { _ = bt_tc_hook_destroy(ifindex) }
+        tcClsact = (false, false)
+        for queue in sockets.indices { maps.xsks.map.delete(slot + UInt32(queue)) }
         maps.tx.map.delete(UInt32(ifindex))
         maps.ports.map.delete(UInt32(ifindex))
-        maps.userTx.delete(bt_port_key(ifindex: UInt32(ifindex), dir: BT_DIR_TX.rawValue))
-        for vid in txVLAN.keys {
-            maps.userVLAN.map.delete(bt_vlan_key(ifindex: UInt32(ifindex), dir: UInt16(BT_DIR_TX.rawValue), vlan_id: vid))
-        }
-        bt_xsk_close(xsk)
+        for socket in sockets { bt_xsk_close(socket) }
     }
 }
 

@@ -16,6 +16,10 @@ public struct SwitchSnapshot: Sendable {
         public var path: SwitchEgressPath
         public var up: Bool
         public var mtu: UInt32
+        /// Rx queues with an AF_XDP socket.
+        public var queues: UInt32 = 1
+        /// The longest frame its sockets take (0: any the port carries, multi-buffer).
+        public var xskFrameMax: UInt32 = 0
     }
 
     public var name: String
@@ -53,6 +57,7 @@ public struct SwitchSnapshot: Sendable {
                     ("mode", .string(port.mode.rawValue)), ("vlans", .array(port.vlans.map { .uint(UInt64($0)) })),
                     ("native", port.native.map { .uint(UInt64($0)) } ?? .null), ("path", .string(port.path.rawValue)),
                     ("up", .bool(port.up)), ("mtu", .uint(UInt64(port.mtu))),
+                    ("queues", .uint(UInt64(port.queues))), ("xsk_frame_max", .uint(UInt64(port.xskFrameMax))),
                 ])
             })),
             ("fdb", .array(policy.live(fdb, now: now).map { entry in
@@ -149,7 +154,8 @@ public enum SwitchState {
             ports.append(.init(name: names[Int32(ifindex)] ?? "ifindex \(ifindex)", ifindex: Int32(ifindex),
                                mode: trunk ? .trunk : .access, vlans: vlans,
                                native: trunk && entry.pvid != 0 ? entry.pvid : nil,
-                               path: entry.redirect != 0 ? .redirect : .xsk, up: entry.up != 0, mtu: entry.mtu))
+                               path: entry.redirect != 0 ? .redirect : .xsk, up: entry.up != 0, mtu: entry.mtu,
+                               queues: entry.xsk_queues, xskFrameMax: entry.xsk_frame_max))
         }
         ports.sort { $0.name < $1.name }
 
@@ -186,7 +192,7 @@ public enum SwitchState {
                                              drops: PortDrops(reasons: drops[port.ifindex] ?? [:])))
         }
         let netnsName = netns ?? SwitchPins.netnsName(inode: info.netns_inum)
-        let statNames = ["fast_path", "to_xsk", "learned", "mac_moves", "expired_lookups"]
+        let statNames = ["fast_path", "to_xsk", "learned", "mac_moves", "expired_lookups", "csum_completed", "skb_path"]
         return SwitchSnapshot(
             name: name, netns: netnsName, pid: pid, agingSeconds: info.aging_s, fdbMax: info.fdb_max,
             fastPath: info.fast_path != 0, metaInBand: info.meta_inband != 0, now: info.now_s, ports: ports, fdb: fdb,

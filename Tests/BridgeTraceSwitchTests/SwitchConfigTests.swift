@@ -126,8 +126,33 @@ import Testing
     @Test func dropReasonNamesAreTheContractsOnes() {
         #expect(SwitchDropReason.allCases.map(\.name) == [
             "VLAN_NOT_ALLOWED", "FDB_FULL", "MTU_EXCEEDED", "PORT_DOWN", "XSK_RX_RING_FULL", "XSK_TX_RING_FULL",
-            "NO_PORT", "HAIRPIN",
+            "NO_PORT", "HAIRPIN", "FRAME_TOO_BIG", "REDIRECT_FAILED",
         ])
+    }
+
+    @Test func cpuListsAndTheHostPortAreChecked() throws {
+        #expect(try SwitchConfig.cpuList("0,2-3") == [0, 2, 3])
+        #expect(try SwitchConfig.cpuList("1") == [1])
+        #expect(throws: UserError.self) { try SwitchConfig.cpuList("3-1") }
+        #expect(throws: UserError.self) { try SwitchConfig.cpuList("a") }
+        var config = SwitchConfig(name: "sw", ports: [SwitchPortSpec(name: "p1")])
+        config.cpus = [0, 0]
+        #expect(throws: UserError.self) { try config.validate() }
+        config.cpus = [0, 1]
+        config.hostPort = "hostport12345"  // 13: NAME-sw would not fit IFNAMSIZ
+        #expect(throws: UserError.self) { try config.validate() }
+        config.hostPort = "hp0"
+        try config.validate()
+        #expect(config.allPorts.map(\.name) == ["p1", "hp0-sw"])
+        #expect(config.allPorts.last?.path == .redirect)
+        config.ports.append(SwitchPortSpec(name: "hp0-sw"))
+        #expect(throws: UserError.self) { try config.validate() }
+        // A switch of only a host port is a switch too (VMs join by --port-glob later).
+        let alone = SwitchConfig(name: "sw", ports: [])
+        var withHost = alone
+        withHost.hostPort = "hp0"
+        #expect(throws: UserError.self) { try alone.validate() }
+        try withHost.validate()
     }
 }
 

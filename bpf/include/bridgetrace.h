@@ -315,6 +315,8 @@ struct bt_sw_port {
 	__u32 mtu;
 	__u32 xsk_slot; /* first bt_sw_xsks index of this port (rx queue 0) */
 	__u32 xsk_queues; /* rx queues with a socket: slots xsk_slot .. xsk_slot + xsk_queues - 1 */
+	__u32 xsk_frame_max; /* longest frame (in-band bytes included) its sockets take; 0 = any */
+	__u32 pad2;
 	__u64 vlans[BT_SW_VLAN_WORDS]; /* bit v set: the port carries VID v */
 };
 
@@ -357,7 +359,9 @@ enum bt_sw_drop {
 	BT_SW_DROP_XSK_TX_RING_FULL = 6,
 	BT_SW_DROP_NO_PORT = 7,
 	BT_SW_DROP_HAIRPIN = 8,       /* destination learned on the ingress port */
-	BT_SW_DROP_MAX = 9,
+	BT_SW_DROP_FRAME_TOO_BIG = 9, /* longer than the port's AF_XDP sockets take (UMEM frame) */
+	BT_SW_DROP_REDIRECT_FAILED = 10, /* the kernel failed the devmap transmit after the program */
+	BT_SW_DROP_MAX = 11,
 };
 
 struct bt_sw_drop_key {
@@ -372,6 +376,8 @@ enum bt_sw_stat {
 	BT_SW_STAT_LEARNED = 2,    /* new FDB entries */
 	BT_SW_STAT_MOVES = 3,      /* MAC moves (mac_flapping evidence) */
 	BT_SW_STAT_EXPIRED = 4,    /* lookups that found an aged-out entry */
+	BT_SW_STAT_CSUM_COMPLETED = 5, /* TCP/UDP checksums left partial by an offload, completed */
+	BT_SW_STAT_SKB_PATH = 6,   /* GSO frames passed to the skb path (tc), offload state kept */
 	BT_SW_STAT_MAX = 8,
 };
 

@@ -11,6 +11,12 @@ public enum SwitchDropReason: UInt32, CaseIterable, Sendable {
     case noPort = 7
     /// The destination was learned on the port the frame came in on.
     case hairpin = 8
+    /// Longer than the port's AF_XDP sockets take (or can send): a jumbo frame on a kernel
+    /// without multi-buffer AF_XDP.
+    case frameTooBig = 9
+    /// The kernel failed the devmap transmit after the program had redirected the frame
+    /// (xdp:xdp_devmap_xmit, xdp:xdp_redirect_err): counted at the egress port.
+    case redirectFailed = 10
 
     public var name: String {
         switch self {
@@ -22,6 +28,8 @@ public enum SwitchDropReason: UInt32, CaseIterable, Sendable {
         case .xskTxRingFull: return "XSK_TX_RING_FULL"
         case .noPort: return "NO_PORT"
         case .hairpin: return "HAIRPIN"
+        case .frameTooBig: return "FRAME_TOO_BIG"
+        case .redirectFailed: return "REDIRECT_FAILED"
         }
     }
 
@@ -35,6 +43,7 @@ public enum SwitchDropReason: UInt32, CaseIterable, Sendable {
         switch self {
         case .xskTxRingFull: return "bridgetrace switch (AF_XDP TX)"
         case .xskRxRingFull: return "AF_XDP socket (rx ring)"
+        case .redirectFailed: return "xdp_devmap_xmit"
         default: return "bt_sw_xdp"
         }
     }

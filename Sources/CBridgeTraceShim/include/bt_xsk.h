@@ -32,20 +32,35 @@ struct bt_xsk_stats {
  * struct bt_sw_meta in the first 8 bytes of the frame rather than in XDP metadata (a kernel
  * without bpf_xdp_adjust_meta); peeks strip them. NULL and *err = -errno. */
 struct bt_xsk *bt_xsk_open(const char *ifname, uint32_t queue, uint32_t frames, int meta_inband, int *err);
+/* The same, bound for multi-buffer frames (XDP_USE_SG, kernel 6.6) when sg is 1: a frame
+ * longer than a UMEM frame comes in several descriptors (peeks put it together) and goes
+ * out in several. A kernel without it refuses the bind (-EINVAL): open without then. */
+struct bt_xsk *bt_xsk_open_sg(const char *ifname, uint32_t queue, uint32_t frames, int meta_inband, int sg,
+			      int *err);
+/* 1 when bound for multi-buffer frames. */
+int bt_xsk_sg(const struct bt_xsk *xsk);
+/* The longest frame the socket receives, as XDP hands it over (in-band bytes included). */
+uint32_t bt_xsk_frame_max(const struct bt_xsk *xsk);
 int bt_xsk_fd(const struct bt_xsk *xsk);
 void bt_xsk_close(struct bt_xsk *xsk);
 
-/* Up to `max` received frames. Release them (all at once) before the next peek. */
+/* Up to `max` received frames. Release them (all at once) before the next peek. A frame of
+ * several descriptors is copied into the socket's own buffer, one such frame per peek. */
 uint32_t bt_xsk_rx_peek(struct bt_xsk *xsk, struct bt_xsk_frame *out, uint32_t max);
 /* Gives the frames of the last peek back to the kernel (fill ring). */
 void bt_xsk_rx_release(struct bt_xsk *xsk);
 
 /* Queues a copy of a frame for transmission, rewriting its 802.1Q tag on the way:
  * op 0 as is, 1 pop the outer tag, 2 push a tag with `vid`. Sent at bt_xsk_tx_flush.
- * 0, or -ENOBUFS when no UMEM frame or tx slot is free (XSK_TX_RING_FULL), -EINVAL for a
- * frame that does not fit. */
+ * A frame longer than a UMEM frame takes several descriptors (multi-buffer sockets only).
+ * 0, or -ENOBUFS when no UMEM frame or tx slot is free (XSK_TX_RING_FULL), -EMSGSIZE for a
+ * frame the socket cannot send (FRAME_TOO_BIG), -EINVAL for one shorter than a header. */
 int bt_xsk_tx_copy(struct bt_xsk *xsk, const uint8_t *frame, uint32_t len, int op, uint16_t vid);
-/* Publishes the queued frames and wakes the kernel; reaps completions. */
+/* Several threads send on this socket (the switch's --cpus): tx calls take a spinlock.
+ * bt_xsk_tx_last and bt_xsk_tx_outstanding are then only hints. */
+void bt_xsk_set_shared_tx(struct bt_xsk *xsk, int shared);
+/* Publishes the queued frames and kicks the kernel until it has taken them all (or a
+ * bounded number of tries); reaps completions. */
 void bt_xsk_tx_flush(struct bt_xsk *xsk);
 /* Frames handed to the kernel and not completed yet. */
 uint32_t bt_xsk_tx_outstanding(const struct bt_xsk *xsk);

@@ -15,23 +15,27 @@ struct SwitchLab {
     func hostMAC(_ index: Int) -> String { String(format: "02:00:00:00:00:%02x", index) }
     var switchName: String { id }
 
-    static func with<T>(hosts: Int, gro: Bool = false, _ body: (SwitchLab) throws -> T) throws -> T {
+    /// - Parameter queues: rx and tx queues of every veth (both ends).
+    /// - Parameter mtu: of every veth (both ends); nil leaves the kernel's 1500.
+    static func with<T>(hosts: Int, gro: Bool = false, queues: Int = 1, mtu: Int? = nil,
+                        _ body: (SwitchLab) throws -> T) throws -> T {
         let id = TestLab.uniqueName()
         let lab = SwitchLab(id: id, switchNamespace: id + "s", hosts: hosts)
         defer { lab.down() }
-        try lab.up(gro: gro)
+        try lab.up(gro: gro, queues: queues, mtu: mtu)
         return try body(lab)
     }
 
-    private func up(gro: Bool) throws {
+    private func up(gro: Bool, queues: Int, mtu: Int?) throws {
         try run(["ip", "netns", "add", switchNamespace])
         try quiet(switchNamespace)
         for index in 1...hosts {
             let ns = hostNamespace(index)
             try run(["ip", "netns", "add", ns])
             try quiet(ns)
-            try run(["ip", "-n", ns, "link", "add", "eth0", "address", hostMAC(index), "type", "veth",
-                     "peer", "name", port(index), "netns", switchNamespace])
+            let shape = ["numtxqueues", "\(queues)", "numrxqueues", "\(queues)"] + (mtu.map { ["mtu", "\($0)"] } ?? [])
+            try run(["ip", "-n", ns, "link", "add", "eth0"] + shape + ["address", hostMAC(index), "type", "veth",
+                     "peer", "name", port(index)] + shape + ["netns", switchNamespace])
             try run(["ip", "-n", ns, "addr", "add", "\(hostIP(index))/24", "dev", "eth0"])
             try run(["ip", "-n", ns, "link", "set", "eth0", "up"])
             try run(["ip", "-n", switchNamespace, "link", "set", port(index), "up"])
@@ -49,6 +53,31 @@ struct SwitchLab {
     func down() {
         for index in 1...hosts { _ = try? run(["ip", "netns", "del", hostNamespace(index)]) }
         _ = try? run(["ip", "netns", "del", switchNamespace])
+    }
+
+    /// Static neighbours between every pair of hosts: no ARP while counting.
+    func staticNeighbours() throws {
+        for index in 1...hosts {
+            for other in 1...hosts where other != index {
+                try exec(inNetns: hostNamespace(index), ["ip", "neigh", "replace", hostIP(other), "lladdr", hostMAC(other),
+                                                         "dev", "eth0", "nud", "permanent"])
+            }
+        }
+    }
+
+    /// A host's eth0 counters (`ip -s link`).
+    func hostCounters(_ index: Int) throws -> LinkCounters {
+        try LinkCounters.read("eth0", inNetns: hostNamespace(index))
+    }
+
+    /// `switch show --json`'s drops, by port and reason.
+    func drops() throws -> [String: [String: Int]] {
+        try show()["drops"] as? [String: [String: Int]] ?? [:]
+    }
+
+    /// `switch show --json`'s stats.
+    func stats() throws -> [String: Int] {
+        try show()["stats"] as? [String: Int] ?? [:]
     }
 
     /// rx packets of a host's eth0, from the kernel (`ip -s link`), not from bridgetrace.
