@@ -72,6 +72,8 @@ public enum KernelProbe {
         case .xdpAdjustMeta: return run(feature, bt_probe_xdp_adjust_meta)
         case .xdpLiveFrames: return run(feature, bt_probe_xdp_live_frames)
         case .afXDP: return run(feature, bt_probe_af_xdp)
+        case .xdpFrags: return run(feature, bt_probe_xdp_frags)
+        case .afXDPSG: return run(feature, bt_probe_af_xdp_sg)
         case .bpfStats: return run(feature, bt_probe_bpf_stats)
         case .xdpDispatcher: return run(feature, bt_probe_freplace)
         }

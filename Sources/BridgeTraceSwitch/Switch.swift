@@ -76,6 +76,9 @@ public final class Switch {
     public static let metaInBandNote = "this kernel does not offer bpf_xdp_adjust_meta to XDP programs: "
         + "the switch hands its forwarding decision to userspace in-band (8 bytes in front of the frame, adjust_head)"
 
+    /// The line for sockets that take one UMEM frame (no multi-buffer AF_XDP, before 6.6).
+    public static let singleBufferNote = KernelSupport.line(.afXDPSG)
+
     /// Pins the calling thread to one CPU (the bench's pinning shim); false when it cannot.
     @discardableResult
     public static func pinCurrentThread(to cpu: Int) -> Bool {
@@ -134,6 +137,7 @@ public final class Switch {
         do {
             metaInBand = !KernelProbe.offers(.xdpAdjustMeta)
             if metaInBand { log(Switch.metaInBandNote) }
+            if !KernelProbe.offers(.afXDPSG) { log(Switch.singleBufferNote) }
             let object = try loadObject()
             self.object = object
             let maps = try SwitchMaps(object: object)
@@ -166,7 +170,7 @@ public final class Switch {
 
     /// The object, with the frags build of the forwarding program where the kernel loads
     /// it (5.18: multi-buffer frames, a jumbo MTU on a veth) and the single-buffer build
-    /// where it does not (or BRIDGETRACE_WITHOUT=xdp_frags).
+    /// where the probe or the load says it does not (or BRIDGETRACE_WITHOUT=xdp_frags).
     private func loadObject() throws -> BPFObject {
         func spec(frags: Bool) throws -> BPFObjectSpec {
             let spec = try BPFObjectSpec(embedded: .switch)
@@ -179,7 +183,7 @@ public final class Switch {
             try spec.setAutoload(program: frags ? "bt_sw_xdp" : "bt_sw_xdp_frags", false)
             return spec
         }
-        if !KernelProbe.turnedOff.contains("xdp_frags") {
+        if KernelProbe.offers(.xdpFrags) {
             do {
                 let object = try spec(frags: true).load()
                 frags = true

@@ -87,7 +87,7 @@ final class SwitchPort {
     /// EINVAL), multi-buffer where the kernel binds it (6.6), at most `queuesMax`.
     static func openSockets(_ name: String, metaInBand: Bool) throws -> [OpaquePointer] {
         var sockets: [OpaquePointer] = []
-        var sg: Int32 = KernelProbe.turnedOff.contains("af_xdp_sg") ? 0 : 1
+        var sg: Int32 = KernelProbe.offers(.afXDPSG) ? 1 : 0
         for queue in 0..<UInt32(queuesMax) {
             var err: Int32 = 0
             let frames = queue == 0 ? umemFrames : umemFrames / 2

@@ -42,13 +42,18 @@ public struct SwitchSnapshot: Sendable {
         ports.first { $0.ifindex == ifindex }?.name ?? "ifindex \(ifindex)"
     }
 
+    /// What this switch runs without: the in-band decision, single-buffer sockets.
+    public var degraded: [String] {
+        (metaInBand ? [Switch.metaInBandNote] : []) + (ports.contains { $0.xskFrameMax > 0 } ? [Switch.singleBufferNote] : [])
+    }
+
     public var json: JSONValue {
         let policy = FDBPolicy(agingSeconds: agingSeconds)
         return .object([
             ("name", .string(name)),
             ("netns", netns.map { .string($0) } ?? .null),
             ("fast_path", .bool(fastPath)),
-            ("degraded", .array(metaInBand ? [.string(Switch.metaInBandNote)] : [])),
+            ("degraded", .array(degraded.map { .string($0) })),
             ("aging_s", .uint(UInt64(agingSeconds))),
             ("fdb_max", .uint(UInt64(fdbMax))),
             ("ports", .array(ports.map { port in
@@ -79,7 +84,7 @@ public struct SwitchSnapshot: Sendable {
     public var text: String {
         let policy = FDBPolicy(agingSeconds: agingSeconds)
         var lines = ["switch \(name)\(netns.map { " (netns \($0))" } ?? ""): pid \(pid), fast path \(fastPath ? "on" : "off"), aging \(agingSeconds) s, fdb max \(fdbMax)"]
-        if metaInBand { lines.append("degraded: " + Switch.metaInBandNote) }
+        lines += degraded.map { "degraded: " + $0 }
         lines.append("")
         lines.append(pad(["PORT", "IFINDEX", "MODE", "VLANS", "NATIVE", "PATH", "STATE", "MTU", "RX", "TX"]))
         for port in ports {

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "bt_probe.h"
+#include "bt_xsk.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 /* BPF_F_TEST_XDP_LIVE_FRAMES (linux/bpf.h 5.18), which older UAPI headers lack. */
 #define BT_PROBE_F_LIVE_FRAMES 2u
+#define BT_PROBE_F_XDP_HAS_FRAGS (1u << 5)
 #define BT_PROBE_FUNC_XDP_ADJUST_META 54
 #define BT_PROBE_FUNC_XDP_LOAD_BYTES 189
 
@@ -154,6 +156,31 @@ int bt_probe_xdp_live_frames(char *log, size_t log_size)
 	prefix_step("test run with BPF_F_TEST_XDP_LIVE_FRAMES", log, log_size);
 	/* EINVAL: the flag is unknown (before 5.18). EPERM: a build that refuses it to root. */
 	return err == EINVAL || err == EOPNOTSUPP || err == EPERM ? 0 : -err;
+}
+
+int bt_probe_xdp_frags(char *log, size_t log_size)
+{
+	const struct bpf_insn insns[] = { BT_MOV64_IMM(BPF_REG_0, 2 /* XDP_PASS */), BT_EXIT() };
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .prog_flags = BT_PROBE_F_XDP_HAS_FRAGS);
+
+	/* Before 5.18 the flag is unknown and the load fails with EINVAL. */
+	return verdict(load(BPF_PROG_TYPE_XDP, insns, 2, &opts, log, log_size));
+}
+
+int bt_probe_af_xdp_sg(char *log, size_t log_size)
+{
+	/* A copy-mode socket bound to lo with XDP_USE_SG: no program is attached, so lo's
+	 * traffic is untouched. Before 6.6 the bind flag is unknown (EINVAL). */
+	int err = 0;
+	struct bt_xsk *x = bt_xsk_open_sg("lo", 0, 64, 0, 1, &err);
+
+	if (x) {
+		bt_xsk_close(x);
+		return 1;
+	}
+	keep_errno(-err, log, log_size);
+	prefix_step("bind an AF_XDP socket to lo with XDP_USE_SG", log, log_size);
+	return err == -EINVAL || err == -EOPNOTSUPP ? 0 : err;
 }
 
 int bt_probe_ringbuf(char *log, size_t log_size)

@@ -31,16 +31,26 @@ import Testing
         }
     }
 
-    /// Debian 12's 6.1: no tcx. Everything attaching tc programs says clsact; drops do not attach tc.
-    @Test func debian61FallsBackToClsact() {
-        let support = Self.kernel(missing: [.tcx])
+    /// Debian 12's 6.1: no tcx, no multi-buffer AF_XDP. Everything attaching tc programs says
+    /// clsact; drops do not attach tc; the switch's sockets are single-buffer.
+    @Test func debian61FallsBackToClsactAndSingleBufferSockets() {
+        let support = Self.kernel(missing: [.tcx, .afXDPSG])
         for command in [KernelCommand.counters, .trace, .diagnose, .exporter] {
             #expect(status(support, command) == .degraded)
             #expect(support.support(for: command).fallbacks.count == 1)
             #expect(support.support(for: command).fallbacks[0].contains("clsact"))
         }
         #expect(status(support, .drops) == .full)
-        #expect(status(support, .switchCommand) == .full)
+        #expect(status(support, .switchCommand) == .degraded)
+        #expect(support.support(for: .switchCommand).fallbacks == [KernelSupport.line(.afXDPSG)])
+        #expect(KernelSupport.line(.afXDPSG).contains("FRAME_TOO_BIG"))
+    }
+
+    /// Without xdp.frags (before 5.18) no port carries jumbo frames: that one line says it,
+    /// not a second one about the sockets as well.
+    @Test func withoutFragsTheSwitchSaysSoOnce() {
+        let support = Self.kernel(missing: [.xdpFrags, .afXDPSG])
+        #expect(support.support(for: .switchCommand).fallbacks == [KernelSupport.line(.xdpFrags)])
     }
 
     /// Before 5.17 (Ubuntu 22.04's 5.15, RHEL 9's 5.14): no drop reasons, no load_bytes.

@@ -60,7 +60,8 @@ import Testing
         let report = try Self.doctor()
         #expect(Set(report.features.keys) == ["capabilities", "btf", "bpffs", "tracefs", "ringbuf", "xdp_link", "tcx",
                                               "xdp_load_bytes", "tp_btf_kfree_skb", "kfree_skb_reasons", "xdp_adjust_meta",
-                                              "xdp_live_frames", "af_xdp", "bpf_stats", "xdp_dispatcher"])
+                                              "xdp_live_frames", "af_xdp", "xdp_frags", "af_xdp_sg", "bpf_stats",
+                                              "xdp_dispatcher"])
         // As root every probe can tell: none may answer "unknown".
         for (name, feature) in report.features {
             #expect(feature["state"] as? String != "unknown", "\(name): \(feature["detail"] ?? "")")

@@ -174,7 +174,10 @@ import Testing
             try waitFor("the switch to see p2's MTU 4000") { try SwitchIntegrationTests.port("p2", of: lab)?["mtu"] as? Int == 4000 }
             let big = try runResult(["ip", "netns", "exec", lab.hostNamespace(1), "ping", "-c", "3", "-i", "0.2", "-W", "1", "-s", "7972", lab.hostIP(2)])
             #expect(!big.succeeded)
-            #expect(try lab.drops() == ["p1": [:], "p2": ["MTU_EXCEEDED": 3]])
+            // Veth ports without NAPI on their peers send with AF_XDP TX: where the sockets
+            // are single-buffer (before 6.6) the frame is too big for them before p2's MTU.
+            let expected = KernelFeatures.afXDPSG ? ["p1": [:], "p2": ["MTU_EXCEEDED": 3]] : ["p1": ["FRAME_TOO_BIG": 3], "p2": [:]]
+            #expect(try lab.drops() == expected)
             #expect(try sw.stop() == 0)
         }
     }

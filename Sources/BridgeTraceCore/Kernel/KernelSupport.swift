@@ -16,6 +16,8 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
     case xdpAdjustMeta = "xdp_adjust_meta"
     case xdpLiveFrames = "xdp_live_frames"
     case afXDP = "af_xdp"
+    case xdpFrags = "xdp_frags"
+    case afXDPSG = "af_xdp_sg"
     case bpfStats = "bpf_stats"
     case xdpDispatcher = "xdp_dispatcher"
 
@@ -35,6 +37,8 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
         case .xdpAdjustMeta: "bpf_xdp_adjust_meta in XDP"
         case .xdpLiveFrames: "BPF_PROG_TEST_RUN live frames (XDP)"
         case .afXDP: "AF_XDP sockets and XSKMAP"
+        case .xdpFrags: "multi-buffer XDP programs (xdp.frags)"
+        case .afXDPSG: "multi-buffer AF_XDP sockets (XDP_USE_SG)"
         case .bpfStats: "BPF program run-time statistics (BPF_ENABLE_STATS)"
         case .xdpDispatcher: "freplace, for libxdp's multi-program dispatcher"
         }
@@ -55,6 +59,8 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
         case .xdpAdjustMeta: "4.15"
         case .xdpLiveFrames: "5.18"
         case .afXDP: "4.18"
+        case .xdpFrags: "5.18"
+        case .afXDPSG: "6.6"
         case .bpfStats: "5.8"
         case .xdpDispatcher: "5.6"
         }
@@ -76,6 +82,8 @@ public enum KernelFeature: String, CaseIterable, Sendable, Codable {
         case .xdpAdjustMeta: "the switch hands its forwarding decision to userspace in-band, in 8 bytes in front of the frame"
         case .xdpLiveFrames: "the bench generates with AF_XDP or AF_PACKET instead of in-kernel live frames"
         case .afXDP: "the switch cannot run; bench cannot use the afxdp-switch and OVS AF_XDP DUTs"
+        case .xdpFrags: "the switch's ports carry only frames that fit one buffer: no jumbo MTU on a port"
+        case .afXDPSG: "a frame longer than 1792 bytes bound for the switch's userspace (a flood, --no-fast-path, an AF_XDP TX port) is dropped as FRAME_TOO_BIG"
         case .bpfStats: "no per-program run time (the exporter's bpf_program_run metrics stay empty)"
         case .xdpDispatcher: "a port whose XDP is held by another program is counted at tc ingress, leaving that program alone"
         }
@@ -145,7 +153,7 @@ public struct KernelSupport: Sendable, Equatable {
     func lacks(_ feature: KernelFeature) -> Bool { status(feature) == .missing }
 
     /// The line that says what a command does without `feature`.
-    static func line(_ feature: KernelFeature) -> String {
+    public static func line(_ feature: KernelFeature) -> String {
         "no \(feature.title): \(feature.without)"
     }
 
@@ -190,6 +198,8 @@ public struct KernelSupport: Sendable, Equatable {
             need(.afXDP)
             degrade(.xdpLink)
             degrade(.xdpAdjustMeta)
+            degrade(.xdpFrags)
+            if !lacks(.xdpFrags) { degrade(.afXDPSG) }
             if lacks(.xdpLoadBytes) { blockers.append(Self.line(.xdpLoadBytes)) }
         case .bench:
             degrade(.xdpLiveFrames)

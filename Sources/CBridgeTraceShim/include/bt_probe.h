@@ -19,6 +19,10 @@ int bt_probe_xdp_load_bytes(char *log, size_t log_size);
 /* BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES runs a program that drops its frame
  * (so nothing is sent) on loopback. */
 int bt_probe_xdp_live_frames(char *log, size_t log_size);
+/* An XDP program with BPF_F_XDP_HAS_FRAGS (xdp.frags: multi-buffer frames) loads (5.18). */
+int bt_probe_xdp_frags(char *log, size_t log_size);
+/* A copy-mode AF_XDP socket binds with XDP_USE_SG (multi-buffer AF_XDP, 6.6), on lo. */
+int bt_probe_af_xdp_sg(char *log, size_t log_size);
 /* A BPF_MAP_TYPE_RINGBUF map can be made (5.8). */
 int bt_probe_ringbuf(char *log, size_t log_size);
 /* An AF_XDP socket and an XSKMAP can be made. */

@@ -10,6 +10,10 @@ enum KernelFeatures {
     /// tc programs go on tcx links (6.6+); without them, clsact filters.
     static var tcx: Bool { AttachMethod.tcxAvailable }
 
+    /// Multi-buffer AF_XDP (6.6): the switch's sockets take jumbo frames; without it a long
+    /// frame bound for userspace is FRAME_TOO_BIG at its ingress port.
+    static var afXDPSG: Bool { KernelProbe.offers(.afXDPSG) }
+
     /// What `counters --json` reports as `tc_attach` when nothing forces the legacy path.
     static var tcAttach: String { tcx ? "tcx" : "clsact" }
 
