@@ -7,31 +7,16 @@
  *
  * This runs for every skb the kernel frees, on every device, so the common case (not a
  * watched port) must leave fast: a NULL dev, then one array lookup by ifindex, before
- * anything else is read. No vmlinux.h: the few kernel fields read are declared here with
- * preserve_access_index, and libbpf relocates them against the running kernel's BTF.
+ * anything else is read. No vmlinux.h: the few kernel fields read are declared here (and
+ * in netdev.bpf.h) with preserve_access_index, and libbpf relocates them against the
+ * running kernel's BTF.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "bridgetrace.h"
-
-struct ns_common {
-	unsigned int inum;
-} __attribute__((preserve_access_index));
-
-struct net {
-	struct ns_common ns;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-	struct net *net;
-} possible_net_t;
-
-struct net_device {
-	int ifindex;
-	possible_net_t nd_net;
-} __attribute__((preserve_access_index));
+#include "netdev.bpf.h"
 
 struct sk_buff {
 	struct net_device *dev;

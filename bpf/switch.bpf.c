@@ -16,23 +16,7 @@
 #include <bpf/bpf_core_read.h>
 #include "classify.bpf.h"
 
-/* The kernel fields the redirect-failure tracepoints read (CO-RE, as in drops.bpf.c). */
-struct ns_common {
-	unsigned int inum;
-} __attribute__((preserve_access_index));
-
-struct net {
-	struct ns_common ns;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-	struct net *net;
-} possible_net_t;
-
-struct net_device {
-	int ifindex;
-	possible_net_t nd_net;
-} __attribute__((preserve_access_index));
+#include "netdev.bpf.h"
 
 /* Set before load: 0 sends every frame through AF_XDP (--no-fast-path). */
 const volatile __u32 bt_sw_fast_path = 1;
