@@ -485,6 +485,9 @@ static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_
 	struct bt_sw_meta *meta;
 	void *data;
 	__u32 queue = ctx->rx_queue_index;
+	/* The kernel has no adjust_meta for XDP at all (constant: the other branch is pruned),
+	 * or this port's driver gives XDP no metadata room (a tap before 6.15: -ENOTSUPP). */
+	const __u32 inband = bt_sw_meta_inband || in->meta_inband;
 
 	if (queue >= in->xsk_queues)
 		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
@@ -492,9 +495,9 @@ static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_
 	bt_sw_complete_csum(ctx, 1);
 	/* A frame the port's sockets cannot take would be lost in the socket and counted
 	 * there as a full ring: say what it is instead. */
-	if (in->xsk_frame_max && len + (bt_sw_meta_inband ? sizeof(*meta) : 0) > in->xsk_frame_max)
+	if (in->xsk_frame_max && len + (inband ? sizeof(*meta) : 0) > in->xsk_frame_max)
 		return bt_sw_drop(in->ifindex, BT_SW_DROP_FRAME_TOO_BIG);
-	if (bt_sw_meta_inband) {
+	if (inband) {
 		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*meta)))
 			return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
 		meta = (void *)(long)ctx->data;
@@ -517,7 +520,7 @@ static __always_inline int bt_sw_to_user(struct xdp_md *ctx, const struct bt_sw_
 	 * lower bits of flags are the action, so count it rather than lose it (a drop event
 	 * shows the frame as it came, without the in-band bytes). */
 	if (bpf_redirect_map(&bt_sw_xsks, in->xsk_slot + queue, XDP_DROP) != XDP_REDIRECT) {
-		if (bt_sw_meta_inband)
+		if (inband)
 			bpf_xdp_adjust_head(ctx, (int)sizeof(*meta)); /* undoes the push above: cannot fail */
 		return bt_sw_drop(in->ifindex, BT_SW_DROP_NO_PORT);
 	}

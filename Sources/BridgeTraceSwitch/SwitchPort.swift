@@ -29,6 +29,9 @@ final class SwitchPort {
     private var tcLink: BPFLink?
     private var tcClsact: (attached: Bool, createdHook: Bool) = (false, false)
     private let maps: SwitchMaps
+    /// Its sockets take the decision in-band: the kernel has no adjust_meta in XDP, or the
+    /// port is a tap, whose XDP (tun_build_skb) has no metadata room before 6.15.
+    let metaInBand: Bool
 
     /// UMEM frames per socket: half wait in the fill ring, half carry AF_XDP TX. Queues
     /// other than 0 only receive, so they get half as many.
@@ -44,6 +47,7 @@ final class SwitchPort {
         ifindex = link.ifindex
         kind = link.kind
         self.maps = maps
+        self.metaInBand = metaInBand || link.kind == "tun"
         up = SwitchPort.isUp(link)
         mtu = link.mtu
         if let forced = spec.path {
@@ -59,7 +63,7 @@ final class SwitchPort {
             pathNote = nil
         }
         try SwitchPort.refuseHeldPort(link)
-        sockets = try SwitchPort.openSockets(link.name, metaInBand: metaInBand)
+        sockets = try SwitchPort.openSockets(link.name, metaInBand: self.metaInBand)
         guard let first = allocateSlots(sockets.count) else {
             for socket in sockets { bt_xsk_close(socket) }
             throw UserError("\(link.name): no room for its \(sockets.count) AF_XDP sockets (the switch has \(BT_SW_XSK_SLOTS) in all, one per port and rx queue); give the switch fewer ports or queues")
@@ -161,6 +165,7 @@ final class SwitchPort {
         entry.mode = UInt8(spec.mode == .access ? BT_SW_MODE_ACCESS.rawValue : BT_SW_MODE_TRUNK.rawValue)
         entry.redirect = path == .redirect ? 1 : 0
         entry.up = up ? 1 : 0
+        entry.meta_inband = metaInBand ? 1 : 0
         entry.pvid = spec.pvid ?? 0
         entry.mtu = mtu
         entry.xsk_slot = slot

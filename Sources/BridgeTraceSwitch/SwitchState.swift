@@ -20,6 +20,9 @@ public struct SwitchSnapshot: Sendable {
         public var queues: UInt32 = 1
         /// The longest frame its sockets take (0: any the port carries, multi-buffer).
         public var xskFrameMax: UInt32 = 0
+        /// Its sockets get the decision in-band (no adjust_meta, or a tap: below 6.15 tun's
+        /// XDP buffers have no metadata room).
+        public var metaInBand = false
     }
 
     public var name: String
@@ -63,6 +66,7 @@ public struct SwitchSnapshot: Sendable {
                     ("native", port.native.map { .uint(UInt64($0)) } ?? .null), ("path", .string(port.path.rawValue)),
                     ("up", .bool(port.up)), ("mtu", .uint(UInt64(port.mtu))),
                     ("queues", .uint(UInt64(port.queues))), ("xsk_frame_max", .uint(UInt64(port.xskFrameMax))),
+                    ("meta_inband", .bool(port.metaInBand)),
                 ])
             })),
             ("fdb", .array(policy.live(fdb, now: now).map { entry in
@@ -160,7 +164,8 @@ public enum SwitchState {
                                mode: trunk ? .trunk : .access, vlans: vlans,
                                native: trunk && entry.pvid != 0 ? entry.pvid : nil,
                                path: entry.redirect != 0 ? .redirect : .xsk, up: entry.up != 0, mtu: entry.mtu,
-                               queues: entry.xsk_queues, xskFrameMax: entry.xsk_frame_max))
+                               queues: entry.xsk_queues, xskFrameMax: entry.xsk_frame_max,
+                               metaInBand: entry.meta_inband != 0))
         }
         ports.sort { $0.name < $1.name }
 

@@ -309,7 +309,8 @@ struct bt_sw_port {
 	__u8 mode;      /* enum bt_sw_mode */
 	__u8 redirect;  /* 1: the fast path may redirect into it (devmap); 0: via AF_XDP TX */
 	__u8 up;        /* carrier and operstate up */
-	__u8 pad0;
+	__u8 meta_inband; /* 1: the decision goes in-band to its sockets: XDP metadata is not
+			   * there on this device (a tap before 6.15: tun_build_skb's XDP) */
 	__u16 pvid;     /* VID of untagged frames (access VID or native); 0 = refuse untagged */
 	__u16 pad1;
 	__u32 mtu;
