@@ -28,6 +28,19 @@ const volatile __u32 bt_sw_meta_inband = 0;
 /* Set before load: 1 when bt_sw_tc is on the ports, so that GSO skbs may be passed to it. */
 const volatile __u32 bt_sw_skb_path = 0;
 
+/* Before 6.3, xdp_do_redirect refuses a multi-buffer frame for any map but a cpumap: it
+ * returns -EOPNOTSUPP before any tracepoint, and the driver drops the frame (veth counts
+ * it in rx_queue_N_drops), so a jumbo frame on a veth with a frags program never arrives.
+ * The change that lifted it ("bpf: devmap: check XDP features in __xdp_enqueue routine")
+ * came with enum netdev_xdp_act's NETDEV_XDP_ACT_NDO_XMIT_SG: libbpf resolves
+ * bt_sw_redirect_frags() against the running kernel's BTF (CO-RE), and the verifier prunes
+ * the branch not taken. Without it such frames take the skb path (bt_sw_tc). */
+enum netdev_xdp_act___bt {
+	NETDEV_XDP_ACT_NDO_XMIT_SG___bt = 64,
+};
+#define bt_sw_redirect_frags() \
+	bpf_core_enum_value_exists(enum netdev_xdp_act___bt, NETDEV_XDP_ACT_NDO_XMIT_SG___bt)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BT_SW_PORTS_MAX);
@@ -619,6 +632,13 @@ static __always_inline int bt_sw_forward(struct xdp_md *ctx, const int frags)
 		bt_sw_stat(BT_SW_STAT_SKB_PATH);
 		return XDP_PASS;
 	}
+	/* A multi-buffer frame this kernel cannot redirect (see bt_sw_redirect_frags). */
+	if (frags && len > (__u32)(data_end - data) && !bt_sw_redirect_frags()) {
+		if (!bt_sw_skb_path)
+			return bt_sw_drop(out->ifindex, BT_SW_DROP_REDIRECT_FAILED);
+		bt_sw_stat(BT_SW_STAT_SKB_PATH);
+		return XDP_PASS;
+	}
 	out_tagged = !(out->mode == BT_SW_MODE_ACCESS || vid == out->pvid);
 	if (tagged && !out_tagged) {
 		/* Pop: the inner EtherType already sits where the new header's ends. */
@@ -648,7 +668,8 @@ static __always_inline int bt_sw_forward(struct xdp_md *ctx, const int frags)
 	if (bpf_redirect_map(&bt_sw_tx, out->ifindex, XDP_DROP) != XDP_REDIRECT)
 		return bt_sw_drop(out->ifindex, BT_SW_DROP_NO_PORT);
 	bt_sw_event(ctx, out->ifindex, BT_DIR_TX);
-	bt_sw_count_tx(out->ifindex, (__u32)((long)ctx->data_end - (long)ctx->data), &cls, out_tagged, vid);
+	bt_sw_count_tx(out->ifindex, frags ? (__u32)bpf_xdp_get_buff_len(ctx)
+					   : (__u32)((long)ctx->data_end - (long)ctx->data), &cls, out_tagged, vid);
 	bt_sw_stat(BT_SW_STAT_FAST_PATH);
 	return XDP_REDIRECT;
 }
