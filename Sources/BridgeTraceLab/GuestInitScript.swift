@@ -9,6 +9,9 @@
 /// - `bt.vlan=ID`: put the address on eth0.ID instead of eth0, so everything the guest sends
 ///   is 802.1Q-tagged with ID (the vlan_mismatch setup); needs the 8021q module.
 /// - `bt.ping=A.B.C.D`: ping that address once a second forever, so the guest is never idle.
+/// - `bt.send=A.B.C.D:PORT:MB`: send MB MiB of zeros over TCP to that address and port once
+///   (busybox nc, retried each second until something listens): a VM's bulk TCP, with the
+///   guest kernel's offloads.
 enum GuestInitScript {
     static let readyMarker = "BRIDGETRACE-GUEST-READY"
     static let errorMarker = "BRIDGETRACE-GUEST-ERROR"
@@ -30,7 +33,7 @@ enum GuestInitScript {
         for m in \(modules.joined(separator: " ")); do
             insmod /lib/modules/$m || fail "insmod $m failed"
         done
-        IP= GW= MAC= NAME=guest VLAN= PING=
+        IP= GW= MAC= NAME=guest VLAN= PING= SEND=
         for a in $(cat /proc/cmdline); do
             case "$a" in
                 bt.ip=*) IP=${a#bt.ip=} ;;
@@ -39,6 +42,7 @@ enum GuestInitScript {
                 bt.name=*) NAME=${a#bt.name=} ;;
                 bt.vlan=*) VLAN=${a#bt.vlan=} ;;
                 bt.ping=*) PING=${a#bt.ping=} ;;
+                bt.send=*) SEND=${a#bt.send=} ;;
             esac
         done
         [ -n "$IP" ] || fail "no bt.ip= on the kernel command line"
@@ -60,6 +64,10 @@ enum GuestInitScript {
         [ -z "$GW" ] || ip route add default via "$GW" dev "$DEV" || fail "cannot route via $GW"
         echo "\(readyMarker) name=$NAME dev=$DEV ip=$IP mac=$(cat /sys/class/net/eth0/address)"
         [ -z "$PING" ] || ping "$PING" >/dev/null 2>&1 &
+        if [ -n "$SEND" ]; then
+            (IFS=:; set -- $SEND
+             until dd if=/dev/zero bs=1048576 count="$3" 2>/dev/null | nc "$1" "$2"; do sleep 1; done) &
+        fi
         while :; do sleep 3600; done
         """ + "\n"
     }

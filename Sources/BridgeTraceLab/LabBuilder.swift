@@ -15,10 +15,13 @@ public struct LabOptions: Sendable, Equatable {
     /// With `.qemu`, VM 1 is a QEMU guest on tap port vm1 (no vm1 namespace); the other VMs
     /// stay veth namespaces.
     public var vmKind: VMKind
+    /// The QEMU guest's `bt.send`: "A.B.C.D:PORT:MB", bulk TCP out of the guest.
+    public var guestSend: String?
 
-    public init(ipv6: Bool = false, vmKind: VMKind = .veth) {
+    public init(ipv6: Bool = false, vmKind: VMKind = .veth, guestSend: String? = nil) {
         self.ipv6 = ipv6
         self.vmKind = vmKind
+        self.guestSend = guestSend
     }
 
     /// The VMs that are QEMU guests rather than namespaces.
@@ -60,8 +63,9 @@ struct LabBuilder {
             try addPort(host: topology.gateway)
             // Last: the guest boots for seconds, and everything else is ready to talk to it.
             for i in guests {
-                try QEMUGuest.start(
-                    QEMUGuest.Config(topology: topology, vm: i, ipv6: options.ipv6), isCancelled: isCancelled)
+                var guest = QEMUGuest.Config(topology: topology, vm: i, ipv6: options.ipv6)
+                guest.send = options.guestSend
+                try QEMUGuest.start(guest, isCancelled: isCancelled)
             }
         } catch {
             let failure = (error as? any OperatorError)?.message ?? "\(error)"

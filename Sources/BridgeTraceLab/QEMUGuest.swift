@@ -34,6 +34,8 @@ public enum QEMUGuest {
         public var vlan: Int?
         /// Ping this address once a second from the guest.
         public var ping: String?
+        /// "A.B.C.D:PORT:MB": send MB MiB over TCP to that address once (`bt.send`).
+        public var send: String?
 
         public init(topology: LabTopology, vm i: Int, ipv6: Bool = false, vlan: Int? = nil, ping: String? = nil) {
             lab = topology.name
@@ -58,6 +60,7 @@ public enum QEMUGuest {
             if let gateway { parts.append("bt.gw=\(gateway)") }
             if let vlan { parts.append("bt.vlan=\(vlan)") }
             if let ping { parts.append("bt.ping=\(ping)") }
+            if let send { parts.append("bt.send=\(send)") }
             return parts.joined(separator: " ")
         }
     }
